@@ -1,0 +1,36 @@
+"""keras_segen: Keras 3 models for image segmentation and generation, ready to train and export.
+
+Example:
+    >>> import keras_segen
+    >>> model = keras_segen.unet(input_shape=(256, 256, 3), num_classes=3)
+    >>> keras_segen.list_models("segmentation")
+    ['deeplabv3_plus', 'fcn', 'reseg', 'segnet', 'unet']
+"""
+
+__version__ = "0.1.0"
+
+from keras_segen import layers, losses, metrics  # noqa: E402
+from keras_segen.models.segmentation import (  # noqa: E402
+    deeplabv3_plus,
+    fcn,
+    reseg,
+    segnet,
+    unet,
+)
+from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "deeplabv3_plus",
+    "fcn",
+    "get_model",
+    "layers",
+    "list_models",
+    "losses",
+    "metrics",
+    "model_entry",
+    "register_model",
+    "reseg",
+    "segnet",
+    "unet",
+]

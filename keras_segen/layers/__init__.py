@@ -1,0 +1,31 @@
+"""Reusable Keras layers and functional blocks of keras_segen."""
+
+from keras_segen.layers.blocks import (
+    atrous_spatial_pyramid_pooling,
+    conv_bn_act,
+    separable_conv_bn_act,
+)
+from keras_segen.layers.crop import CenterCropLike
+from keras_segen.layers.initializers import BilinearUpsampling, bilinear_kernel
+from keras_segen.layers.patches import PatchesToChannels
+from keras_segen.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
+from keras_segen.layers.preprocessing import ImagenetPreprocessing
+from keras_segen.layers.renet import ReNetSweep
+from keras_segen.layers.resize import ResizeLike, Upscale2D, resize_images
+
+__all__ = [
+    "BilinearUpsampling",
+    "CenterCropLike",
+    "ImagenetPreprocessing",
+    "MaxPoolingWithArgmax2D",
+    "MaxUnpooling2D",
+    "PatchesToChannels",
+    "ReNetSweep",
+    "ResizeLike",
+    "Upscale2D",
+    "atrous_spatial_pyramid_pooling",
+    "bilinear_kernel",
+    "conv_bn_act",
+    "resize_images",
+    "separable_conv_bn_act",
+]

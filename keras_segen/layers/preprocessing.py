@@ -1,0 +1,46 @@
+"""Input normalisation for ImageNet-pretrained backbones, from the library's [0, 1] images."""
+
+import keras
+from keras import ops
+
+# Per-channel statistics of the ImageNet training set, as the Keras Applications use them.
+_CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+_TORCH_MEAN = (0.485, 0.456, 0.406)
+_TORCH_STD = (0.229, 0.224, 0.225)
+MODES = ("tf", "torch", "caffe")
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class ImagenetPreprocessing(keras.layers.Layer):
+    """Maps RGB images in ``[0, 1]`` to what a Keras Applications backbone expects.
+
+    Modes follow ``keras.applications.imagenet_utils.preprocess_input``: ``"tf"`` scales to
+    ``[-1, 1]`` (MobileNetV2), ``"torch"`` standardises with ImageNet mean and std, and
+    ``"caffe"`` scales to ``[0, 255]``, swaps RGB to BGR and subtracts the BGR mean (VGG16,
+    ResNet50). Keeping it inside the model means every model takes ``[0, 1]`` images.
+
+    Example:
+        >>> x = keras_segen.layers.ImagenetPreprocessing("caffe")(inputs)
+    """
+
+    def __init__(self, mode="tf", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
+        self.mode = mode
+
+    def call(self, x):
+        if self.mode == "tf":
+            return x * 2.0 - 1.0
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor(_TORCH_MEAN, dtype=x.dtype)
+            std = ops.convert_to_tensor(_TORCH_STD, dtype=x.dtype)
+            return (x - mean) / std
+        bgr = ops.flip(x, axis=-1) * 255.0
+        return bgr - ops.convert_to_tensor(_CAFFE_BGR_MEAN, dtype=x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}

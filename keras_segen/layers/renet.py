@@ -1,0 +1,61 @@
+"""ReNet: recurrent sweeps over the rows and columns of a feature map (Visin et al. 2015)."""
+
+import keras
+from keras import ops
+
+CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+DIRECTIONS = ("horizontal", "vertical")
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class ReNetSweep(keras.layers.Layer):
+    """Runs one bidirectional RNN along every row (``"horizontal"``) or column (``"vertical"``).
+
+    Every row (or column) of the ``(B, H, W, C)`` map is an independent sequence; the forward
+    and backward hidden states are concatenated, giving ``(B, H, W, 2 * units)``. Each output
+    pixel therefore sees its whole row (or column).
+
+    Example:
+        >>> y = keras_segen.layers.ReNetSweep(32, cell="lstm", direction="vertical")(x)
+    """
+
+    def __init__(self, units, cell="gru", direction="horizontal", **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units < 1:
+            raise ValueError(f"units must be a positive integer; got {units!r}.")
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {tuple(CELLS)}; got {cell!r}.")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}.")
+        self.units = units
+        self.cell = cell
+        self.direction = direction
+        self.rnn = keras.layers.Bidirectional(
+            CELLS[cell](units, return_sequences=True), name="bidirectional"
+        )
+
+    def build(self, input_shape):
+        length = input_shape[2] if self.direction == "horizontal" else input_shape[1]
+        self.rnn.build((None, length, input_shape[3]))
+
+    def call(self, x):
+        if self.direction == "vertical":
+            x = ops.transpose(x, (0, 2, 1, 3))
+        shape = ops.shape(x)
+        sequences = ops.reshape(x, (-1, shape[2], shape[3]))
+        swept = self.rnn(sequences)
+        swept = ops.reshape(swept, (-1, shape[1], shape[2], 2 * self.units))
+        if self.direction == "vertical":
+            swept = ops.transpose(swept, (0, 2, 1, 3))
+        return swept
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:3], 2 * self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "cell": self.cell,
+            "direction": self.direction,
+        }

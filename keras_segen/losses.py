@@ -1,0 +1,204 @@
+"""Segmentation losses on per-pixel scores, as functions and as Keras ``Loss`` classes.
+
+Every loss takes sparse int labels ``(B, H, W)`` or ``(B, H, W, 1)`` and predictions
+``(B, H, W, C)``: logits by default, probabilities with ``from_logits=False``. A single
+channel (``C == 1``) means binary segmentation with a sigmoid. Pixels labelled
+``ignore_index`` (255 by default) take no part. Everything is computed in float32, so the
+losses are safe under a ``mixed_float16`` policy.
+"""
+
+import keras
+from keras import ops
+
+from keras_segen.labels import nan_if_positive, sparse_labels
+
+_EPSILON = 1e-7
+
+
+def _log_probabilities(y_pred, from_logits):
+    """Float32 per-class log-probabilities ``(B, H, W, K)``; ``K = 2`` for a single channel."""
+    y_pred = ops.cast(y_pred, "float32")
+    if y_pred.shape[-1] == 1:
+        if from_logits:
+            return ops.concatenate([ops.log_sigmoid(-y_pred), ops.log_sigmoid(y_pred)], axis=-1)
+        y_pred = ops.concatenate([1.0 - y_pred, y_pred], axis=-1)
+    elif from_logits:
+        return ops.log_softmax(y_pred, axis=-1)
+    return ops.log(ops.clip(y_pred, _EPSILON, 1.0))
+
+
+def _prepare(y_true, y_pred, from_logits, ignore_index):
+    if len(y_pred.shape) != 4:
+        raise ValueError(f"Predictions must have shape (B, H, W, C); got {tuple(y_pred.shape)}.")
+    log_probs = _log_probabilities(y_pred, from_logits)
+    num_classes = log_probs.shape[-1]
+    labels, valid, out_of_range = sparse_labels(y_true, y_pred, ignore_index, num_classes)
+    one_hot = ops.one_hot(labels, num_classes, dtype="float32")
+    return log_probs, one_hot, labels, valid, out_of_range
+
+
+def _pixel_weights(labels, valid, class_weights, num_classes):
+    if class_weights is None:
+        return valid
+    class_weights = ops.convert_to_tensor(class_weights, dtype="float32")
+    if class_weights.shape != (num_classes,):
+        raise ValueError(
+            f"class_weights must have one weight per class ({num_classes}); "
+            f"got shape {tuple(class_weights.shape)}."
+        )
+    return ops.take(class_weights, labels) * valid
+
+
+def _weighted_mean(values, weights):
+    return ops.sum(values * weights) / ops.maximum(ops.sum(weights), _EPSILON)
+
+
+def sparse_categorical_crossentropy(
+    y_true, y_pred, from_logits=True, ignore_index=255, class_weights=None
+):
+    """Pixel-wise cross-entropy, averaged over the non-ignored pixels.
+
+    With ``class_weights`` (one per class) each pixel is weighted by its label's weight
+    and the result is the weighted mean ``sum(w * ce) / sum(w)``.
+
+    Example:
+        >>> loss = keras_segen.losses.sparse_categorical_crossentropy(masks, logits)
+    """
+    log_probs, one_hot, labels, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
+    cross_entropy = -ops.sum(one_hot * log_probs, axis=-1)
+    weights = _pixel_weights(labels, valid, class_weights, log_probs.shape[-1])
+    return nan_if_positive(_weighted_mean(cross_entropy, weights), bad)
+
+
+def focal_loss(y_true, y_pred, gamma=2.0, from_logits=True, ignore_index=255, class_weights=None):
+    """Focal loss ``-(1 - p_t)^gamma log(p_t)`` (Lin et al., ICCV 2017), multi-class.
+
+    ``class_weights`` plays the role of the paper's alpha; ``gamma=0`` gives cross-entropy.
+
+    Example:
+        >>> loss = keras_segen.losses.focal_loss(masks, logits, gamma=2.0)
+    """
+    log_probs, one_hot, labels, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
+    log_p_true = ops.sum(one_hot * log_probs, axis=-1)
+    focal = -ops.power(1.0 - ops.exp(log_p_true), gamma) * log_p_true
+    weights = _pixel_weights(labels, valid, class_weights, log_probs.shape[-1])
+    return nan_if_positive(_weighted_mean(focal, weights), bad)
+
+
+def _overlaps(y_true, y_pred, from_logits, ignore_index):
+    """Per-class soft true positives, false positives and false negatives over the batch.
+
+    For a single-channel (binary) model only the foreground class is returned.
+    """
+    log_probs, one_hot, _, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
+    valid = ops.expand_dims(valid, -1)
+    probs = ops.exp(log_probs) * valid
+    one_hot = one_hot * valid
+    axes = (0, 1, 2)
+    true_positive = ops.sum(probs * one_hot, axis=axes)
+    false_positive = ops.sum(probs, axis=axes) - true_positive
+    false_negative = ops.sum(one_hot, axis=axes) - true_positive
+    if y_pred.shape[-1] == 1:
+        true_positive, false_positive, false_negative = (
+            t[1:] for t in (true_positive, false_positive, false_negative)
+        )
+    return true_positive, false_positive, false_negative, bad
+
+
+def tversky_loss(
+    y_true, y_pred, alpha=0.3, beta=0.7, smooth=1.0, from_logits=True, ignore_index=255
+):
+    """Tversky loss (Salehi et al. 2017): ``1 - mean_c (TP + s) / (TP + a FP + b FN + s)``.
+
+    ``alpha`` weighs false positives and ``beta`` false negatives (the paper's best:
+    0.3 and 0.7); ``alpha = beta = 0.5`` is the Dice loss. Soft counts are summed over the
+    whole batch; classes absent from both labels and predictions are left out of the mean.
+
+    Example:
+        >>> loss = keras_segen.losses.tversky_loss(masks, logits, alpha=0.3, beta=0.7)
+    """
+    tp, fp, fn, bad = _overlaps(y_true, y_pred, from_logits, ignore_index)
+    denominator = tp + alpha * fp + beta * fn + smooth
+    present = ops.cast(tp + fp + fn > 0, "float32")
+    index = (tp + smooth) / ops.maximum(denominator, _EPSILON)
+    mean_index = ops.sum(index * present) / ops.maximum(ops.sum(present), 1.0)
+    return nan_if_positive(1.0 - mean_index, bad)
+
+
+def dice_loss(y_true, y_pred, smooth=1.0, from_logits=True, ignore_index=255):
+    """Soft Dice loss ``1 - mean_c (2 TP + s) / (2 TP + FP + FN + s)`` (Milletari et al. 2016).
+
+    Example:
+        >>> loss = keras_segen.losses.dice_loss(masks, logits)
+    """
+    return tversky_loss(y_true, y_pred, 0.5, 0.5, smooth / 2.0, from_logits, ignore_index)
+
+
+def jaccard_loss(y_true, y_pred, smooth=1.0, from_logits=True, ignore_index=255):
+    """Soft Jaccard (IoU) loss ``1 - mean_c (TP + s) / (TP + FP + FN + s)``.
+
+    Example:
+        >>> loss = keras_segen.losses.jaccard_loss(masks, logits)
+    """
+    return tversky_loss(y_true, y_pred, 1.0, 1.0, smooth, from_logits, ignore_index)
+
+
+def ce_dice_loss(
+    y_true,
+    y_pred,
+    ce_weight=1.0,
+    dice_weight=1.0,
+    smooth=1.0,
+    from_logits=True,
+    ignore_index=255,
+    class_weights=None,
+):
+    """``ce_weight * cross-entropy + dice_weight * Dice loss``.
+
+    Example:
+        >>> loss = keras_segen.losses.ce_dice_loss(masks, logits, dice_weight=0.5)
+    """
+    ce = sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_index, class_weights)
+    dice = dice_loss(y_true, y_pred, smooth, from_logits, ignore_index)
+    return ce_weight * ce + dice_weight * dice
+
+
+class _SegmentationLoss(keras.losses.Loss):
+    """Keras ``Loss`` around one of the functions above; the batch reduction is the function's."""
+
+    function = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **options):
+        super().__init__(
+            name=name or self.__class__.__name__.lower(), reduction=reduction, dtype=dtype
+        )
+        self.options = options
+
+    def call(self, y_true, y_pred):
+        return type(self).function(y_true, y_pred, **self.options)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self.options}
+
+
+def _loss_class(function, class_name):
+    cls = type(
+        class_name,
+        (_SegmentationLoss,),
+        {
+            "function": staticmethod(function),
+            "__doc__": f"Keras ``Loss`` form of ``{function.__name__}``; options are its "
+            f'keyword arguments.\n\n    Example:\n        >>> model.compile("adam", '
+            f"keras_segen.losses.{class_name}())\n",
+            "__module__": __name__,
+        },
+    )
+    return keras.saving.register_keras_serializable(package="keras_segen")(cls)
+
+
+CrossEntropy = _loss_class(sparse_categorical_crossentropy, "CrossEntropy")
+FocalLoss = _loss_class(focal_loss, "FocalLoss")
+DiceLoss = _loss_class(dice_loss, "DiceLoss")
+JaccardLoss = _loss_class(jaccard_loss, "JaccardLoss")
+TverskyLoss = _loss_class(tversky_loss, "TverskyLoss")
+CEDiceLoss = _loss_class(ce_dice_loss, "CEDiceLoss")

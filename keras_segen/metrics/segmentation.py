@@ -1,0 +1,206 @@
+"""Streaming segmentation metrics, all derived from one confusion matrix.
+
+Rows of the matrix are true classes and columns predicted classes. Predictions may be
+scores ``(B, H, W, C)`` (logits or probabilities: the arg-max is the same; a single
+channel is thresholded) or int label maps ``(B, H, W)``. Pixels labelled ``ignore_index``
+are not counted. A class that never occurs in labels or predictions has an undefined
+score (NaN) and is left out of the means.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_segen.labels import nan_if_positive, sparse_labels
+
+
+def predicted_labels(y_pred, from_logits=True):
+    """Int32 ``(B, H, W)`` class map from scores, or ``y_pred`` itself if already a map."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    if len(y_pred.shape) == 3:
+        return ops.cast(y_pred, "int32")
+    if len(y_pred.shape) != 4:
+        raise ValueError(
+            "Predictions must be (B, H, W, C) scores or (B, H, W) labels; "
+            f"got {tuple(y_pred.shape)}."
+        )
+    if y_pred.shape[-1] == 1:
+        threshold = 0.0 if from_logits else 0.5
+        return ops.cast(y_pred[..., 0] > threshold, "int32")
+    return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+
+
+def confusion_matrix(
+    y_true, y_pred, num_classes, ignore_index=255, from_logits=True, sample_weight=None
+):
+    """``(num_classes, num_classes)`` float32 pixel counts; rows true, columns predicted.
+
+    Example:
+        >>> cm = keras_segen.metrics.confusion_matrix(masks, model(images), num_classes=4)
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    predicted = predicted_labels(y_pred, from_logits)
+    if len(y_pred.shape) == 4 and y_pred.shape[-1] not in (1, num_classes):
+        raise ValueError(
+            f"Predictions have {y_pred.shape[-1]} channels but num_classes={num_classes}."
+        )
+    labels, valid, out_of_range = sparse_labels(
+        y_true, predicted[..., None], ignore_index, num_classes
+    )
+    weights = valid
+    if sample_weight is not None:
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+        while len(sample_weight.shape) < len(valid.shape):
+            sample_weight = ops.expand_dims(sample_weight, -1)
+        weights = valid * sample_weight
+    predicted = ops.clip(predicted, 0, num_classes - 1)
+    pairs = ops.reshape(labels * num_classes + predicted, (-1,))
+    counts = ops.bincount(
+        pairs,
+        weights=ops.reshape(ops.broadcast_to(weights, ops.shape(labels)), (-1,)),
+        minlength=num_classes * num_classes,
+    )
+    matrix = ops.reshape(ops.cast(counts, "float32"), (num_classes, num_classes))
+    return nan_if_positive(matrix, out_of_range)
+
+
+def _ratio(numerator, denominator):
+    return ops.where(denominator > 0, numerator / ops.maximum(denominator, 1e-12), float("nan"))
+
+
+def per_class_scores(matrix):
+    """Per-class ``iou``, ``dice``, ``precision`` and ``recall`` vectors from a confusion matrix."""
+    matrix = ops.convert_to_tensor(matrix, dtype="float32")
+    true_positive = ops.diagonal(matrix)
+    predicted = ops.sum(matrix, axis=0)
+    actual = ops.sum(matrix, axis=1)
+    return {
+        "iou": _ratio(true_positive, actual + predicted - true_positive),
+        "dice": _ratio(2.0 * true_positive, actual + predicted),
+        "precision": _ratio(true_positive, predicted),
+        "recall": _ratio(true_positive, actual),
+    }
+
+
+def nan_mean(values):
+    """Mean of the non-NaN entries (NaN if there are none)."""
+    defined = ops.logical_not(ops.isnan(values))
+    total = ops.sum(ops.where(defined, values, 0.0))
+    count = ops.sum(ops.cast(defined, "float32"))
+    return ops.where(count > 0, total / ops.maximum(count, 1.0), float("nan"))
+
+
+def pixel_accuracy(matrix):
+    """Fraction of counted pixels whose class is right."""
+    matrix = ops.convert_to_tensor(matrix, dtype="float32")
+    return _ratio(ops.sum(ops.diagonal(matrix)), ops.sum(matrix))
+
+
+def segmentation_report(matrix, class_names=None):
+    """All scores of a confusion matrix as a plain dict (Python floats, NaN if undefined).
+
+    Returns:
+        ``{"pixel_accuracy", "mean_iou", "mean_dice", "mean_precision", "mean_recall",
+        "per_class": {name: {"iou", "dice", "precision", "recall", "support"}}}``.
+
+    Example:
+        >>> report = keras_segen.metrics.segmentation_report(cm, ["bg", "circle"])
+    """
+    matrix = np.asarray(matrix, dtype="float32")
+    num_classes = matrix.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
+    if len(names) != num_classes:
+        raise ValueError(f"class_names has {len(names)} names for {num_classes} classes.")
+    scores = {key: np.asarray(value) for key, value in per_class_scores(matrix).items()}
+    report = {"pixel_accuracy": float(pixel_accuracy(matrix))}
+    for key, values in scores.items():
+        report[f"mean_{key}"] = float(nan_mean(values))
+    report["per_class"] = {
+        name: {**{key: float(scores[key][i]) for key in scores}, "support": int(matrix[i].sum())}
+        for i, name in enumerate(names)
+    }
+    return report
+
+
+class ConfusionMatrixMetric(keras.metrics.Metric):
+    """Base class: accumulates a confusion matrix; subclasses say which score to report.
+
+    Args:
+        num_classes: number of classes (2 for a single-channel binary model).
+        ignore_index: label value that is not counted, or ``None``.
+        from_logits: whether single-channel scores are logits (threshold 0) or
+            probabilities (threshold 0.5); irrelevant for multi-channel arg-max.
+        class_id: report the score of this class only instead of the mean over classes.
+        name: metric name.
+    """
+
+    score = None
+
+    def __init__(
+        self, num_classes, ignore_index=255, from_logits=True, class_id=None, name=None, dtype=None
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}.")
+        if class_id is not None and not 0 <= class_id < num_classes:
+            raise ValueError(f"class_id must be in [0, {num_classes}); got {class_id!r}.")
+        default_name = self.score if class_id is None else f"{self.score}_class_{class_id}"
+        super().__init__(name=name or default_name, dtype=dtype)
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.from_logits = from_logits
+        self.class_id = class_id
+        self.matrix = self.add_variable(
+            shape=(num_classes, num_classes), initializer="zeros", name="confusion_matrix"
+        )
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds the pixels of one batch to the confusion matrix."""
+        self.matrix.assign_add(
+            confusion_matrix(
+                y_true, y_pred, self.num_classes, self.ignore_index, self.from_logits, sample_weight
+            )
+        )
+
+    def result(self):
+        if self.score == "pixel_accuracy":
+            return pixel_accuracy(self.matrix)
+        values = per_class_scores(self.matrix)[self.score.replace("mean_", "")]
+        return nan_mean(values) if self.class_id is None else values[self.class_id]
+
+    def reset_state(self):
+        self.matrix.assign(ops.zeros_like(self.matrix))
+
+    def report(self, class_names=None):
+        """``segmentation_report`` of everything accumulated so far."""
+        return segmentation_report(ops.convert_to_numpy(self.matrix), class_names)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "ignore_index": self.ignore_index,
+            "from_logits": self.from_logits,
+            "class_id": self.class_id,
+        }
+
+
+def _metric_class(score, class_name, summary):
+    cls = type(
+        class_name,
+        (ConfusionMatrixMetric,),
+        {
+            "score": score,
+            "__doc__": f"{summary}\n\n    Arguments as for ``ConfusionMatrixMetric``.\n\n"
+            '    Example:\n        >>> model.compile("adam", loss, metrics=['
+            f"keras_segen.metrics.{class_name}(num_classes=4)])\n",
+            "__module__": __name__,
+        },
+    )
+    return keras.saving.register_keras_serializable(package="keras_segen")(cls)
+
+
+PixelAccuracy = _metric_class("pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.")
+MeanIoU = _metric_class("mean_iou", "MeanIoU", "Streaming mean intersection over union.")
+MeanDice = _metric_class("mean_dice", "MeanDice", "Streaming mean Dice (F1) score.")
+MeanPrecision = _metric_class("mean_precision", "MeanPrecision", "Streaming mean precision.")
+MeanRecall = _metric_class("mean_recall", "MeanRecall", "Streaming mean recall.")

@@ -1,0 +1,1 @@
+"""Model builders, grouped by task."""

@@ -1,0 +1,134 @@
+"""DeepLabV3+ (Chen, Zhu, Papandreou, Schroff & Adam, ECCV 2018)."""
+
+import keras
+from keras import layers
+
+from keras_segen.layers import (
+    ImagenetPreprocessing,
+    ResizeLike,
+    atrous_spatial_pyramid_pooling,
+    conv_bn_act,
+    separable_conv_bn_act,
+)
+from keras_segen.models.backbones import APPLICATIONS, application_encoder
+from keras_segen.models.segmentation.head import check_common, output_activation
+from keras_segen.models.validation import check_choice, check_int, check_weights
+
+BACKBONES = ("light", *APPLICATIONS)
+OUTPUT_STRIDES = (8, 16)
+# Width multiples of the four strided stages of the light backbone (strides 4, 8, 16, 32).
+LIGHT_STAGES = (2, 4, 8, 16)
+
+
+def _light_encoder(x, filters, output_stride):
+    """Small Xception-style encoder; returns (stride-4 features, deepest features).
+
+    Each stage is a strided 1x1 shortcut plus two separable convolutions, the first
+    strided. Stages past ``output_stride`` keep stride 1 and use dilation instead.
+    """
+    x = conv_bn_act(x, filters, strides=2, name="stem")
+    stride, rate, low_level = 2, 1, None
+    for stage, multiple in enumerate(LIGHT_STAGES, start=1):
+        width = filters * multiple
+        step = 2 if stride < output_stride else 1
+        if step == 1:
+            rate *= 2
+        stride *= step
+        shortcut = conv_bn_act(
+            x, width, kernel_size=1, strides=step, activation=None, name=f"stage{stage}_shortcut"
+        )
+        y = separable_conv_bn_act(
+            x, width, strides=step, dilation_rate=rate, name=f"stage{stage}_sep1"
+        )
+        y = separable_conv_bn_act(y, width, dilation_rate=rate, name=f"stage{stage}_sep2")
+        x = layers.Add(name=f"stage{stage}_add")([shortcut, y])
+        if stride == 4 and low_level is None:
+            low_level = x
+    return low_level, x
+
+
+def deeplabv3_plus(
+    input_shape=(None, None, 3),
+    num_classes=21,
+    backbone="light",
+    output_stride=16,
+    weights=None,
+    filters=32,
+    alpha=1.0,
+    aspp_filters=256,
+    low_level_filters=48,
+    activation=None,
+    name="deeplabv3_plus",
+):
+    """Builds DeepLabV3+.
+
+    Chen et al., "Encoder-Decoder with Atrous Separable Convolution for Semantic Image
+    Segmentation", ECCV 2018. The encoder runs a backbone at ``output_stride`` (atrous
+    convolution replaces the later strides) and Atrous Spatial Pyramid Pooling: a 1x1
+    convolution, atrous separable 3x3 convolutions at rates 6/12/18 (12/24/36 at output
+    stride 8) and image-level pooling. The decoder upsamples by 4, concatenates the
+    stride-4 low-level features reduced to ``low_level_filters`` channels, refines with
+    two separable 3x3 convolutions and upsamples bilinearly to the input size.
+
+    Args:
+        input_shape: ``(H, W, C)``; fixed H and W must be multiples of ``output_stride``.
+            Keras Applications backbones need ``C == 3``.
+        num_classes: number of output classes.
+        backbone: ``"light"`` (built-in, small), ``"mobilenetv2"`` or ``"resnet50"``.
+        output_stride: 16 (default) or 8.
+        weights: for Applications backbones: ``None``, ``"imagenet"`` (needs internet) or
+            a local include_top=False weights file; must be ``None`` for ``"light"``.
+        filters: base width of the light backbone.
+        alpha: MobileNetV2 width multiplier.
+        aspp_filters: width of ASPP and of the decoder (256 in the paper).
+        low_level_filters: width of the reduced low-level features (48 in the paper).
+        activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
+        name: model name.
+
+    Returns:
+        A functional ``keras.Model`` mapping ``(B, H, W, C)`` images in [0, 1] to
+        ``(B, H, W, num_classes)``.
+
+    Example:
+        >>> model = keras_segen.deeplabv3_plus((256, 256, 3), num_classes=5,
+        ...                                    backbone="mobilenetv2", weights=None)
+    """
+    builder = "deeplabv3_plus"
+    check_choice(builder, "backbone", backbone, BACKBONES)
+    check_choice(builder, "output_stride", output_stride, OUTPUT_STRIDES)
+    for argument, value in (
+        ("filters", filters),
+        ("aspp_filters", aspp_filters),
+        ("low_level_filters", low_level_filters),
+    ):
+        check_int(builder, argument, value)
+    if backbone == "light":
+        weights = check_weights(builder, weights, allowed=(None,))
+    else:
+        weights = check_weights(builder, weights)
+    channels = None if backbone == "light" else 3
+    input_shape = check_common(
+        builder, input_shape, num_classes, activation, output_stride, channels
+    )
+
+    inputs = keras.Input(input_shape, name="image")
+    if backbone == "light":
+        low_level, features = _light_encoder(inputs, filters, output_stride)
+    else:
+        mode = APPLICATIONS[backbone]["preprocessing"]
+        x = ImagenetPreprocessing(mode, name="preprocessing")(inputs)
+        encoder = application_encoder(
+            builder, backbone, input_shape, weights, (4, 32), output_stride, alpha
+        )
+        low_level, features = encoder(x)
+
+    rates = tuple(rate * 16 // output_stride for rate in (6, 12, 18))
+    x = atrous_spatial_pyramid_pooling(features, aspp_filters, rates)
+    low_level = conv_bn_act(low_level, low_level_filters, kernel_size=1, name="decoder_low_level")
+    x = ResizeLike(name="decoder_upsample")([x, low_level])
+    x = layers.Concatenate(name="decoder_concat")([x, low_level])
+    x = separable_conv_bn_act(x, aspp_filters, name="decoder_sep1")
+    x = separable_conv_bn_act(x, aspp_filters, name="decoder_sep2")
+    x = layers.Conv2D(num_classes, 1, name="logits")(x)
+    x = ResizeLike(name="upsample_to_input")([x, inputs])
+    return keras.Model(inputs, output_activation(x, activation), name=name)

@@ -1,0 +1,124 @@
+"""Fully Convolutional Network (Long, Shelhamer & Darrell, CVPR 2015)."""
+
+import keras
+from keras import layers
+
+from keras_segen.layers import BilinearUpsampling, ImagenetPreprocessing
+from keras_segen.models.backbones import (
+    APPLICATIONS,
+    application_encoder,
+    copy_weights_by_name,
+    vgg16_encoder,
+)
+from keras_segen.models.segmentation.head import check_common, output_activation
+from keras_segen.models.validation import check_choice, check_int, check_weights
+
+VARIANTS = ("8s", "16s", "32s")
+BACKBONES = ("vgg16", *APPLICATIONS)
+
+
+def _upsample(x, num_classes, factor, name, trainable=True):
+    """Upsampling by ``factor``: a transposed convolution initialised to bilinear."""
+    return layers.Conv2DTranspose(
+        num_classes,
+        2 * factor,
+        strides=factor,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=BilinearUpsampling(),
+        trainable=trainable,
+        name=name,
+    )(x)
+
+
+def _score(x, num_classes, name):
+    """1x1 class-score layer, zero-initialised as in the paper."""
+    return layers.Conv2D(num_classes, 1, kernel_initializer="zeros", name=name)(x)
+
+
+def fcn(
+    input_shape=(None, None, 3),
+    num_classes=21,
+    variant="8s",
+    backbone="vgg16",
+    filters=64,
+    fc_units=4096,
+    weights=None,
+    alpha=1.0,
+    activation=None,
+    name=None,
+):
+    """Builds FCN-32s, FCN-16s or FCN-8s.
+
+    Long et al., "Fully Convolutional Networks for Semantic Segmentation", CVPR 2015. The
+    VGG16 conv body is followed by fc6 and fc7 recast as 7x7 and 1x1 convolutions (with
+    dropout 0.5) and a 1x1 class scorer at stride 32. FCN-16s adds a learned 2x upsampling
+    fused with the scores of pool4; FCN-8s fuses again with pool3. The 2x upsamplings start
+    as bilinear interpolation and are learned; the final one, which restores the input
+    resolution, stays fixed bilinear, as in the paper.
+    Convolutions are "same"-padded instead of the paper's 100-pixel padding and crops, so
+    fixed input sizes must be multiples of 32.
+
+    Args:
+        input_shape: ``(H, W, C)``; H and W may be ``None``.
+        num_classes: number of output classes.
+        variant: ``"8s"``, ``"16s"`` or ``"32s"``.
+        backbone: ``"vgg16"`` (the paper), or the lighter ``"mobilenetv2"`` for small
+            devices, or ``"resnet50"``; for these two the backbone's last layer plays the
+            role of fc7.
+        filters: VGG16 base width (64 in the paper; smaller for tiny models).
+        fc_units: width of fc6/fc7 (4096 in the paper).
+        weights: ``None``, ``"imagenet"`` (needs internet) or the path of a local weights
+            file of the backbone without its top (Keras Applications format).
+        alpha: MobileNetV2 width multiplier.
+        activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
+        name: model name (default ``f"fcn{variant}"``).
+
+    Returns:
+        A functional ``keras.Model`` mapping ``(B, H, W, C)`` images in [0, 1] to
+        ``(B, H, W, num_classes)``.
+
+    Example:
+        >>> model = keras_segen.fcn((224, 224, 3), num_classes=21, variant="8s")
+    """
+    builder = "fcn"
+    check_choice(builder, "variant", variant, VARIANTS)
+    check_choice(builder, "backbone", backbone, BACKBONES)
+    check_int(builder, "filters", filters)
+    check_int(builder, "fc_units", fc_units)
+    weights = check_weights(builder, weights)
+    channels = 3 if backbone != "vgg16" or weights else None
+    input_shape = check_common(builder, input_shape, num_classes, activation, 32, channels)
+
+    inputs = keras.Input(input_shape, name="image")
+    if backbone == "vgg16":
+        x = ImagenetPreprocessing("caffe" if weights else "tf", name="preprocessing")(inputs)
+        _, _, pool3, pool4, pool5 = vgg16_encoder(x, filters)
+        x = layers.Conv2D(fc_units, 7, padding="same", activation="relu", name="fc6")(pool5)
+        x = layers.Dropout(0.5, name="fc6_dropout")(x)
+        x = layers.Conv2D(fc_units, 1, activation="relu", name="fc7")(x)
+        top = layers.Dropout(0.5, name="fc7_dropout")(x)
+    else:
+        mode = APPLICATIONS[backbone]["preprocessing"]
+        x = ImagenetPreprocessing(mode, name="preprocessing")(inputs)
+        encoder = application_encoder(builder, backbone, input_shape, weights, alpha=alpha)
+        pool3, pool4, top = encoder(x)
+
+    scores = _score(top, num_classes, "score_fr")
+    if variant == "32s":
+        logits = _upsample(scores, num_classes, 32, "upscore32", False)
+    else:
+        scores = _upsample(scores, num_classes, 2, "upscore2")
+        scores = layers.Add(name="fuse_pool4")([scores, _score(pool4, num_classes, "score_pool4")])
+        if variant == "16s":
+            logits = _upsample(scores, num_classes, 16, "upscore16", False)
+        else:
+            scores = _upsample(scores, num_classes, 2, "upscore_pool4")
+            pool3_scores = _score(pool3, num_classes, "score_pool3")
+            scores = layers.Add(name="fuse_pool3")([scores, pool3_scores])
+            logits = _upsample(scores, num_classes, 8, "upscore8", False)
+    model = keras.Model(inputs, output_activation(logits, activation), name=name or f"fcn{variant}")
+    if backbone == "vgg16" and weights:
+        pretrained = keras.applications.VGG16(include_top=False, weights=weights)
+        copy_weights_by_name(pretrained, model)
+    return model

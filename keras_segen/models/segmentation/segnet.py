@@ -1,0 +1,58 @@
+"""SegNet (Badrinarayanan, Kendall & Cipolla, TPAMI 2017)."""
+
+import keras
+
+from keras_segen.layers import MaxPoolingWithArgmax2D, MaxUnpooling2D, conv_bn_act
+from keras_segen.models.backbones import VGG16_BLOCKS
+from keras_segen.models.segmentation.head import check_common, classifier
+from keras_segen.models.validation import check_int
+
+
+def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=None, name="segnet"):
+    """Builds SegNet.
+
+    Badrinarayanan et al., "SegNet: A Deep Convolutional Encoder-Decoder Architecture for
+    Image Segmentation", TPAMI 2017. The encoder is the 13 convolutions of VGG16 (each
+    followed by BatchNorm and ReLU) in five blocks, each ending in 2x2 max pooling that
+    records the position of every maximum. The decoder mirrors it: each block first
+    max-unpools with the recorded positions of its encoder block (sparse upsampling, no
+    learned upsampling), then densifies with convolutions. A 3x3 convolution gives the
+    class scores.
+
+    Args:
+        input_shape: ``(H, W, C)``; fixed H and W must be multiples of 32.
+        num_classes: number of output classes.
+        filters: base width (64 in the paper; widths are 1, 2, 4, 8, 8 times it).
+        activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
+        name: model name.
+
+    Returns:
+        A functional ``keras.Model`` mapping ``(B, H, W, C)`` to ``(B, H, W, num_classes)``.
+
+    Example:
+        >>> model = keras_segen.segnet((256, 256, 3), num_classes=12)
+    """
+    builder = "segnet"
+    check_int(builder, "filters", filters)
+    input_shape = check_common(builder, input_shape, num_classes, activation, 32)
+
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    pooling_indices = []
+    for block, (convs, multiple) in enumerate(VGG16_BLOCKS, start=1):
+        for conv in range(1, convs + 1):
+            x = conv_bn_act(x, filters * multiple, name=f"encoder{block}_conv{conv}")
+        x, indices = MaxPoolingWithArgmax2D(name=f"encoder{block}_pool")(x)
+        pooling_indices.append(indices)
+
+    for block in range(len(VGG16_BLOCKS), 0, -1):
+        convs, multiple = VGG16_BLOCKS[block - 1]
+        x = MaxUnpooling2D(name=f"decoder{block}_unpool")([x, pooling_indices[block - 1]])
+        # The last convolution of a decoder block narrows to the next block's width; in
+        # block 1 the classifier takes that place.
+        widths = [filters * multiple] * (convs - 1)
+        if block > 1:
+            widths.append(filters * VGG16_BLOCKS[block - 2][1])
+        for conv, width in zip(range(convs, 0, -1), widths):
+            x = conv_bn_act(x, width, name=f"decoder{block}_conv{conv}")
+    return keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)

@@ -1,0 +1,142 @@
+"""U-Net (Ronneberger, Fischer & Brox, MICCAI 2015)."""
+
+import keras
+from keras import layers
+
+from keras_segen.layers import CenterCropLike, Upscale2D, conv_bn_act
+from keras_segen.models.segmentation.head import check_common, classifier
+from keras_segen.models.validation import check_choice, check_int, check_rate
+
+PADDINGS = ("same", "valid")
+UPSAMPLINGS = ("transpose", "bilinear")
+
+
+def unet_output_size(size, depth=4, padding="valid"):
+    """Output height (or width) of a U-Net for an input of ``size``, or ``None`` if invalid.
+
+    With unpadded 3x3 convolutions every convolution trims 2 pixels and every 2x2 pooling
+    needs an even size: 572 -> 388 for ``depth=4`` (Fig. 1 of the paper).
+    """
+    if padding == "same":
+        return size if size % 2**depth == 0 else None
+    for _ in range(depth):
+        size -= 4
+        if size <= 0 or size % 2:
+            return None
+        size //= 2
+    size -= 4
+    if size <= 0:
+        return None
+    for _ in range(depth):
+        size = 2 * size - 4
+    return size
+
+
+def _check_valid_size(builder, axis, size, depth):
+    if size is None or unet_output_size(size, depth) is not None:
+        return
+    near = [s for s in range(max(1, size - 64), size + 64) if unet_output_size(s, depth)]
+    below = [s for s in near if s < size][-1:]
+    above = [s for s in near if s > size][:1]
+    raise ValueError(
+        f"{builder}: with padding='valid' and depth={depth}, input {axis} {size} does not "
+        "give an even size before every pooling (each 3x3 convolution trims 2 pixels); "
+        f"nearest valid sizes: {below + above}."
+    )
+
+
+def _double_conv(x, filters, padding, batch_norm, name):
+    for index in (1, 2):
+        x = conv_bn_act(
+            x,
+            filters,
+            padding=padding,
+            batch_norm=batch_norm,
+            kernel_initializer="he_normal",
+            name=f"{name}_conv{index}",
+        )
+    return x
+
+
+def unet(
+    input_shape=(None, None, 3),
+    num_classes=2,
+    filters=64,
+    depth=4,
+    padding="same",
+    batch_norm=True,
+    dropout=0.0,
+    upsampling="transpose",
+    activation=None,
+    name="unet",
+):
+    """Builds a U-Net.
+
+    Ronneberger et al., "U-Net: Convolutional Networks for Biomedical Image Segmentation",
+    MICCAI 2015. A contracting path of ``depth`` levels (two 3x3 convolutions + ReLU, then
+    2x2 max pooling, doubling the width each level), a bottleneck, and an expanding path
+    that upsamples by 2 while halving the width, concatenates the encoder map of the same
+    level (centre-cropped when unpadded) and applies two 3x3 convolutions; a 1x1
+    convolution gives the class scores. ``padding="valid", batch_norm=False`` with the
+    defaults is exactly the paper's network (572x572 -> 388x388).
+
+    Args:
+        input_shape: ``(H, W, C)``; H and W may be ``None``.
+        num_classes: number of output classes.
+        filters: width of the first level (64 in the paper).
+        depth: number of poolings (4 in the paper).
+        padding: ``"same"`` (output size = input size; H and W multiples of ``2**depth``)
+            or ``"valid"`` (the paper: output smaller than input, skips cropped).
+        batch_norm: BatchNorm after every convolution (not in the paper).
+        dropout: dropout rate at the end of the contracting path (the paper's "drop-out
+            layers at the end of the contracting path"); 0 disables it.
+        upsampling: ``"transpose"`` (the paper's 2x2 up-convolution) or ``"bilinear"``
+            (bilinear resize then a 1x1 convolution that halves the width).
+        activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
+        name: model name.
+
+    Returns:
+        A functional ``keras.Model`` mapping ``(B, H, W, C)`` to ``(B, H', W', num_classes)``,
+        with ``H' = H`` for ``padding="same"`` (see ``unet_output_size`` otherwise).
+
+    Example:
+        >>> model = keras_segen.unet(input_shape=(256, 256, 3), num_classes=3)
+    """
+    builder = "unet"
+    check_int(builder, "filters", filters)
+    check_int(builder, "depth", depth)
+    check_choice(builder, "padding", padding, PADDINGS)
+    check_choice(builder, "upsampling", upsampling, UPSAMPLINGS)
+    dropout = check_rate(builder, "dropout", dropout)
+    stride = 2**depth if padding == "same" else 1
+    input_shape = check_common(builder, input_shape, num_classes, activation, stride)
+    if padding == "valid":
+        _check_valid_size(builder, "height", input_shape[0], depth)
+        _check_valid_size(builder, "width", input_shape[1], depth)
+
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    skips = []
+    for level in range(1, depth + 1):
+        x = _double_conv(x, filters * 2 ** (level - 1), padding, batch_norm, f"encoder{level}")
+        if dropout and level == depth:
+            x = layers.Dropout(dropout, name=f"encoder{level}_dropout")(x)
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"encoder{level}_pool")(x)
+    x = _double_conv(x, filters * 2**depth, padding, batch_norm, "bottleneck")
+    if dropout:
+        x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
+
+    for level in range(depth, 0, -1):
+        width = filters * 2 ** (level - 1)
+        if upsampling == "transpose":
+            x = layers.Conv2DTranspose(width, 2, strides=2, name=f"decoder{level}_upconv")(x)
+        else:
+            x = Upscale2D(2, name=f"decoder{level}_upsample")(x)
+            x = layers.Conv2D(width, 1, name=f"decoder{level}_upconv")(x)
+        skip = skips[level - 1]
+        if padding == "valid":
+            skip = CenterCropLike(name=f"decoder{level}_crop")([skip, x])
+        x = layers.Concatenate(name=f"decoder{level}_concat")([skip, x])
+        x = _double_conv(x, width, padding, batch_norm, f"decoder{level}")
+    return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
