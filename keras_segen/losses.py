@@ -18,13 +18,21 @@ _EPSILON = 1e-7
 def _log_probabilities(y_pred, from_logits):
     """Float32 per-class log-probabilities ``(B, H, W, K)``; ``K = 2`` for a single channel."""
     y_pred = ops.cast(y_pred, "float32")
+    if not from_logits:
+        return ops.log(ops.clip(_probabilities(y_pred, from_logits=False), _EPSILON, 1.0))
     if y_pred.shape[-1] == 1:
-        if from_logits:
-            return ops.concatenate([ops.log_sigmoid(-y_pred), ops.log_sigmoid(y_pred)], axis=-1)
-        y_pred = ops.concatenate([1.0 - y_pred, y_pred], axis=-1)
-    elif from_logits:
-        return ops.log_softmax(y_pred, axis=-1)
-    return ops.log(ops.clip(y_pred, _EPSILON, 1.0))
+        return ops.concatenate([ops.log_sigmoid(-y_pred), ops.log_sigmoid(y_pred)], axis=-1)
+    return ops.log_softmax(y_pred, axis=-1)
+
+
+def _probabilities(y_pred, from_logits):
+    """Float32 per-class probabilities ``(B, H, W, K)``; ``K = 2`` for a single channel."""
+    y_pred = ops.cast(y_pred, "float32")
+    if from_logits:
+        return ops.exp(_log_probabilities(y_pred, from_logits=True))
+    if y_pred.shape[-1] == 1:
+        return ops.concatenate([1.0 - y_pred, y_pred], axis=-1)
+    return y_pred
 
 
 def _prepare(y_true, y_pred, from_logits, ignore_index):
@@ -90,9 +98,9 @@ def _overlaps(y_true, y_pred, from_logits, ignore_index):
 
     For a single-channel (binary) model only the foreground class is returned.
     """
-    log_probs, one_hot, _, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
+    _, one_hot, _, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
     valid = ops.expand_dims(valid, -1)
-    probs = ops.exp(log_probs) * valid
+    probs = _probabilities(y_pred, from_logits) * valid
     one_hot = one_hot * valid
     axes = (0, 1, 2)
     true_positive = ops.sum(probs * one_hot, axis=axes)
