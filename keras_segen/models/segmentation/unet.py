@@ -29,6 +29,8 @@ def unet_output_size(size, depth=4, padding="valid"):
         return None
     for _ in range(depth):
         size = 2 * size - 4
+        if size <= 0:
+            return None
     return size
 
 

@@ -1,0 +1,62 @@
+"""SegNet: max-unpooling with the encoder's pooling indices (Badrinarayanan et al. 2017)."""
+
+import keras
+import numpy as np
+
+import keras_segen
+from keras_segen.layers import MaxPoolingWithArgmax2D, MaxUnpooling2D
+
+IMAGE = np.array(
+    [[1, 5, 2, 0],
+     [3, 4, 8, 1],
+     [0, 0, 6, 7],
+     [9, 2, 7, 7]], dtype="float32",
+)[None, :, :, None]
+
+
+def test_pooling_records_the_position_of_each_maximum():
+    pooled, indices = MaxPoolingWithArgmax2D()(IMAGE)
+    np.testing.assert_array_equal(np.asarray(pooled)[0, :, :, 0], [[5, 8], [9, 7]])
+    # Positions 2 * row + column in each window; the 7s tie and the first one wins.
+    np.testing.assert_array_equal(np.asarray(indices)[0, :, :, 0], [[1, 2], [2, 1]])
+
+
+def test_unpooling_puts_values_back_where_the_maxima_were():
+    _, indices = MaxPoolingWithArgmax2D()(IMAGE)
+    values = np.array([[10, 20], [30, 40]], dtype="float32")[None, :, :, None]
+    unpooled = np.asarray(MaxUnpooling2D()([values, indices]))[0, :, :, 0]
+    np.testing.assert_array_equal(
+        unpooled, [[0, 10, 0, 0], [0, 0, 20, 0], [0, 0, 0, 40], [30, 0, 0, 0]]
+    )
+
+
+def test_unpooling_the_pooled_map_keeps_exactly_the_maxima():
+    x = np.random.default_rng(0).random((2, 8, 6, 3)).astype("float32")
+    pooled, indices = MaxPoolingWithArgmax2D()(x)
+    restored = np.asarray(MaxUnpooling2D()([pooled, indices]))
+    kept = restored != 0
+    np.testing.assert_array_equal(restored[kept], x[kept])
+    assert kept.sum() == x.size // 4  # one value per 2x2 window
+
+
+def test_decoder_uses_the_indices_of_the_matching_encoder_block():
+    model = keras_segen.segnet((64, 64, 3), num_classes=3, filters=4)
+    for block in range(1, 6):
+        unpool = model.get_layer(f"decoder{block}_unpool")
+        assert isinstance(unpool, MaxUnpooling2D)
+        indices_source = unpool.input[1]._keras_history.operation.name
+        assert indices_source == f"encoder{block}_pool"
+    learned_upsampling = (keras.layers.Conv2DTranspose, keras.layers.UpSampling2D)
+    assert not any(isinstance(layer, learned_upsampling) for layer in model.layers)
+
+
+def test_encoder_is_the_13_convolutions_of_vgg16():
+    model = keras_segen.segnet((32, 32, 3), num_classes=3)
+    encoder_convs = [
+        layer for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D) and layer.name.startswith("encoder")
+    ]
+    assert [layer.filters for layer in encoder_convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
+    assert model.get_layer("decoder1_conv2_conv").filters == 64
+    assert model.get_layer("decoder2_conv1_conv").filters == 64  # narrows to block 1's width
+    assert model.get_layer("classifier").kernel_size == (3, 3)
