@@ -23,7 +23,9 @@ def tiny_batch(batch=2, size=IMAGE_SIZE, channels=3, num_classes=NUM_CLASSES, se
     rng = np.random.default_rng(seed)
     columns = np.arange(size) * num_classes // size
     masks = np.broadcast_to(columns, (batch, size, size)).astype("int32").copy()
-    images = masks[..., None] / max(num_classes - 1, 1) + rng.normal(0, 0.05, (batch, size, size, channels))
+    images = masks[..., None] / max(num_classes - 1, 1) + rng.normal(
+        0, 0.05, (batch, size, size, channels)
+    )
     return np.clip(images, 0, 1).astype("float32"), masks
 
 

@@ -11,7 +11,9 @@ SMALL = dict(filters=4, aspp_filters=8, low_level_filters=4)
 
 @pytest.mark.parametrize("output_stride, rates", [(16, (6, 12, 18)), (8, (12, 24, 36))])
 def test_aspp_rates_and_output_stride(output_stride, rates):
-    model = keras_segen.deeplabv3_plus((64, 64, 3), num_classes=3, output_stride=output_stride, **SMALL)
+    model = keras_segen.deeplabv3_plus(
+        (64, 64, 3), num_classes=3, output_stride=output_stride, **SMALL
+    )
     for rate in rates:
         assert model.get_layer(f"aspp_rate{rate}_depthwise").dilation_rate == (rate, rate)
     assert model.get_layer("aspp_1x1_conv").input.shape[1] == 64 // output_stride
@@ -24,16 +26,31 @@ def test_aspp_rates_and_output_stride(output_stride, rates):
 @pytest.mark.parametrize(
     "output_stride, strided, dilated",
     [
-        (16, {"block_6_depthwise": (2, 2)}, {"block_13_depthwise": 1, "block_14_depthwise": 2,
-                                               "block_16_depthwise": 2}),
-        (8, {}, {"block_6_depthwise": 1, "block_7_depthwise": 2, "block_13_depthwise": 2,
-                 "block_16_depthwise": 4}),
+        (
+            16,
+            {"block_6_depthwise": (2, 2)},
+            {"block_13_depthwise": 1, "block_14_depthwise": 2, "block_16_depthwise": 2},
+        ),
+        (
+            8,
+            {},
+            {
+                "block_6_depthwise": 1,
+                "block_7_depthwise": 2,
+                "block_13_depthwise": 2,
+                "block_16_depthwise": 4,
+            },
+        ),
     ],
 )
 def test_mobilenetv2_atrous_backbone(output_stride, strided, dilated):
     model = keras_segen.deeplabv3_plus(
-        (64, 64, 3), num_classes=2, backbone="mobilenetv2", alpha=0.35,
-        output_stride=output_stride, aspp_filters=8,
+        (64, 64, 3),
+        num_classes=2,
+        backbone="mobilenetv2",
+        alpha=0.35,
+        output_stride=output_stride,
+        aspp_filters=8,
     )
     encoder = model.get_layer("mobilenetv2_encoder")
     low_level, features = encoder.outputs
@@ -67,12 +84,18 @@ def test_backbone_weights_from_a_local_file(tmp_path):
     )
     reference.save_weights(path)
     model = keras_segen.deeplabv3_plus(
-        (64, 64, 3), num_classes=2, backbone="mobilenetv2", alpha=0.35, weights=str(path),
+        (64, 64, 3),
+        num_classes=2,
+        backbone="mobilenetv2",
+        alpha=0.35,
+        weights=str(path),
         aspp_filters=8,
     )
     encoder = model.get_layer("mobilenetv2_encoder")
     for name in ("Conv1", "block_14_depthwise"):
-        for got, want in zip(encoder.get_layer(name).get_weights(), reference.get_layer(name).get_weights()):
+        for got, want in zip(
+            encoder.get_layer(name).get_weights(), reference.get_layer(name).get_weights()
+        ):
             np.testing.assert_array_equal(got, want)
 
 

@@ -19,7 +19,11 @@ def test_bilinear_kernel_by_hand():
 @pytest.mark.parametrize("factor", [2, 8, 32])
 def test_bilinear_initialised_transpose_conv_interpolates(factor):
     layer = keras.layers.Conv2DTranspose(
-        2, 2 * factor, strides=factor, padding="same", use_bias=False,
+        2,
+        2 * factor,
+        strides=factor,
+        padding="same",
+        use_bias=False,
         kernel_initializer=BilinearUpsampling(),
     )
     ramp = np.tile(np.arange(6, dtype="float32")[None, :], (6, 1))
@@ -51,8 +55,11 @@ def test_fcn8s_fuses_pool4_and_pool3_scores():
 
 @pytest.mark.parametrize(
     "variant, final, fused",
-    [("32s", "upscore32", []), ("16s", "upscore16", ["fuse_pool4"]),
-     ("8s", "upscore8", ["fuse_pool4", "fuse_pool3"])],
+    [
+        ("32s", "upscore32", []),
+        ("16s", "upscore16", ["fuse_pool4"]),
+        ("8s", "upscore8", ["fuse_pool4", "fuse_pool3"]),
+    ],
 )
 def test_variants(variant, final, fused):
     model = keras_segen.fcn((64, 64, 3), num_classes=3, variant=variant, **SMALL)
@@ -87,7 +94,9 @@ def test_pretrained_vgg16_weights_from_a_local_file(tmp_path):
 
 def test_pretrained_weights_need_the_paper_width(tmp_path):
     path = tmp_path / "vgg16_notop.weights.h5"
-    keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(path)
+    keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(
+        path
+    )
     with pytest.raises(ValueError, match="original widths"):
         keras_segen.fcn((32, 32, 3), num_classes=2, filters=8, fc_units=8, weights=str(path))
 
@@ -106,7 +115,10 @@ def test_light_backbone():
         (dict(backbone="mobilenetv2", input_shape=(64, 64, 1)), "needs 3-channel input"),
         (dict(weights="/no/such/file.h5"), "does not exist"),
         (dict(weights="imagenet", input_shape=(64, 64, 4)), "needs 3-channel input"),
-        (dict(input_shape=(48, 64, 3)), "height 48 is not a multiple .* stride 32; use e.g. 32 or 64"),
+        (
+            dict(input_shape=(48, 64, 3)),
+            "height 48 is not a multiple .* stride 32; use e.g. 32 or 64",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, match):

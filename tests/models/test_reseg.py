@@ -34,8 +34,14 @@ def test_vertical_sweep_reaches_exactly_the_column():
 
 
 def test_reseg_has_a_global_receptive_field():
-    model = keras_segen.reseg((32, 32, 3), num_classes=2, stem_filters=(4,), renet_units=(4,),
-                              patch_sizes=(2,), upsampling_filters=4)
+    model = keras_segen.reseg(
+        (32, 32, 3),
+        num_classes=2,
+        stem_filters=(4,),
+        renet_units=(4,),
+        patch_sizes=(2,),
+        upsampling_filters=4,
+    )
     x = np.random.default_rng(1).random((1, 32, 32, 3)).astype("float32")
     renet = keras.Model(model.input, model.get_layer("renet1_columns").output)
     assert _changed(renet, x, row=0, col=0).all()  # every position of the 8x8 map
@@ -51,8 +57,15 @@ def test_patches_to_channels_by_hand():
 
 
 def test_total_stride_and_lstm_round_trip(tmp_path):
-    model = keras_segen.reseg((64, 64, 3), num_classes=3, stem_filters=(4, 4), renet_units=(4, 4),
-                              patch_sizes=(2, 2), cell="lstm", upsampling_filters=4)
+    model = keras_segen.reseg(
+        (64, 64, 3),
+        num_classes=3,
+        stem_filters=(4, 4),
+        renet_units=(4, 4),
+        patch_sizes=(2, 2),
+        cell="lstm",
+        upsampling_filters=4,
+    )
     assert model.get_layer("renet2_columns").output.shape[1] == 64 // 16
     assert sum(layer.name.startswith("upsample") for layer in model.layers) == 4
     model.save(tmp_path / "reseg.keras")

@@ -136,7 +136,9 @@ def test_malformed_input_shape_is_rejected(name, input_shape):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_unknown_activation_is_rejected(name):
-    with pytest.raises(ValueError, match=r"activation must be one of \(None, 'softmax', 'sigmoid'\)"):
+    with pytest.raises(
+        ValueError, match=r"activation must be one of \(None, 'softmax', 'sigmoid'\)"
+    ):
         build(name, activation="relu")
 
 
@@ -144,7 +146,9 @@ def test_unknown_activation_is_rejected(name):
 def test_single_channel_binary_model_trains_with_the_binary_losses(name):
     images, masks = tiny_batch(num_classes=2)
     kwargs = {**SMALL_SEGMENTATION_CONFIGS[name]}
-    model = keras_segen.get_model(name, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=1, **kwargs)
+    model = keras_segen.get_model(
+        name, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=1, **kwargs
+    )
     model.compile(
         keras.optimizers.Adam(1e-2),
         keras_segen.losses.CEDiceLoss(),

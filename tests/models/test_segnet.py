@@ -7,10 +7,8 @@ import keras_segen
 from keras_segen.layers import MaxPoolingWithArgmax2D, MaxUnpooling2D
 
 IMAGE = np.array(
-    [[1, 5, 2, 0],
-     [3, 4, 8, 1],
-     [0, 0, 6, 7],
-     [9, 2, 7, 7]], dtype="float32",
+    [[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 6, 7], [9, 2, 7, 7]],
+    dtype="float32",
 )[None, :, :, None]
 
 
@@ -53,10 +51,13 @@ def test_decoder_uses_the_indices_of_the_matching_encoder_block():
 def test_encoder_is_the_13_convolutions_of_vgg16():
     model = keras_segen.segnet((32, 32, 3), num_classes=3)
     encoder_convs = [
-        layer for layer in model.layers
+        layer
+        for layer in model.layers
         if isinstance(layer, keras.layers.Conv2D) and layer.name.startswith("encoder")
     ]
-    assert [layer.filters for layer in encoder_convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
+    assert [layer.filters for layer in encoder_convs] == [64] * 2 + [128] * 2 + [256] * 3 + [
+        512
+    ] * 6
     assert model.get_layer("decoder1_conv2_conv").filters == 64
     assert model.get_layer("decoder2_conv1_conv").filters == 64  # narrows to block 1's width
     assert model.get_layer("classifier").kernel_size == (3, 3)

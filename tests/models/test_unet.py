@@ -10,6 +10,7 @@ from keras_segen.models.segmentation import unet_output_size
 
 def _paper_parameter_count(num_classes, in_channels=1):
     """Parameters of Fig. 1 of Ronneberger et al., counted layer by layer (weights + biases)."""
+
     def conv(k, cin, cout):
         return k * k * cin * cout + cout
 
@@ -54,7 +55,12 @@ def test_skips_are_cropped_copies_in_valid_mode():
     model = keras_segen.unet((188, 188, 1), num_classes=2, filters=4, depth=2, padding="valid")
     crop = model.get_layer("decoder1_crop")
     assert crop.input[0]._keras_history.operation.name == "encoder1_conv2_relu"
-    assert tuple(model.output.shape) == (None, unet_output_size(188, 2), unet_output_size(188, 2), 2)
+    assert tuple(model.output.shape) == (
+        None,
+        unet_output_size(188, 2),
+        unet_output_size(188, 2),
+        2,
+    )
 
 
 def test_center_crop_keeps_the_centre():
