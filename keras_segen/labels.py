@@ -12,7 +12,7 @@ def _is_concrete(tensor):
     return True
 
 
-def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None):
+def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None, what="Labels"):
     """Int32 labels ``(B, H, W)`` and a float32 mask of the pixels that count.
 
     Args:
@@ -20,6 +20,7 @@ def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None):
         y_pred: predictions ``(B, H, W, C)``, only used for the shape check.
         ignore_index: label value to leave out, or ``None``.
         num_classes: number of valid labels (``0 .. num_classes - 1``).
+        what: what the labels are, for error messages.
 
     Returns:
         ``(labels, valid, out_of_range)``: ignored pixels have label 0 and ``valid == 0``;
@@ -32,16 +33,16 @@ def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None):
     if len(y_true.shape) == 4:
         if y_true.shape[-1] != 1:
             raise ValueError(
-                "Labels must be sparse class ids of shape (B, H, W) or (B, H, W, 1); got "
+                f"{what} must be sparse class ids of shape (B, H, W) or (B, H, W, 1); got "
                 f"shape {tuple(y_true.shape)} (one-hot labels are not accepted)."
             )
         y_true = ops.squeeze(y_true, axis=-1)
     if len(y_true.shape) != 3:
-        raise ValueError(f"Labels must have shape (B, H, W); got {tuple(y_true.shape)}.")
+        raise ValueError(f"{what} must have shape (B, H, W); got {tuple(y_true.shape)}.")
     label_hw, pred_hw = tuple(y_true.shape[1:3]), tuple(y_pred.shape[1:3])
     if None not in label_hw + pred_hw and label_hw != pred_hw:
         raise ValueError(
-            f"Labels of spatial size {label_hw} do not match predictions of size {pred_hw}; "
+            f"{what} of spatial size {label_hw} do not match predictions of size {pred_hw}; "
             "resize the masks (nearest neighbour) or crop them to the model's output."
         )
     labels = ops.cast(y_true, "int32")
@@ -53,7 +54,7 @@ def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None):
     if _is_concrete(out_of_range) and int(out_of_range) > 0:
         values = np.unique(np.asarray(labels)[np.asarray(valid) & ~np.asarray(in_range)])
         raise ValueError(
-            f"Labels contain values {values[:10].tolist()} outside 0..{num_classes - 1} "
+            f"{what} contain values {values[:10].tolist()} outside 0..{num_classes - 1} "
             f"that are not ignore_index={ignore_index}."
         )
     valid = ops.logical_and(valid, in_range)

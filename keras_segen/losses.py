@@ -180,7 +180,8 @@ class _SegmentationLoss(keras.losses.Loss):
         super().__init__(
             name=name or self.__class__.__name__.lower(), reduction=reduction, dtype=dtype
         )
-        self.options = options
+        # Plain Python values, so that get_config stays JSON-serialisable.
+        self.options = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in options.items()}
 
     def call(self, y_true, y_pred):
         return type(self).function(y_true, y_pred, **self.options)

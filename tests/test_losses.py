@@ -155,3 +155,10 @@ def test_mismatched_label_size_is_an_error():
         losses.dice_loss(np.zeros((1, 1, 3, 2), "int32"), LOGITS)
     with pytest.raises(ValueError, match="class_weights must have one weight per class"):
         losses.sparse_categorical_crossentropy(LABELS, LOGITS, class_weights=[1.0, 2.0, 3.0])
+
+
+def test_class_weights_array_serialises_as_a_list():
+    loss = losses.CrossEntropy(class_weights=np.array([1.0, 3.0]))
+    assert loss.get_config()["class_weights"] == [1.0, 3.0]
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert value(restored(LABELS, LOGITS)) == pytest.approx((1 * LN2 + 3 * 2 * LN2) / 4)

@@ -134,3 +134,8 @@ def test_metrics_in_fit_and_evaluate():
     # Every pixel predicted class 1, and every label is 1: class 0 is absent everywhere.
     assert result["mean_iou"] == pytest.approx(1.0)
     assert result["pixel_accuracy"] == pytest.approx(1.0)
+
+
+def test_predicted_labels_outside_the_classes_are_an_error():
+    with pytest.raises(ValueError, match=r"Predicted labels contain values \[255\] outside 0..2"):
+        metrics.confusion_matrix(LABELS, np.full((1, 2, 4), 255), num_classes=3)

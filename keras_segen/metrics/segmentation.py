@@ -44,7 +44,10 @@ def confusion_matrix(
         raise ValueError(
             f"Predictions have {y_pred.shape[-1]} channels but num_classes={num_classes}."
         )
-    labels, valid, out_of_range = sparse_labels(
+    predicted, _, bad_predictions = sparse_labels(
+        predicted, predicted[..., None], None, num_classes, what="Predicted labels"
+    )
+    labels, valid, bad_labels = sparse_labels(
         y_true, predicted[..., None], ignore_index, num_classes
     )
     weights = valid
@@ -53,7 +56,6 @@ def confusion_matrix(
         while len(sample_weight.shape) < len(valid.shape):
             sample_weight = ops.expand_dims(sample_weight, -1)
         weights = valid * sample_weight
-    predicted = ops.clip(predicted, 0, num_classes - 1)
     pairs = ops.reshape(labels * num_classes + predicted, (-1,))
     counts = ops.bincount(
         pairs,
@@ -61,7 +63,7 @@ def confusion_matrix(
         minlength=num_classes * num_classes,
     )
     matrix = ops.reshape(ops.cast(counts, "float32"), (num_classes, num_classes))
-    return nan_if_positive(matrix, out_of_range)
+    return nan_if_positive(matrix, bad_labels + bad_predictions)
 
 
 def _ratio(numerator, denominator):

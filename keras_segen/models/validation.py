@@ -79,6 +79,5 @@ def check_weights(builder, weights, allowed=(None, "imagenet")):
         if not os.path.isfile(weights):
             raise ValueError(f"{builder}: weights file {os.fspath(weights)!r} does not exist.")
         return os.fspath(weights)
-    raise ValueError(
-        f"{builder}: weights must be one of {allowed} or a weights file path; got {weights!r}."
-    )
+    accepted = f"one of {allowed}" + (" or a weights file path" if "imagenet" in allowed else "")
+    raise ValueError(f"{builder}: weights must be {accepted}; got {weights!r}.")
