@@ -113,3 +113,20 @@ def test_backbone_weights_from_a_local_file(tmp_path):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         keras_segen.deeplabv3_plus(**{**SMALL, **kwargs})
+
+
+def test_atrous_application_backbone_round_trip(tmp_path):
+    model = keras_segen.deeplabv3_plus(
+        (64, 64, 3),
+        num_classes=2,
+        backbone="mobilenetv2",
+        alpha=0.35,
+        output_stride=8,
+        aspp_filters=8,
+    )
+    model.save(tmp_path / "deeplab.keras")
+    restored = keras.models.load_model(tmp_path / "deeplab.keras")
+    image = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(model(image)), np.asarray(restored(image)))
+    encoder = restored.get_layer("mobilenetv2_encoder")
+    assert encoder.get_layer("block_16_depthwise").dilation_rate == (4, 4)
