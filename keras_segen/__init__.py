@@ -9,7 +9,7 @@ Example:
 
 __version__ = "0.1.0"
 
-from keras_segen import layers, losses, metrics  # noqa: E402
+from keras_segen import data, layers, losses, metrics, viz  # noqa: E402
 from keras_segen.models.segmentation import (  # noqa: E402
     deeplabv3_plus,
     fcn,
@@ -18,9 +18,25 @@ from keras_segen.models.segmentation import (  # noqa: E402
     unet,
 )
 from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
+from keras_segen.training import (  # noqa: E402
+    evaluate,
+    evaluate_model,
+    predict,
+    quickstart,
+    resume,
+    train,
+)
 
 __all__ = [
     "__version__",
+    "data",
+    "evaluate",
+    "evaluate_model",
+    "predict",
+    "quickstart",
+    "resume",
+    "train",
+    "viz",
     "deeplabv3_plus",
     "fcn",
     "get_model",

@@ -53,6 +53,92 @@ def _command_info(args):
     return 0
 
 
+def _command_train(args):
+    from keras_segen.training import resume, train
+
+    if args.resume:
+        resume(args.resume, epochs=args.epochs, strategy=args.strategy, verbose=args.verbose)
+        return 0
+    train(
+        model=args.model,
+        dataset=args.dataset,
+        epochs=args.epochs or 10,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        out=args.out,
+        num_classes=args.num_classes,
+        model_kwargs=args.model_kwargs,
+        learning_rate=args.learning_rate,
+        loss=args.loss,
+        augment=not args.no_augment,
+        num_examples=args.num_examples,
+        mixed_precision=args.mixed_precision,
+        jit_compile=args.jit_compile,
+        strategy=args.strategy,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
+    print(f"run directory: {args.out}")
+    return 0
+
+
+def _command_evaluate(args):
+    from keras_segen.training import evaluate
+
+    evaluate(
+        args.run,
+        dataset=args.dataset,
+        split=args.split,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        out=args.out,
+    )
+    return 0
+
+
+def _command_predict(args):
+    from keras_segen.training import predict
+
+    written = predict(args.run, args.inputs, args.out, image_size=args.image_size)
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _command_quickstart(args):
+    from keras_segen.training import quickstart
+
+    overrides = {
+        key: value
+        for key, value in (
+            ("epochs", args.epochs),
+            ("num_examples", args.num_examples),
+            ("image_size", args.image_size),
+        )
+        if value is not None
+    }
+    quickstart(args.out, verbose=args.verbose, **overrides)
+    return 0
+
+
+def _json_object(text):
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object such as '{\"filters\": 16}'")
+    return value
+
+
+def _single_size(text):
+    height, width = _parse_size(text)
+    if height is None:
+        raise argparse.ArgumentTypeError("a fixed size is needed here")
+    return height if height == width else (height, width)
+
+
 def build_parser():
     """The argument parser of ``keras-segen``."""
     from keras_segen import __version__
@@ -73,6 +159,53 @@ def build_parser():
     info.add_argument("--input-size", type=_parse_size, help="HxW to build the model at")
     info.add_argument("--num-classes", type=int, help="number of classes to build with")
     info.set_defaults(run=_command_info)
+
+    from keras_segen.training.runs import LOSSES
+
+    train = commands.add_parser("train", help="train a segmentation model into a run directory")
+    train.add_argument("--model", default="unet", help="registered model name")
+    train.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
+    train.add_argument("--epochs", type=int, help="total epochs (default 10)")
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--image-size", type=_single_size, default=128, help="S or HxW")
+    train.add_argument("--out", default="runs/run", help="run directory to create")
+    train.add_argument("--num-classes", type=int)
+    train.add_argument("--model-kwargs", type=_json_object, help="JSON, e.g. '{\"filters\": 16}'")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--loss", choices=tuple(LOSSES), default="ce_dice")
+    train.add_argument("--no-augment", action="store_true", help="switch augmentation off")
+    train.add_argument("--num-examples", type=int, help="size of the shapes training split")
+    train.add_argument("--mixed-precision", action="store_true")
+    train.add_argument("--jit-compile", action="store_true")
+    train.add_argument("--strategy", choices=("mirrored", "multiworker"))
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue this interrupted run")
+    train.add_argument("--verbose", type=int, default=2)
+    train.set_defaults(run=_command_train)
+
+    evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
+    evaluate.add_argument("run", help="run directory or .keras file")
+    evaluate.add_argument("--dataset", help="dataset (default: the run's)")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--image-size", type=_single_size)
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--out", help="output folder (default: the run directory)")
+    evaluate.set_defaults(run=_command_evaluate)
+
+    predict = commands.add_parser("predict", help="write mask and overlay PNGs")
+    predict.add_argument("run", help="run directory or .keras file")
+    predict.add_argument("inputs", help="image file or folder")
+    predict.add_argument("--out", required=True)
+    predict.add_argument("--image-size", type=_single_size)
+    predict.set_defaults(run=_command_predict)
+
+    quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
+    quick.add_argument("--out", default="runs/quickstart")
+    quick.add_argument("--epochs", type=int, help="override the number of epochs")
+    quick.add_argument("--num-examples", type=int, help="override the training set size")
+    quick.add_argument("--image-size", type=_single_size, help="override the image size")
+    quick.add_argument("--verbose", type=int, default=2)
+    quick.set_defaults(run=_command_quickstart)
     return parser
 
 

@@ -129,6 +129,7 @@ def test_metrics_in_fit_and_evaluate():
         "sgd",
         "sparse_categorical_crossentropy",
         metrics=[metrics.MeanIoU(2), metrics.PixelAccuracy(2)],
+        jit_compile=True,  # the confusion matrix must compile with XLA
     )
     result = model.evaluate(images, masks, verbose=0, return_dict=True)
     # Every pixel predicted class 1, and every label is 1: class 0 is absent everywhere.

@@ -57,11 +57,9 @@ def confusion_matrix(
             sample_weight = ops.expand_dims(sample_weight, -1)
         weights = valid * sample_weight
     pairs = ops.reshape(labels * num_classes + predicted, (-1,))
-    counts = ops.bincount(
-        pairs,
-        weights=ops.reshape(ops.broadcast_to(weights, ops.shape(labels)), (-1,)),
-        minlength=num_classes * num_classes,
-    )
+    weights = ops.reshape(ops.broadcast_to(weights, ops.shape(labels)), (-1,))
+    # segment_sum rather than bincount: the TensorFlow bincount does not compile with XLA.
+    counts = ops.segment_sum(weights, pairs, num_segments=num_classes * num_classes)
     matrix = ops.reshape(ops.cast(counts, "float32"), (num_classes, num_classes))
     return nan_if_positive(matrix, bad_labels + bad_predictions)
 

@@ -1,0 +1,37 @@
+"""The one preprocessing used by training, evaluation, export calibration and the runner."""
+
+import tensorflow as tf
+
+
+def _size(image_size):
+    """``128`` or ``(128, 96)`` -> ``(128, 128)`` / ``(128, 96)``; else ValueError."""
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
+        raise ValueError(
+            f"image_size must be a positive int or (height, width); got {image_size!r}."
+        )
+    return size
+
+
+def preprocess_image(image, image_size):
+    """Resizes (bilinear) an ``HxWxC`` or ``BxHxWxC`` image to ``image_size``, float32 in [0, 1].
+
+    uint8 images are divided by 255; float images are taken to be in [0, 1] already.
+
+    Example:
+        >>> x = keras_segen.data.preprocess_image(tf.io.decode_png(data), 128)
+    """
+    height, width = _size(image_size)
+    if image.dtype == tf.uint8:
+        image = tf.cast(image, tf.float32) / 255.0
+    image = tf.image.resize(tf.cast(image, tf.float32), (height, width), method="bilinear")
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def resize_mask(mask, image_size):
+    """Resizes an ``HxW`` (or ``HxWx1``) label mask with nearest neighbour; int32 ``HxW``."""
+    height, width = _size(image_size)
+    if mask.shape.rank == 2:
+        mask = mask[..., None]
+    mask = tf.image.resize(mask, (height, width), method="nearest")
+    return tf.cast(mask[..., 0], tf.int32)

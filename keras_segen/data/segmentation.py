@@ -1,0 +1,308 @@
+"""Segmentation datasets as ``tf.data`` pipelines: shapes, TFDS, and folders of files."""
+
+import dataclasses
+import os
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from keras_segen.data.augment import augment as augment_pair
+from keras_segen.data.preprocessing import _size, preprocess_image, resize_mask
+from keras_segen.data.shapes import CLASS_NAMES, shapes_arrays
+
+SPLITS = ("train", "validation", "test")
+SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Oxford-IIIT Pet trimap values: 1 pet, 2 background, 3 border -> classes.
+PET_CLASS_NAMES = ("background", "pet", "border")
+_PET_TRIMAP_TO_CLASS = (255, 1, 0, 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentationInfo:
+    """What a loaded dataset is: its classes and (where known) its size."""
+
+    source: str
+    split: str
+    num_classes: int
+    class_names: tuple
+    num_examples: int | None
+
+
+def _shapes_examples(split, image_size, num_classes, num_examples, seed):
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
+    num_classes = 4 if num_classes is None else num_classes
+    if num_classes not in (2, 3, 4):
+        raise ValueError(f"shapes has 2, 3 or 4 classes; got num_classes={num_classes}.")
+    count = SHAPES_SPLIT_SIZES[split] if num_examples is None else num_examples
+    if count < 1:
+        raise ValueError(f"num_examples must be >= 1; got {count}.")
+    # Disjoint example indices per split, all from the same seed.
+    start = SPLITS.index(split) * 10**6
+    images, masks = shapes_arrays(count, _size(image_size)[0], num_classes, seed, start)
+    if _size(image_size)[0] != _size(image_size)[1]:
+        images = tf.image.resize(images, _size(image_size)).numpy().astype(np.uint8)
+        masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks))
+    names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
+    info = SegmentationInfo("shapes", split, num_classes, names, count)
+    return dataset.map(lambda image, mask: (image, mask, tf.constant("shapes"))), info
+
+
+def _folder_pairs(root, split):
+    """``[(image_path, mask_path)]`` of ``root[/split]/{images,masks}``, paired by file stem."""
+    root = pathlib.Path(root)
+    base = root / split if (root / split).is_dir() else root
+    if base == root and split != "train" and any((root / s).is_dir() for s in SPLITS):
+        raise ValueError(f"Folder {root} has no {split!r} subfolder.")
+    images_dir, masks_dir = base / "images", base / "masks"
+    for folder in (images_dir, masks_dir):
+        if not folder.is_dir():
+            raise ValueError(f"Expected a folder {folder} (layout: images/ and masks/).")
+
+    def by_stem(folder):
+        files = {}
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                raise ValueError(f"{path} is not a PNG or JPEG file.")
+            if path.stem in files:
+                raise ValueError(f"Two files share the stem {path.stem!r} in {folder}.")
+            files[path.stem] = path
+        return files
+
+    images, masks = by_stem(images_dir), by_stem(masks_dir)
+    unmatched_images = sorted(set(images) - set(masks))
+    unmatched_masks = sorted(set(masks) - set(images))
+    if unmatched_images:
+        raise ValueError(f"Images without a mask in {masks_dir}: {unmatched_images[:10]}")
+    if unmatched_masks:
+        raise ValueError(f"Masks without an image in {images_dir}: {unmatched_masks[:10]}")
+    if not images:
+        raise ValueError(f"No images found in {images_dir}.")
+    return [(str(images[stem]), str(masks[stem])) for stem in sorted(images)]
+
+
+def _check_folder(pairs, num_classes, ignore_index):
+    """Opens every file once: readable, same size, labels in range. Returns num_classes."""
+    from PIL import Image
+
+    largest = 0
+    for image_path, mask_path in pairs:
+        try:
+            with Image.open(image_path) as image:
+                image_size = image.size
+            with Image.open(mask_path) as mask:
+                mask_size = mask.size
+                labels = np.asarray(mask)
+        except Exception as error:  # PIL raises several types for broken files
+            raise ValueError(f"Cannot read {image_path} or {mask_path}: {error}") from None
+        if image_size != mask_size:
+            raise ValueError(
+                f"Image {image_path} is {image_size[0]}x{image_size[1]} but its mask "
+                f"{mask_path} is {mask_size[0]}x{mask_size[1]} (width x height)."
+            )
+        if labels.ndim != 2:
+            raise ValueError(f"Mask {mask_path} must have one channel; got shape {labels.shape}.")
+        values = np.unique(labels)
+        values = values[values != ignore_index]
+        if num_classes is not None and values.size and values.max() >= num_classes:
+            bad = values[values >= num_classes].tolist()
+            raise ValueError(
+                f"Mask {mask_path} has labels {bad} >= num_classes={num_classes} that are not "
+                f"ignore_index={ignore_index}."
+            )
+        largest = max(largest, int(values.max()) if values.size else 0)
+    return num_classes if num_classes is not None else largest + 1
+
+
+def _decode(path, channels):
+    data = tf.io.read_file(path)
+    return tf.io.decode_image(data, channels=channels, expand_animations=False)
+
+
+def _folder_examples(root, split, num_classes, ignore_index):
+    pairs = _folder_pairs(root, split)
+    num_classes = _check_folder(pairs, num_classes, ignore_index)
+    image_paths, mask_paths = (list(paths) for paths in zip(*pairs))
+    dataset = tf.data.Dataset.from_tensor_slices((image_paths, mask_paths))
+    dataset = dataset.map(
+        lambda image, mask: (_decode(image, 3), _decode(mask, 1)[..., 0], image),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    names = tuple(str(i) for i in range(num_classes))
+    return dataset, SegmentationInfo(str(root), split, num_classes, names, len(pairs))
+
+
+def _tfds_examples(name, split, num_classes, data_dir):
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    features = builder.info.features
+    image_key = "image"
+    mask_keys = [
+        key
+        for key, feature in features.items()
+        if isinstance(feature, tfds.features.Image) and key != image_key and feature.shape[-1] == 1
+    ]
+    if image_key not in features or not mask_keys:
+        raise ValueError(
+            f"TFDS dataset {name!r} has no 'image' and single-channel mask Image feature; "
+            f"its features are {sorted(features)}."
+        )
+    mask_key = mask_keys[0]
+    if name == "oxford_iiit_pet":
+        num_classes, names = len(PET_CLASS_NAMES), PET_CLASS_NAMES
+        lookup = tf.constant(_PET_TRIMAP_TO_CLASS + (255,) * 252, tf.int32)
+        remap = lambda mask: tf.gather(lookup, tf.cast(mask, tf.int32))  # noqa: E731
+        valid_values = (1, 2, 3)
+    elif num_classes is None:
+        raise ValueError(f"num_classes is needed for the TFDS dataset {name!r}.")
+    else:
+        names = tuple(str(i) for i in range(num_classes))
+        remap, valid_values = (lambda mask: tf.cast(mask, tf.int32)), None
+    dataset = builder.as_dataset(split=split, shuffle_files=False)
+
+    def convert(example):
+        mask = example[mask_key][..., 0]
+        if valid_values is not None:
+            known = tf.reduce_any(
+                tf.equal(mask[..., None], tf.constant(valid_values, mask.dtype)), -1
+            )
+            tf.debugging.assert_equal(
+                tf.reduce_all(known),
+                True,
+                message=f"{name}: trimap values must be 1, 2 or 3 (pet, background, border)",
+            )
+        source = example.get("file_name", tf.constant(name))
+        return example[image_key], remap(mask), source
+
+    count = builder.info.splits[split].num_examples if split in builder.info.splits else None
+    return dataset.map(convert), SegmentationInfo(name, split, num_classes, names, count)
+
+
+def _validate(image, mask, source, num_classes, ignore_index):
+    """In-graph checks that name the offending file: equal sizes, labels in range."""
+    tf.debugging.assert_equal(
+        tf.shape(image)[:2],
+        tf.shape(mask)[:2],
+        message=tf.strings.join(["image and mask sizes differ in ", source]),
+    )
+    labels = tf.cast(mask, tf.int32)
+    bad = tf.logical_and(labels >= num_classes, labels != ignore_index)
+    tf.debugging.assert_equal(
+        tf.reduce_any(bad),
+        False,
+        message=tf.strings.join(
+            [
+                f"mask labels >= num_classes={num_classes} that are not ignore_index="
+                f"{ignore_index} in ",
+                source,
+            ]
+        ),
+    )
+    return image, mask
+
+
+def load_segmentation(
+    source="shapes",
+    split="train",
+    image_size=128,
+    batch_size=16,
+    augment=False,
+    cache=True,
+    shuffle=None,
+    num_classes=None,
+    num_examples=None,
+    seed=0,
+    ignore_index=255,
+    data_dir=None,
+    with_info=False,
+):
+    """A batched ``tf.data`` pipeline of ``(image float32 [0, 1] HxWx3, mask int32 HxW)``.
+
+    Args:
+        source: ``"shapes"`` (embedded), a TFDS name (``"oxford_iiit_pet"`` or any dataset
+            with an ``image`` and a single-channel mask ``Image`` feature), or a folder with
+            ``images/`` and ``masks/`` (optionally under ``train/``, ``validation/``,
+            ``test/``) paired by file stem.
+        split: ``"train"``, ``"validation"``, ``"test"`` (or a TFDS split string).
+        image_size: int or ``(height, width)``; images resized bilinear, masks nearest.
+        batch_size: examples per batch.
+        augment: joint augmentation (``keras_segen.data.augment``) of each example.
+        cache: cache decoded, resized examples in memory.
+        shuffle: shuffle every epoch; default ``True`` for ``"train"``.
+        num_classes: classes of the masks (inferred for folders and known datasets).
+        num_examples: size of a ``"shapes"`` split (default 1000/200/200).
+        seed: seed of the shapes data, the shuffle and the augmentation.
+        ignore_index: mask value that is not a class.
+        data_dir: TFDS data directory.
+        with_info: also return a ``SegmentationInfo``.
+
+    Returns:
+        The dataset, or ``(dataset, info)`` with ``with_info=True``.
+
+    Example:
+        >>> train = keras_segen.data.load_segmentation("shapes", "train", 64, augment=True)
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    size = _size(image_size)
+    if source == "shapes":
+        examples, info = _shapes_examples(split, size, num_classes, num_examples, seed)
+    elif os.path.isdir(str(source)):
+        examples, info = _folder_examples(source, split, num_classes, ignore_index)
+    elif os.sep in str(source) or str(source).startswith("."):
+        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    else:
+        examples, info = _tfds_examples(str(source), split, num_classes, data_dir)
+
+    def prepare(image, mask, source_name):
+        image, mask = _validate(image, mask, source_name, info.num_classes, ignore_index)
+        return preprocess_image(image, size), resize_mask(mask, size)
+
+    dataset = examples.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        dataset = dataset.cache()
+    if split == "train" if shuffle is None else shuffle:
+        dataset = dataset.shuffle(min(info.num_examples or 1000, 1000), seed=seed)
+    if augment:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda pair, pair_seed: augment_pair(*pair, pair_seed, ignore_index=ignore_index),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return (dataset, info) if with_info else dataset
+
+
+def shapes(
+    num_examples=1000, image_size=128, num_classes=4, seed=0, images_only=False, split="train"
+):
+    """The embedded shapes data as an unbatched ``tf.data.Dataset``.
+
+    Args:
+        num_examples: number of examples.
+        image_size: int or ``(height, width)``.
+        num_classes: 4 (background, circle, rectangle, triangle), 3 or 2 (foreground).
+        seed: the same seed gives the same examples.
+        images_only: yield only images, scaled to [-1, 1] for ``tanh`` generators.
+        split: ``"train"``, ``"validation"`` or ``"test"``: disjoint examples.
+
+    Returns:
+        ``(image float32 [0, 1] HxWx3, mask int32 HxW)`` pairs, or images in [-1, 1].
+
+    Example:
+        >>> for image, mask in keras_segen.data.shapes(8, image_size=64).take(1): ...
+    """
+    examples, _ = _shapes_examples(split, _size(image_size), num_classes, num_examples, seed)
+    size = _size(image_size)
+    dataset = examples.map(
+        lambda image, mask, _: (preprocess_image(image, size), tf.cast(mask, tf.int32))
+    )
+    if images_only:
+        return dataset.map(lambda image, _: image * 2.0 - 1.0)
+    return dataset

@@ -1,0 +1,26 @@
+"""Training: run directories for segmentation (train, resume, evaluate, predict, quickstart)."""
+
+from keras_segen.training.callbacks import RunCheckpoint, read_history
+from keras_segen.training.runs import (
+    evaluate,
+    evaluate_model,
+    format_report,
+    load_run_or_model,
+    predict,
+    quickstart,
+    resume,
+    train,
+)
+
+__all__ = [
+    "RunCheckpoint",
+    "evaluate",
+    "evaluate_model",
+    "format_report",
+    "load_run_or_model",
+    "predict",
+    "quickstart",
+    "read_history",
+    "resume",
+    "train",
+]

@@ -1,0 +1,90 @@
+"""Callbacks that make a run directory survive interruption."""
+
+import csv
+import json
+import os
+import tempfile
+
+import keras
+
+
+def atomic_save(model, path):
+    """Saves ``model`` to ``path`` through a temporary file, so a crash never leaves half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(suffix=".keras", dir=directory)
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_json(data, path):
+    """Writes ``data`` as indented JSON through a temporary file."""
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as file:
+        json.dump(data, file, indent=2, default=str)
+    os.replace(temporary, path)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """At the end of every epoch: ``last.keras``, ``best.keras``, ``history.csv``, ``state.json``.
+
+    ``state.json`` is written last, so it only ever names an epoch whose checkpoint and
+    history row are complete; resuming starts right after it.
+
+    Args:
+        run_dir: the run directory.
+        monitor: the log entry that decides ``best.keras``.
+        mode: ``"max"`` or ``"min"``.
+        best: the best value so far (when resuming).
+        write: ``False`` on non-chief workers of a multi-worker run.
+    """
+
+    def __init__(self, run_dir, monitor="val_mean_iou", mode="max", best=None, write=True):
+        super().__init__()
+        self.run_dir = run_dir
+        self.monitor = monitor
+        self.mode = mode
+        self.best = best
+        self.write = write
+
+    def _improved(self, value):
+        if value is None:
+            return False
+        if self.best is None:
+            return True
+        return value > self.best if self.mode == "max" else value < self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        if not self.write:
+            return
+        atomic_save(self.model, os.path.join(self.run_dir, "last.keras"))
+        value = logs.get(self.monitor)
+        if self._improved(value):
+            self.best = value
+            atomic_save(self.model, os.path.join(self.run_dir, "best.keras"))
+        history_path = os.path.join(self.run_dir, "history.csv")
+        row = {"epoch": epoch + 1, **logs}
+        new_file = not os.path.exists(history_path)
+        with open(history_path, "a", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(row))
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+        state = {"epochs_completed": epoch + 1, "monitor": self.monitor, "best": self.best}
+        write_json(state, os.path.join(self.run_dir, "state.json"))
+
+
+def read_history(run_dir):
+    """``history.csv`` of a run as ``{column: [values]}`` (floats; ``epoch`` as ints)."""
+    path = os.path.join(run_dir, "history.csv")
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    history = {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else [])}
+    if "epoch" in history:
+        history["epoch"] = [int(value) for value in history["epoch"]]
+    return history

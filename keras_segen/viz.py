@@ -1,0 +1,149 @@
+"""Matplotlib figures: mask overlays, prediction grids, training curves, confusion matrices.
+
+Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so they work on machines
+without a display and never leak between calls.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+_PALETTE = (
+    np.array(
+        [
+            [0, 0, 0],
+            [230, 25, 75],
+            [60, 180, 75],
+            [255, 225, 25],
+            [0, 130, 200],
+            [245, 130, 48],
+            [145, 30, 180],
+            [70, 240, 240],
+            [240, 50, 230],
+            [210, 245, 60],
+            [250, 190, 212],
+            [0, 128, 128],
+            [220, 190, 255],
+            [170, 110, 40],
+            [255, 250, 200],
+            [128, 0, 0],
+            [170, 255, 195],
+            [128, 128, 0],
+            [255, 215, 180],
+            [0, 0, 128],
+        ],
+        dtype=np.float32,
+    )
+    / 255.0
+)
+IGNORE_COLOUR = np.array([0.5, 0.5, 0.5], np.float32)
+
+
+def colorize_mask(mask, ignore_index=255):
+    """``HxW`` int mask -> ``HxWx3`` float colours (class 0 black, ignored pixels grey).
+
+    Example:
+        >>> rgb = keras_segen.viz.colorize_mask(mask)
+    """
+    mask = np.asarray(mask)
+    colours = _PALETTE[np.where(mask == ignore_index, 0, mask) % len(_PALETTE)]
+    colours[mask == ignore_index] = IGNORE_COLOUR
+    return colours
+
+
+def overlay(image, mask, alpha=0.5, ignore_index=255):
+    """Blends the class colours of ``mask`` over ``image`` (float in [0, 1]); background stays.
+
+    Example:
+        >>> picture = keras_segen.viz.overlay(image, predicted_mask)
+    """
+    image = np.asarray(image, np.float32)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = np.repeat(image, 3, axis=-1)
+    mask = np.asarray(mask)
+    weight = np.where(mask == 0, 0.0, alpha)[..., None]
+    return np.clip(image * (1 - weight) + colorize_mask(mask, ignore_index) * weight, 0, 1)
+
+
+def plot_predictions(images, masks, predictions, class_names=None, ignore_index=255):
+    """One row per example: image | ground-truth overlay | predicted overlay.
+
+    Example:
+        >>> fig = keras_segen.viz.plot_predictions(images, masks, predicted_masks)
+        >>> fig.savefig("predictions.png")
+    """
+    rows = len(images)
+    figure = Figure(figsize=(7.5, 2.5 * rows), layout="constrained")
+    axes = figure.subplots(rows, 3, squeeze=False)
+    for row in range(rows):
+        panels = (
+            ("image", images[row]),
+            ("ground truth", overlay(images[row], masks[row], ignore_index=ignore_index)),
+            ("prediction", overlay(images[row], predictions[row], ignore_index=ignore_index)),
+        )
+        for axis, (title, picture) in zip(axes[row], panels):
+            axis.imshow(np.clip(picture, 0, 1), interpolation="nearest")
+            axis.set_axis_off()
+            if row == 0:
+                axis.set_title(title)
+    if class_names:
+        handles = [
+            _patch(_PALETTE[i % len(_PALETTE)], name) for i, name in enumerate(class_names) if i
+        ]
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
+    return figure
+
+
+def _patch(colour, label):
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor=colour, label=label)
+
+
+def plot_curves(history):
+    """Loss and every other metric per epoch, train and validation side by side.
+
+    Args:
+        history: dict of metric name -> list of values (e.g. ``History.history``).
+
+    Example:
+        >>> keras_segen.viz.plot_curves(model.fit(...).history).savefig("curves.png")
+    """
+    names = [key for key in history if not key.startswith("val_") and key not in ("epoch",)]
+    figure = Figure(figsize=(5 * len(names), 3.5), layout="constrained")
+    axes = figure.subplots(1, len(names), squeeze=False)[0]
+    for axis, name in zip(axes, names):
+        epochs = np.arange(1, len(history[name]) + 1)
+        axis.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    return figure
+
+
+def plot_confusion_matrix(matrix, class_names=None):
+    """Row-normalised confusion matrix (rows: true class) with the counts' shares printed.
+
+    Example:
+        >>> keras_segen.viz.plot_confusion_matrix(cm, ["bg", "circle"]).savefig("cm.png")
+    """
+    matrix = np.asarray(matrix, np.float64)
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    count = len(matrix)
+    names = list(class_names) if class_names else [str(i) for i in range(count)]
+    figure = Figure(figsize=(1.2 * count + 2, 1.2 * count + 1.5), layout="constrained")
+    axis = figure.subplots()
+    image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(count):
+        for j in range(count):
+            colour = "white" if shares[i, j] > 0.5 else "black"
+            axis.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", color=colour)
+    axis.set_xticks(range(count), names, rotation=45, ha="right")
+    axis.set_yticks(range(count), names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    return figure

@@ -1,0 +1,177 @@
+"""Run directories: train, interrupt and resume, evaluate, predict, distribution."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_segen
+from keras_segen.training import read_history
+from tests.helpers import run_python
+
+TINY = dict(
+    model="unet",
+    dataset="shapes",
+    image_size=32,
+    batch_size=8,
+    num_examples=16,
+    validation_examples=8,
+    model_kwargs={"filters": 4, "depth": 2},
+    verbose=0,
+)
+RUN_FILES = {
+    "config.json",
+    "state.json",
+    "history.csv",
+    "last.keras",
+    "best.keras",
+    "metrics.json",
+    "curves.png",
+    "predictions.png",
+}
+
+
+class InterruptAfterEpoch(keras.callbacks.Callback):
+    """Simulates Ctrl-C at the end of an epoch, after the run has checkpointed it."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_train_writes_the_run_directory(tmp_path):
+    out = tmp_path / "run"
+    report = keras_segen.train(out=str(out), epochs=2, **TINY)
+    assert RUN_FILES <= set(os.listdir(out))
+    history = read_history(out)
+    assert history["epoch"] == [1, 2]
+    assert {"loss", "mean_iou", "val_loss", "val_mean_iou", "pixel_accuracy"} <= set(history)
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["mean_iou"] == pytest.approx(report["mean_iou"])
+    assert saved["split"] == "test" and saved["epochs"] == 2 and saved["images"] == 8
+    assert set(saved["per_class"]) == {"background", "circle", "rectangle", "triangle"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["num_classes"] == 4 and config["model_kwargs"] == {"filters": 4, "depth": 2}
+    best_epoch = int(np.argmax(history["val_mean_iou"]))
+    assert json.loads((out / "state.json").read_text())["best"] == pytest.approx(
+        history["val_mean_iou"][best_epoch]
+    )
+
+
+def test_interrupted_run_resumes_to_the_same_number_of_epochs(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        keras_segen.train(out=str(out), epochs=3, callbacks=[InterruptAfterEpoch(1)], **TINY)
+    assert read_history(out)["epoch"] == [1]
+    interrupted = keras.models.load_model(out / "last.keras")
+    steps_per_epoch = 16 // 8
+    assert int(interrupted.optimizer.iterations) == steps_per_epoch
+    keras_segen.resume(str(out), verbose=0)
+    assert read_history(out)["epoch"] == [1, 2, 3]
+    resumed = keras.models.load_model(out / "last.keras")
+    assert int(resumed.optimizer.iterations) == 3 * steps_per_epoch  # optimizer state kept
+
+    uninterrupted = tmp_path / "straight"
+    keras_segen.train(out=str(uninterrupted), epochs=3, **TINY)
+    assert read_history(uninterrupted)["epoch"] == read_history(out)["epoch"]
+
+
+def test_resume_can_extend_a_finished_constant_rate_run(tmp_path):
+    cosine = tmp_path / "cosine"
+    keras_segen.train(out=str(cosine), epochs=1, **TINY)
+    with pytest.raises(ValueError, match="cosine schedule .* cannot be extended"):
+        keras_segen.resume(str(cosine), epochs=2)
+    out = tmp_path / "run"
+    keras_segen.train(out=str(out), epochs=1, schedule="constant", **TINY)
+    keras_segen.resume(str(out), epochs=2, verbose=0)
+    assert read_history(out)["epoch"] == [1, 2]
+    assert json.loads((out / "config.json").read_text())["epochs"] == 2
+
+
+def test_run_directory_errors(tmp_path):
+    out = tmp_path / "run"
+    keras_segen.train(out=str(out), epochs=1, **TINY)
+    with pytest.raises(ValueError, match="already holds a run"):
+        keras_segen.train(out=str(out), epochs=1, **TINY)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(
+        ValueError, match=r"is not a run directory: it lacks config.json, state.json"
+    ):
+        keras_segen.resume(str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match="neither a run directory nor a .keras file"):
+        keras_segen.evaluate(str(tmp_path / "nothing.h5"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(model="nope"), "Unknown model 'nope'"),
+        (dict(loss="hinge"), "loss must be one of"),
+        (dict(epochs=0), "epochs must be a positive integer"),
+        (dict(schedule="step"), "schedule must be 'cosine' or 'constant'"),
+        (dict(strategy="tpu"), "strategy must be one of"),
+        (dict(dataset="./no/such/folder"), "does not exist"),
+    ],
+)
+def test_bad_train_arguments(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        keras_segen.train(**{**TINY, "out": str(tmp_path / "run"), "epochs": 1, **kwargs})
+
+
+def test_evaluate_and_predict(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "run"
+    keras_segen.train(out=str(out), epochs=1, **TINY)
+    report = keras_segen.evaluate(str(out), split="validation", verbose=0)
+    assert report["images"] == 8
+    assert np.sum(report["confusion_matrix"]) == 8 * 32 * 32
+    assert {"evaluation.json", "confusion_matrix.png"} <= set(os.listdir(out))
+    images = tmp_path / "images"
+    images.mkdir()
+    for index in range(2):
+        image, _ = keras_segen.data.shapes_example(index, 40)
+        Image.fromarray((image * 255).astype(np.uint8)).save(images / f"photo{index}.png")
+    written = keras_segen.predict(
+        str(out / "best.keras"), str(images), str(tmp_path / "pred"), image_size=32
+    )
+    assert sorted(os.path.basename(p) for p in written) == [
+        "photo0_mask.png",
+        "photo0_overlay.png",
+        "photo1_mask.png",
+        "photo1_overlay.png",
+    ]
+    mask = np.asarray(Image.open(tmp_path / "pred" / "photo0_mask.png"))
+    assert mask.shape == (40, 40) and mask.max() < 4  # back at the original size
+    with pytest.raises(ValueError, match="No PNG or JPEG images"):
+        keras_segen.predict(str(out), str(tmp_path / "pred" / ".."), str(tmp_path / "x"))
+
+
+def test_mixed_precision_and_xla(tmp_path):
+    report = keras_segen.train(
+        out=str(tmp_path / "run"), epochs=1, mixed_precision=True, jit_compile=True, **TINY
+    )
+    assert 0.0 <= report["mean_iou"] <= 1.0
+    model = keras.models.load_model(tmp_path / "run" / "best.keras")
+    assert model.get_layer("encoder1_conv1_conv").dtype_policy.name == "mixed_float16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored afterwards
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    output = run_python(f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras_segen
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+report = keras_segen.train(out={str(tmp_path / "run")!r}, epochs=2, strategy=strategy,
+                           **{TINY!r})
+print("replicas", strategy.num_replicas_in_sync, "epochs", report["epochs"])
+""")
+    assert "replicas 2 epochs 2" in output
