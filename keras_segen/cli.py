@@ -152,13 +152,13 @@ def build_parser():
 
     listing = commands.add_parser("list", help="list the registered models")
     listing.add_argument("--task", choices=TASKS, help="only models of this task")
-    listing.set_defaults(run=_command_list)
+    listing.set_defaults(handler=_command_list)
 
     info = commands.add_parser("info", help="describe a model; with --input-size, build it")
     info.add_argument("model", help="registered model name (see `keras-segen list`)")
     info.add_argument("--input-size", type=_parse_size, help="HxW to build the model at")
     info.add_argument("--num-classes", type=int, help="number of classes to build with")
-    info.set_defaults(run=_command_info)
+    info.set_defaults(handler=_command_info)
 
     from keras_segen.training.runs import LOSSES
 
@@ -181,7 +181,7 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--resume", metavar="RUN_DIR", help="continue this interrupted run")
     train.add_argument("--verbose", type=int, default=2)
-    train.set_defaults(run=_command_train)
+    train.set_defaults(handler=_command_train)
 
     evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
     evaluate.add_argument("run", help="run directory or .keras file")
@@ -190,14 +190,14 @@ def build_parser():
     evaluate.add_argument("--image-size", type=_single_size)
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--out", help="output folder (default: the run directory)")
-    evaluate.set_defaults(run=_command_evaluate)
+    evaluate.set_defaults(handler=_command_evaluate)
 
     predict = commands.add_parser("predict", help="write mask and overlay PNGs")
     predict.add_argument("run", help="run directory or .keras file")
     predict.add_argument("inputs", help="image file or folder")
     predict.add_argument("--out", required=True)
     predict.add_argument("--image-size", type=_single_size)
-    predict.set_defaults(run=_command_predict)
+    predict.set_defaults(handler=_command_predict)
 
     quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
     quick.add_argument("--out", default="runs/quickstart")
@@ -205,7 +205,7 @@ def build_parser():
     quick.add_argument("--num-examples", type=int, help="override the training set size")
     quick.add_argument("--image-size", type=_single_size, help="override the image size")
     quick.add_argument("--verbose", type=int, default=2)
-    quick.set_defaults(run=_command_quickstart)
+    quick.set_defaults(handler=_command_quickstart)
     return parser
 
 
@@ -214,7 +214,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        return args.handler(args)
     except ValueError as error:
         print(f"keras-segen: error: {error}", file=sys.stderr)
         return 2

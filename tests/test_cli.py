@@ -40,3 +40,59 @@ def test_console_script():
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"keras-segen {keras_segen.__version__}"
+
+
+def test_train_resume_evaluate_predict_quickstart(tmp_path, capsys):
+    import json
+    import os
+
+    run = tmp_path / "run"
+    common = ["--image-size", "32", "--num-examples", "16", "--batch-size", "8", "--verbose", "0"]
+    kwargs = ["--model-kwargs", '{"filters": 4, "depth": 2}']
+    assert cli.main(["train", "--epochs", "1", "--out", str(run), *common, *kwargs]) == 0
+    assert f"run directory: {run}" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["model_kwargs"] == {
+        "filters": 4,
+        "depth": 2,
+    }
+
+    assert cli.main(["train", "--resume", str(run), "--verbose", "0"]) == 0
+    assert cli.main(["evaluate", str(run), "--split", "validation"]) == 0
+    assert "pixel accuracy" in capsys.readouterr().out
+    assert (run / "confusion_matrix.png").exists()
+
+    photo = tmp_path / "photo.png"
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.zeros((20, 24, 3), np.uint8)).save(photo)
+    assert cli.main(["predict", str(run), str(photo), "--out", str(tmp_path / "pred")]) == 0
+    assert "wrote 2 files" in capsys.readouterr().out
+    assert cli.main(["train", "--epochs", "1", "--out", str(run), *common]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+    quick = tmp_path / "quick"
+    args = [
+        "quickstart",
+        "--out",
+        str(quick),
+        "--epochs",
+        "1",
+        "--num-examples",
+        "16",
+        "--image-size",
+        "32",
+        "--verbose",
+        "0",
+    ]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "quickstart: held-out mean IoU" in out
+    assert {"metrics.json", "curves.png", "predictions.png", "best.keras"} <= set(os.listdir(quick))
+
+
+def test_bad_cli_values_exit_with_usage_errors():
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--model-kwargs", "[1, 2]"])
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--loss", "hinge"])
