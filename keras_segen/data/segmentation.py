@@ -140,7 +140,13 @@ def _folder_examples(root, split, num_classes, ignore_index):
 def _tfds_examples(name, split, num_classes, data_dir):
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(name, data_dir=data_dir)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(
+            f"Unknown dataset {name!r}: not 'shapes', not an existing folder and not a TFDS "
+            "dataset name."
+        ) from None
     features = builder.info.features
     image_key = "image"
     mask_keys = [
@@ -164,7 +170,14 @@ def _tfds_examples(name, split, num_classes, data_dir):
     else:
         names = tuple(str(i) for i in range(num_classes))
         remap, valid_values = (lambda mask: tf.cast(mask, tf.int32)), None
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
+    except AssertionError as error:  # TFDS asserts that the data was prepared
+        raise ValueError(
+            f"TFDS dataset {name!r} is not prepared in {builder.data_dir}: run "
+            f"tfds.builder({name!r}).download_and_prepare() where the internet is reachable, "
+            f"or pass data_dir. ({error})"
+        ) from None
 
     def convert(example):
         mask = example[mask_key][..., 0]
@@ -251,11 +264,12 @@ def load_segmentation(
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = _size(image_size)
+    folder = os.path.expanduser(str(source))
     if source == "shapes":
         examples, info = _shapes_examples(split, size, num_classes, num_examples, seed)
-    elif os.path.isdir(str(source)):
-        examples, info = _folder_examples(source, split, num_classes, ignore_index)
-    elif os.sep in str(source) or str(source).startswith("."):
+    elif os.path.isdir(folder):
+        examples, info = _folder_examples(folder, split, num_classes, ignore_index)
+    elif folder.startswith((".", os.sep)) or os.path.isabs(folder):
         raise ValueError(f"Dataset folder {source!r} does not exist.")
     else:
         examples, info = _tfds_examples(str(source), split, num_classes, data_dir)

@@ -176,3 +176,10 @@ def test_oxford_pet_bad_trimap_and_size_mismatch_are_named():
 def test_tfds_dataset_without_a_mask_is_rejected():
     with pytest.raises(ValueError, match="has no 'image' and single-channel mask"):
         load_segmentation("mnist", "train", 28)
+
+
+def test_unknown_source_and_unprepared_tfds_data(tmp_path):
+    with pytest.raises(ValueError, match="Unknown dataset 'shapez'"):
+        load_segmentation("shapez", "train", 8)
+    with pytest.raises(ValueError, match="is not prepared in"):
+        load_segmentation("oxford_iiit_pet", "train", 8, data_dir=str(tmp_path))
