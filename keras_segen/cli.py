@@ -179,7 +179,11 @@ def build_parser():
     train.add_argument("--jit-compile", action="store_true")
     train.add_argument("--strategy", choices=("mirrored", "multiworker"))
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue this interrupted run")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue this run with its own settings (only --epochs, --strategy, --verbose apply)",
+    )
     train.add_argument("--verbose", type=int, default=2)
     train.set_defaults(handler=_command_train)
 

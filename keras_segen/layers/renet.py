@@ -30,20 +30,26 @@ class ReNetSweep(keras.layers.Layer):
         self.units = units
         self.cell = cell
         self.direction = direction
-        self.rnn = keras.layers.Bidirectional(
-            CELLS[cell](units, return_sequences=True), name="bidirectional"
+        # Two plain RNNs rather than keras.layers.Bidirectional: Bidirectional re-creates
+        # its layers through serialisation in __init__, which intermittently fails while a
+        # saved model is being loaded (Keras 3.15: both copies get go_backwards=False).
+        self.forward_rnn = CELLS[cell](units, return_sequences=True, name="forward")
+        self.backward_rnn = CELLS[cell](
+            units, return_sequences=True, go_backwards=True, name="backward"
         )
 
     def build(self, input_shape):
         length = input_shape[2] if self.direction == "horizontal" else input_shape[1]
-        self.rnn.build((None, length, input_shape[3]))
+        for rnn in (self.forward_rnn, self.backward_rnn):
+            rnn.build((None, length, input_shape[3]))
 
     def call(self, x):
         if self.direction == "vertical":
             x = ops.transpose(x, (0, 2, 1, 3))
         shape = ops.shape(x)
         sequences = ops.reshape(x, (-1, shape[2], shape[3]))
-        swept = self.rnn(sequences)
+        backward = ops.flip(self.backward_rnn(sequences), axis=1)  # back in reading order
+        swept = ops.concatenate([self.forward_rnn(sequences), backward], axis=-1)
         swept = ops.reshape(swept, (-1, shape[1], shape[2], 2 * self.units))
         if self.direction == "vertical":
             swept = ops.transpose(swept, (0, 2, 1, 3))

@@ -89,3 +89,14 @@ def test_total_stride_and_lstm_round_trip(tmp_path):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         keras_segen.reseg(**kwargs)
+
+
+def test_forward_states_look_left_and_backward_states_look_right():
+    x = np.random.default_rng(2).random((1, 1, 7, 2)).astype("float32")
+    sweep = ReNetSweep(3)
+    bumped = x.copy()
+    bumped[0, 0, 3] += 1.0
+    diff = np.abs(np.asarray(sweep(bumped)) - np.asarray(sweep(x)))[0, 0] > 1e-7
+    forward, backward = diff[:, :3].any(-1), diff[:, 3:].any(-1)
+    np.testing.assert_array_equal(forward, [False, False, False, True, True, True, True])
+    np.testing.assert_array_equal(backward, [True, True, True, True, False, False, False])
