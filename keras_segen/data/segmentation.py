@@ -55,8 +55,13 @@ def _folder_pairs(root, split):
     """``[(image_path, mask_path)]`` of ``root[/split]/{images,masks}``, paired by file stem."""
     root = pathlib.Path(root)
     base = root / split if (root / split).is_dir() else root
-    if base == root and split != "train" and any((root / s).is_dir() for s in SPLITS):
-        raise ValueError(f"Folder {root} has no {split!r} subfolder.")
+    if base == root and split != "train":
+        # A flat folder is one training set; using it again for validation would be silent
+        # leakage.
+        raise ValueError(
+            f"Folder {root} has no {split!r} subfolder; a folder without train/validation/test "
+            "subfolders only provides the 'train' split."
+        )
     images_dir, masks_dir = base / "images", base / "masks"
     for folder in (images_dir, masks_dir):
         if not folder.is_dir():
@@ -240,8 +245,8 @@ def load_segmentation(
     Args:
         source: ``"shapes"`` (embedded), a TFDS name (``"oxford_iiit_pet"`` or any dataset
             with an ``image`` and a single-channel mask ``Image`` feature), or a folder with
-            ``images/`` and ``masks/`` (optionally under ``train/``, ``validation/``,
-            ``test/``) paired by file stem.
+            ``images/`` and ``masks/`` paired by file stem, either under ``train/``,
+            ``validation/`` and ``test/`` or directly (then it is the ``"train"`` split only).
         split: ``"train"``, ``"validation"``, ``"test"`` (or a TFDS split string).
         image_size: int or ``(height, width)``; images resized bilinear, masks nearest.
         batch_size: examples per batch.

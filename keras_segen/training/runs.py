@@ -292,7 +292,10 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
     distribution = _strategy(strategy if strategy is not None else config["strategy"])
     keras.utils.set_random_seed(config["seed"] + done)
     train_data, validation_data, info = _datasets(config)
-    with distribution.scope():
+    # Loading under the run's policy matters: under mixed_float16 the saved optimizer is a
+    # LossScaleOptimizer, and Keras restores its variables only when the policy matches.
+    policy = "mixed_float16" if config["mixed_precision"] else "float32"
+    with _policy(policy), distribution.scope():
         network = keras.models.load_model(os.path.join(run_dir, "last.keras"))
         _compile(network, config, info.num_classes, optimizer=network.optimizer)
     if _is_chief(distribution):
@@ -370,7 +373,7 @@ def _finish_run(run_dir, config, verbose):
     viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
         os.path.join(run_dir, "curves.png"), dpi=100
     )
-    best = keras.models.load_model(os.path.join(run_dir, "best.keras"))
+    best = keras.models.load_model(os.path.join(run_dir, "best.keras"), compile=False)
     test_data = load_segmentation(
         config["dataset"],
         config["test_split"],
@@ -441,10 +444,10 @@ def load_run_or_model(path):
     if path.is_dir():
         config, _ = _read_run(path)
         model_path = path / "best.keras" if (path / "best.keras").exists() else path / "last.keras"
-        return keras.models.load_model(model_path), config
+        return keras.models.load_model(model_path, compile=False), config
     if path.suffix != ".keras" or not path.is_file():
         raise ValueError(f"{path} is neither a run directory nor a .keras file.")
-    return keras.models.load_model(path), {}
+    return keras.models.load_model(path, compile=False), {}
 
 
 def evaluate(

@@ -59,6 +59,12 @@ def test_folder_with_split_subfolders(tmp_path):
         load_segmentation(str(tmp_path), "validation", 8)
 
 
+def test_flat_folder_only_provides_a_train_split(tmp_path):
+    _write_pair(tmp_path, "a")
+    with pytest.raises(ValueError, match="only provides the 'train' split"):
+        load_segmentation(str(tmp_path), "test", 8)
+
+
 @pytest.mark.parametrize(
     "damage, match",
     [

@@ -153,14 +153,25 @@ def test_evaluate_and_predict(tmp_path):
         keras_segen.predict(str(out), str(tmp_path / "pred" / ".."), str(tmp_path / "x"))
 
 
-def test_mixed_precision_and_xla(tmp_path):
-    report = keras_segen.train(
-        out=str(tmp_path / "run"), epochs=1, mixed_precision=True, jit_compile=True, **TINY
-    )
-    assert 0.0 <= report["mean_iou"] <= 1.0
-    model = keras.models.load_model(tmp_path / "run" / "best.keras")
-    assert model.get_layer("encoder1_conv1_conv").dtype_policy.name == "mixed_float16"
+def test_mixed_precision_and_xla_resume_with_their_optimizer_state(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        keras_segen.train(
+            out=str(out),
+            epochs=2,
+            mixed_precision=True,
+            jit_compile=True,
+            callbacks=[InterruptAfterEpoch(1)],
+            **TINY,
+        )
     assert keras.mixed_precision.global_policy().name == "float32"  # restored afterwards
+    report = keras_segen.resume(str(out), verbose=0)
+    assert 0.0 <= report["mean_iou"] <= 1.0
+    keras.mixed_precision.set_global_policy("mixed_float16")  # the fixture resets it
+    model = keras.models.load_model(out / "last.keras")
+    assert model.get_layer("encoder1_conv1_conv").dtype_policy.name == "mixed_float16"
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert int(model.optimizer.iterations) == 2 * (16 // 8)  # nothing lost at the resume
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
