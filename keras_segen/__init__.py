@@ -10,6 +10,7 @@ Example:
 __version__ = "0.1.0"
 
 from keras_segen import data, layers, losses, metrics, viz  # noqa: E402
+from keras_segen.models.generation import dcgan_discriminator, dcgan_generator  # noqa: E402
 from keras_segen.models.segmentation import (  # noqa: E402
     deeplabv3_plus,
     fcn,
@@ -30,6 +31,8 @@ from keras_segen.training import (  # noqa: E402
 __all__ = [
     "__version__",
     "data",
+    "dcgan_discriminator",
+    "dcgan_generator",
     "evaluate",
     "evaluate_model",
     "predict",

@@ -1,0 +1,159 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala, ICLR 2016)."""
+
+import math
+
+import keras
+from keras import layers
+
+from keras_segen.models.validation import check_choice, check_int
+
+NORMS = ("batch", "layer", None)
+SIZES = (32, 64, 128, 256)
+
+
+def _weights():
+    """The paper's initialisation: zero-centred normal with standard deviation 0.02."""
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _batch_norm(name):
+    return layers.BatchNormalization(
+        gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
+    )
+
+
+def check_image_shape(builder, image_shape):
+    """``(S, S, C)`` with S a power of two in 32..256 and C 1 or 3; returns the tuple."""
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
+        raise ValueError(
+            f"{builder}: image_shape must be (size, size, channels); got {image_shape!r}."
+        )
+    height, width, channels = image_shape
+    if height != width or height not in SIZES:
+        raise ValueError(
+            f"{builder}: image_shape must be square with a side in {SIZES}; "
+            f"got {tuple(image_shape)}."
+        )
+    if channels not in (1, 3):
+        raise ValueError(f"{builder}: image_shape channels must be 1 or 3; got {channels!r}.")
+    return tuple(image_shape)
+
+
+def dcgan_generator(
+    latent_dim=128, image_shape=(64, 64, 3), filters=128, kernel_size=4, name="dcgan_generator"
+):
+    """Builds the DCGAN generator.
+
+    Radford et al., "Unsupervised Representation Learning with Deep Convolutional
+    Generative Adversarial Networks", ICLR 2016. The latent vector is projected and
+    reshaped to 4x4, then fractionally-strided (transposed) convolutions double the size
+    and halve the width until the image size, with BatchNorm and ReLU after every layer
+    but the last, which has ``tanh``. Weights start from N(0, 0.02).
+
+    Args:
+        latent_dim: size of the latent vector.
+        image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
+        filters: width of the last hidden layer; each earlier layer doubles it
+            (128 gives the paper's 4x4x1024 -> 8x8x512 -> 16x16x256 -> 32x32x128 at 64x64).
+        kernel_size: transposed-convolution kernel (4 by default).
+        name: model name.
+
+    Returns:
+        A functional ``keras.Model`` mapping ``(B, latent_dim)`` to images ``(B, S, S, C)``
+        in [-1, 1], float32 even under a mixed-precision policy.
+
+    Example:
+        >>> generator = keras_segen.dcgan_generator(latent_dim=100, image_shape=(64, 64, 3))
+    """
+    builder = "dcgan_generator"
+    check_int(builder, "latent_dim", latent_dim)
+    check_int(builder, "filters", filters)
+    check_int(builder, "kernel_size", kernel_size)
+    size, _, channels = check_image_shape(builder, image_shape)
+    upsamplings = int(math.log2(size // 4))
+
+    latent = keras.Input((latent_dim,), name="latent")
+    width = filters * 2 ** (upsamplings - 1)
+    x = layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_weights(), name="project")(
+        latent
+    )
+    x = layers.Reshape((4, 4, width), name="reshape")(x)
+    x = _batch_norm("project_bn")(x)
+    x = layers.ReLU(name="project_relu")(x)
+    for index in range(1, upsamplings):
+        width //= 2
+        x = layers.Conv2DTranspose(
+            width,
+            kernel_size,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_weights(),
+            name=f"up{index}_conv",
+        )(x)
+        x = _batch_norm(f"up{index}_bn")(x)
+        x = layers.ReLU(name=f"up{index}_relu")(x)
+    x = layers.Conv2DTranspose(
+        channels,
+        kernel_size,
+        strides=2,
+        padding="same",
+        kernel_initializer=_weights(),
+        name=f"up{upsamplings}_conv",
+    )(x)
+    image = layers.Activation("tanh", dtype="float32", name="image")(x)
+    return keras.Model(latent, image, name=name)
+
+
+def dcgan_discriminator(
+    image_shape=(64, 64, 3), filters=64, norm="batch", kernel_size=4, name="dcgan_discriminator"
+):
+    """Builds the DCGAN discriminator (or a WGAN-GP critic with ``norm="layer"`` or ``None``).
+
+    Radford et al., ICLR 2016: strided convolutions (no pooling) halve the size and double
+    the width down to 4x4, with LeakyReLU(0.2) everywhere and BatchNorm on every layer but
+    the first; a dense layer gives one logit. Gulrajani et al. (2017) advise against
+    BatchNorm in a critic trained with a gradient penalty, hence ``norm``.
+
+    Args:
+        image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
+        filters: width of the first layer (64 in the paper).
+        norm: ``"batch"`` (the paper), ``"layer"`` or ``None``.
+        kernel_size: convolution kernel (4 by default).
+        name: model name.
+
+    Returns:
+        A functional ``keras.Model`` mapping images in [-1, 1] to logits ``(B, 1)``
+        (float32 even under a mixed-precision policy).
+
+    Example:
+        >>> discriminator = keras_segen.dcgan_discriminator((64, 64, 3))
+    """
+    builder = "dcgan_discriminator"
+    check_int(builder, "filters", filters)
+    check_int(builder, "kernel_size", kernel_size)
+    check_choice(builder, "norm", norm, NORMS)
+    size, _, _ = check_image_shape(builder, image_shape)
+    downsamplings = int(math.log2(size // 4))
+
+    image = keras.Input(tuple(image_shape), name="image")
+    x = image
+    for index in range(1, downsamplings + 1):
+        x = layers.Conv2D(
+            filters * 2 ** (index - 1),
+            kernel_size,
+            strides=2,
+            padding="same",
+            use_bias=index == 1 or norm is None,
+            kernel_initializer=_weights(),
+            name=f"down{index}_conv",
+        )(x)
+        if index > 1 and norm == "batch":
+            x = _batch_norm(f"down{index}_bn")(x)
+        elif index > 1 and norm == "layer":
+            x = layers.LayerNormalization(axis=(1, 2, 3), name=f"down{index}_ln")(x)
+        x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x)
+    x = layers.Flatten(name="flatten")(x)
+    logits = layers.Dense(1, kernel_initializer=_weights(), name="logit")(x)
+    logits = layers.Activation("linear", dtype="float32", name="output")(logits)
+    return keras.Model(image, logits, name=name)
