@@ -20,6 +20,7 @@ from keras_segen.models.segmentation import (  # noqa: E402
 )
 from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
 from keras_segen.training import (  # noqa: E402
+    GAN,
     evaluate,
     evaluate_model,
     predict,
@@ -29,6 +30,7 @@ from keras_segen.training import (  # noqa: E402
 )
 
 __all__ = [
+    "GAN",
     "__version__",
     "data",
     "dcgan_discriminator",

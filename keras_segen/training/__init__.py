@@ -1,6 +1,7 @@
 """Training: run directories for segmentation (train, resume, evaluate, predict, quickstart)."""
 
 from keras_segen.training.callbacks import RunCheckpoint, read_history
+from keras_segen.training.gan import GAN, discriminator_loss, generator_loss
 from keras_segen.training.runs import (
     evaluate,
     evaluate_model,
@@ -13,6 +14,9 @@ from keras_segen.training.runs import (
 )
 
 __all__ = [
+    "GAN",
+    "discriminator_loss",
+    "generator_loss",
     "RunCheckpoint",
     "evaluate",
     "evaluate_model",

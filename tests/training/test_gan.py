@@ -1,0 +1,156 @@
+"""The GAN trainer: losses by hand, the gradient penalty of a linear critic, fit, EMA, saving."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import keras_segen
+from keras_segen.training.gan import discriminator_loss, generator_loss
+
+LN2 = math.log(2.0)
+
+
+def _value(x):
+    return float(keras.ops.convert_to_numpy(x))
+
+
+def test_losses_by_hand():
+    zeros = np.zeros((4, 1), "float32")
+    assert _value(discriminator_loss(zeros, zeros, "bce")) == pytest.approx(2 * LN2)
+    assert _value(generator_loss(zeros, "bce")) == pytest.approx(LN2)
+    # Smoothed real target 0.9 at logit 0 still costs ln 2 (sigmoid(0) = 1/2 either way).
+    assert _value(discriminator_loss(zeros, zeros, "bce", 0.1)) == pytest.approx(2 * LN2)
+    real, fake = np.array([[0.5], [2.0]], "float32"), np.array([[-0.5], [-3.0]], "float32")
+    # hinge: mean(relu(1 - [0.5, 2])) + mean(relu(1 + [-0.5, -3])) = 0.25 + 0.25
+    assert _value(discriminator_loss(real, fake, "hinge")) == pytest.approx(0.5)
+    assert _value(discriminator_loss(real, fake, "wgan-gp")) == pytest.approx(-1.75 - 1.25)
+    assert _value(generator_loss(fake, "hinge")) == pytest.approx(1.75)
+
+
+def _tiny_gan(**kwargs):
+    generator = keras_segen.dcgan_generator(8, (32, 32, 1), filters=4)
+    discriminator = keras_segen.dcgan_discriminator(
+        (32, 32, 1), filters=4, norm=None if kwargs.get("loss") == "wgan-gp" else "batch"
+    )
+    return keras_segen.GAN(generator, discriminator, seed=0, **kwargs)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    """D(x) = sum(w * x) has gradient w everywhere: the penalty is (||w|| - 1)^2 exactly."""
+    inputs = keras.Input((32, 32, 1))
+    critic = keras.Model(
+        inputs, keras.layers.Dense(1, use_bias=False)(keras.layers.Flatten()(inputs))
+    )
+    weights = np.full((32 * 32, 1), 0.1, "float32")  # ||w|| = 0.1 * 32 = 3.2
+    critic.set_weights([weights])
+    gan = keras_segen.GAN(
+        keras_segen.dcgan_generator(8, (32, 32, 1), filters=4), critic, loss="wgan-gp", seed=1
+    )
+    real = np.random.default_rng(0).normal(size=(3, 32, 32, 1)).astype("float32")
+    fake = np.random.default_rng(1).normal(size=(3, 32, 32, 1)).astype("float32")
+    assert _value(gan.gradient_penalty(real, fake)) == pytest.approx((3.2 - 1.0) ** 2, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["bce", "hinge", "wgan-gp"])
+def test_fit_updates_both_networks(loss):
+    gan = _tiny_gan(loss=loss, d_steps=2)
+    gan.compile(keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5))
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
+    before = gan.generator.get_layer("up1_conv").get_weights()[0].copy()
+    history = gan.fit(images, batch_size=4, epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][-1]) and np.isfinite(history["g_loss"][-1])
+    assert ("gradient_penalty" in history) == (loss == "wgan-gp")
+    assert int(gan.d_optimizer.iterations) == 2 * int(gan.g_optimizer.iterations) == 4
+    assert not np.allclose(before, gan.generator.get_layer("up1_conv").get_weights()[0])
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.0])
+def test_ema_generator(decay):
+    gan = _tiny_gan(ema=decay)
+    initial = [w.copy() for w in gan.generator.get_weights()]
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    expected = gan.generator.get_weights() if decay == 0.0 else initial
+    for got, want in zip(gan.ema_generator.get_weights(), expected):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    z = gan.sample_latent(2)
+    np.testing.assert_array_equal(np.asarray(gan(z)), np.asarray(gan.ema_generator(z)))
+
+
+def test_same_seed_same_training():
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(3)
+        gan = _tiny_gan()
+        gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+        history = gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, verbose=0).history
+        results.append((history["d_loss"][-1], history["g_loss"][-1]))
+    assert results[0] == results[1]
+
+
+def test_save_and_load(tmp_path):
+    gan = _tiny_gan(loss="hinge", ema=0.9, label_smoothing=0.1)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    restored = keras.models.load_model(tmp_path / "gan.keras")
+    assert isinstance(restored, keras_segen.GAN)
+    assert (restored.loss_name, restored.ema, restored.label_smoothing) == ("hinge", 0.9, 0.1)
+    z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(gan(z)), np.asarray(restored(z)))
+    np.testing.assert_array_equal(np.asarray(gan.generator(z)), np.asarray(restored.generator(z)))
+    # The optimizers come back with their state, so training can continue.
+    assert int(restored.g_optimizer.iterations) == int(gan.g_optimizer.iterations) == 1
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored.d_optimizer.variables[-1]),
+        keras.ops.convert_to_numpy(gan.d_optimizer.variables[-1]),
+    )
+
+
+def test_mixed_precision_uses_loss_scaling():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    gan = _tiny_gan(loss="wgan-gp")
+    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    history = gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, verbose=0).history
+    assert np.isfinite(history["d_loss"][-1]) and np.isfinite(history["g_loss"][-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(loss="lsgan"), "loss must be one of"),
+        (dict(d_steps=0), "d_steps must be a positive integer"),
+        (dict(label_smoothing=1.0), r"label_smoothing must be in \[0, 1\)"),
+        (dict(ema=1.5), "ema must be None or a decay"),
+        (dict(latent_dim=9), "does not match the generator's input size 8"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _tiny_gan(**kwargs)
+
+
+def test_fit_under_mirrored_strategy_on_two_logical_cpus():
+    from tests.helpers import run_python
+
+    output = run_python("""
+import numpy as np, tensorflow as tf, keras
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras_segen
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    gan = keras_segen.GAN(keras_segen.dcgan_generator(8, (32, 32, 1), filters=4),
+                          keras_segen.dcgan_discriminator((32, 32, 1), filters=4, norm=None),
+                          loss="wgan-gp", seed=0)
+    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
+data = tf.data.Dataset.from_tensor_slices(np.zeros((8, 32, 32, 1), "float32")).batch(4)
+history = gan.fit(data, epochs=1, verbose=0).history
+print("replicas", strategy.num_replicas_in_sync, "finite",
+      bool(np.isfinite(history["d_loss"][-1]) and np.isfinite(history["g_loss"][-1])),
+      "steps", int(gan.g_optimizer.iterations.numpy()))
+""")
+    assert "replicas 2 finite True steps 2" in output
