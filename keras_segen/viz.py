@@ -147,3 +147,30 @@ def plot_confusion_matrix(matrix, class_names=None):
     axis.set_ylabel("true")
     figure.colorbar(image, ax=axis, shrink=0.8)
     return figure
+
+
+def image_grid(images, columns=None, value_range=(-1.0, 1.0)):
+    """A grid figure of generated images (``(N, H, W, C)``, values in ``value_range``).
+
+    Example:
+        >>> keras_segen.viz.image_grid(gan(gan.sample_latent(16))).savefig("samples.png")
+    """
+    images = np.asarray(images, np.float32)
+    low, high = value_range
+    images = np.clip((images - low) / (high - low), 0.0, 1.0)
+    count = len(images)
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    figure = Figure(figsize=(1.5 * columns, 1.5 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.set_axis_off()
+        if index < count:
+            picture = images[index]
+            axis.imshow(
+                picture[..., 0] if picture.shape[-1] == 1 else picture,
+                cmap="gray" if picture.shape[-1] == 1 else None,
+                vmin=0,
+                vmax=1,
+            )
+    return figure

@@ -12,12 +12,14 @@ from keras_segen.training.runs import (
     resume,
     train,
 )
+from keras_segen.training.sample_grid import SampleGrid
 
 __all__ = [
     "GAN",
     "discriminator_loss",
     "generator_loss",
     "RunCheckpoint",
+    "SampleGrid",
     "evaluate",
     "evaluate_model",
     "format_report",

@@ -154,3 +154,24 @@ print("replicas", strategy.num_replicas_in_sync, "finite",
       "steps", int(gan.g_optimizer.iterations.numpy()))
 """)
     assert "replicas 2 finite True steps 2" in output
+
+
+def test_sample_grid_uses_the_same_latents_every_epoch(tmp_path):
+    from PIL import Image
+
+    gan = _tiny_gan(ema=1.0)  # the sampling generator stays at its initial weights
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    grid = keras_segen.training.SampleGrid(str(tmp_path / "samples"), num_samples=4, seed=5)
+    gan.fit(
+        np.zeros((4, 32, 32, 1), "float32"), batch_size=4, epochs=2, verbose=0, callbacks=[grid]
+    )
+    names = [p.split("/")[-1] for p in grid.paths]
+    assert names == ["samples_epoch001.png", "samples_epoch002.png"]
+    first, second = (np.asarray(Image.open(path)) for path in grid.paths)
+    np.testing.assert_array_equal(first, second)  # same latents, same sampler: same grid
+
+
+def test_image_grid_maps_the_value_range():
+    figure = keras_segen.viz.image_grid(np.stack([-np.ones((4, 4, 3)), np.ones((4, 4, 3))]))
+    drawn = [axis.images[0].get_array() for axis in figure.axes if axis.images]
+    assert float(np.min(drawn[0])) == 0.0 and float(np.max(drawn[1])) == 1.0
