@@ -10,7 +10,12 @@ Example:
 __version__ = "0.1.0"
 
 from keras_segen import data, layers, losses, metrics, viz  # noqa: E402
-from keras_segen.models.generation import dcgan_discriminator, dcgan_generator  # noqa: E402
+from keras_segen.models.generation import (  # noqa: E402
+    dcgan_discriminator,
+    dcgan_generator,
+    vae_decoder,
+    vae_encoder,
+)
 from keras_segen.models.segmentation import (  # noqa: E402
     deeplabv3_plus,
     fcn,
@@ -21,6 +26,7 @@ from keras_segen.models.segmentation import (  # noqa: E402
 from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
 from keras_segen.training import (  # noqa: E402
     GAN,
+    VAE,
     evaluate,
     evaluate_model,
     predict,
@@ -31,6 +37,7 @@ from keras_segen.training import (  # noqa: E402
 
 __all__ = [
     "GAN",
+    "VAE",
     "__version__",
     "data",
     "dcgan_discriminator",
@@ -54,4 +61,6 @@ __all__ = [
     "reseg",
     "segnet",
     "unet",
+    "vae_decoder",
+    "vae_encoder",
 ]

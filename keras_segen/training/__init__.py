@@ -13,13 +13,16 @@ from keras_segen.training.runs import (
     train,
 )
 from keras_segen.training.sample_grid import SampleGrid
+from keras_segen.training.vae import VAE, kl_divergence
 
 __all__ = [
     "GAN",
     "discriminator_loss",
     "generator_loss",
+    "kl_divergence",
     "RunCheckpoint",
     "SampleGrid",
+    "VAE",
     "evaluate",
     "evaluate_model",
     "format_report",

@@ -63,7 +63,7 @@ def test_round_trip_and_registry(tmp_path):
     restored = keras.models.load_model(tmp_path / "g.keras")
     z = np.random.normal(size=(3, 8)).astype("float32")
     np.testing.assert_array_equal(np.asarray(generator(z)), np.asarray(restored(z)))
-    assert keras_segen.list_models("generation") == ["dcgan_discriminator", "dcgan_generator"]
+    assert {"dcgan_discriminator", "dcgan_generator"} <= set(keras_segen.list_models("generation"))
 
 
 def test_mixed_precision_outputs_float32():
