@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 
-def _size(image_size):
+def image_size_pair(image_size):
     """``128`` or ``(128, 96)`` -> ``(128, 128)`` / ``(128, 96)``; else ValueError."""
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
     if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
@@ -21,7 +21,7 @@ def preprocess_image(image, image_size):
     Example:
         >>> x = keras_segen.data.preprocess_image(tf.io.decode_png(data), 128)
     """
-    height, width = _size(image_size)
+    height, width = image_size_pair(image_size)
     if image.dtype == tf.uint8:
         image = tf.cast(image, tf.float32) / 255.0
     image = tf.image.resize(tf.cast(image, tf.float32), (height, width), method="bilinear")
@@ -30,7 +30,7 @@ def preprocess_image(image, image_size):
 
 def resize_mask(mask, image_size):
     """Resizes an ``HxW`` (or ``HxWx1``) label mask with nearest neighbour; int32 ``HxW``."""
-    height, width = _size(image_size)
+    height, width = image_size_pair(image_size)
     if mask.shape.rank == 2:
         mask = mask[..., None]
     mask = tf.image.resize(mask, (height, width), method="nearest")

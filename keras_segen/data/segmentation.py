@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_segen.data.augment import augment as augment_pair
-from keras_segen.data.preprocessing import _size, preprocess_image, resize_mask
+from keras_segen.data.preprocessing import image_size_pair, preprocess_image, resize_mask
 from keras_segen.data.shapes import CLASS_NAMES, shapes_arrays
 
 SPLITS = ("train", "validation", "test")
@@ -31,6 +31,7 @@ class SegmentationInfo:
 
 
 def _shapes_examples(split, image_size, num_classes, num_examples, seed):
+    """Raw shapes examples; ``image_size`` is already a ``(height, width)`` pair."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
     num_classes = 4 if num_classes is None else num_classes
@@ -41,9 +42,10 @@ def _shapes_examples(split, image_size, num_classes, num_examples, seed):
         raise ValueError(f"num_examples must be >= 1; got {count}.")
     # Disjoint example indices per split, all from the same seed.
     start = SPLITS.index(split) * 10**6
-    images, masks = shapes_arrays(count, _size(image_size)[0], num_classes, seed, start)
-    if _size(image_size)[0] != _size(image_size)[1]:
-        images = tf.image.resize(images, _size(image_size)).numpy().astype(np.uint8)
+    height, width = image_size
+    images, masks = shapes_arrays(count, height, num_classes, seed, start)
+    if height != width:  # drawn square, then resized like any other data
+        images = tf.image.resize(images, image_size).numpy().astype(np.uint8)
         masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
     dataset = tf.data.Dataset.from_tensor_slices((images, masks))
     names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
@@ -268,7 +270,7 @@ def load_segmentation(
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    size = _size(image_size)
+    size = image_size_pair(image_size)
     folder = os.path.expanduser(str(source))
     if source == "shapes":
         examples, info = _shapes_examples(split, size, num_classes, num_examples, seed)
@@ -317,8 +319,8 @@ def shapes(
     Example:
         >>> for image, mask in keras_segen.data.shapes(8, image_size=64).take(1): ...
     """
-    examples, _ = _shapes_examples(split, _size(image_size), num_classes, num_examples, seed)
-    size = _size(image_size)
+    size = image_size_pair(image_size)
+    examples, _ = _shapes_examples(split, size, num_classes, num_examples, seed)
     dataset = examples.map(
         lambda image, mask, _: (preprocess_image(image, size), tf.cast(mask, tf.int32))
     )

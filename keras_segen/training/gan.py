@@ -4,6 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_segen.training.trainer_utils import batch_images, deserialize_submodels
+
 GAN_LOSSES = ("bce", "hinge", "wgan-gp")
 
 
@@ -169,7 +171,7 @@ class GAN(keras.Model):
         optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
     def train_step(self, data):
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real = batch_images(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
             with tf.GradientTape() as tape:
@@ -217,7 +219,4 @@ class GAN(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects)
-        return cls(**config)
+        return cls(**deserialize_submodels(config, ("generator", "discriminator"), custom_objects))

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from keras_segen import __version__, losses, metrics, viz
 from keras_segen.data import load_segmentation
-from keras_segen.data.preprocessing import preprocess_image
+from keras_segen.data.preprocessing import image_size_pair, preprocess_image
 from keras_segen.registry import get_model, model_entry
 from keras_segen.training.callbacks import RunCheckpoint, read_history, write_json
 
@@ -239,7 +239,7 @@ def train(
     train_data, validation_data, info = _datasets(config)
     config["num_classes"] = info.num_classes
     config["class_names"] = list(info.class_names)
-    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    size = image_size_pair(image_size)
     with _policy(
         "mixed_float16" if mixed_precision else keras.mixed_precision.global_policy().name
     ):

@@ -4,6 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_segen.training.trainer_utils import batch_images, deserialize_submodels
+
 
 def kl_divergence(z_mean, z_log_var):
     """``KL(N(mean, exp(log_var)) || N(0, I))`` per example, summed over latent dimensions."""
@@ -88,7 +90,7 @@ class VAE(keras.Model):
         return {tracker.name: tracker.result() for tracker in self.metrics}
 
     def train_step(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
+        images = batch_images(data)
         variables = self.encoder.trainable_weights + self.decoder.trainable_weights
         with tf.GradientTape() as tape:
             losses = self._vae_losses(images, training=True)
@@ -97,7 +99,7 @@ class VAE(keras.Model):
         return self._track(losses)
 
     def test_step(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
+        images = batch_images(data)
         return self._track(self._vae_losses(images, training=False))
 
     def get_config(self):
@@ -111,7 +113,4 @@ class VAE(keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects)
-        return cls(**config)
+        return cls(**deserialize_submodels(config, ("encoder", "decoder"), custom_objects))

@@ -105,6 +105,31 @@ def dcgan_generator(
     return keras.Model(latent, image, name=name)
 
 
+def strided_features(image, filters=64, norm="batch", kernel_size=4):
+    """The DCGAN discriminator body: stride-2 convolutions down to 4x4, ``(B, 4, 4, W)``.
+
+    The width doubles at every stride; LeakyReLU(0.2) everywhere; ``norm`` on every layer
+    but the first. Shared by the discriminator and the VAE encoder.
+    """
+    x = image
+    for index in range(1, int(math.log2(image.shape[1] // 4)) + 1):
+        x = layers.Conv2D(
+            filters * 2 ** (index - 1),
+            kernel_size,
+            strides=2,
+            padding="same",
+            use_bias=index == 1 or norm is None,
+            kernel_initializer=_weights(),
+            name=f"down{index}_conv",
+        )(x)
+        if index > 1 and norm == "batch":
+            x = _batch_norm(f"down{index}_bn")(x)
+        elif index > 1 and norm == "layer":
+            x = layers.LayerNormalization(axis=(1, 2, 3), name=f"down{index}_ln")(x)
+        x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x)
+    return x
+
+
 def dcgan_discriminator(
     image_shape=(64, 64, 3), filters=64, norm="batch", kernel_size=4, name="dcgan_discriminator"
 ):
@@ -133,26 +158,9 @@ def dcgan_discriminator(
     check_int(builder, "filters", filters)
     check_int(builder, "kernel_size", kernel_size)
     check_choice(builder, "norm", norm, NORMS)
-    size, _, _ = check_image_shape(builder, image_shape)
-    downsamplings = int(math.log2(size // 4))
-
+    check_image_shape(builder, image_shape)
     image = keras.Input(tuple(image_shape), name="image")
-    x = image
-    for index in range(1, downsamplings + 1):
-        x = layers.Conv2D(
-            filters * 2 ** (index - 1),
-            kernel_size,
-            strides=2,
-            padding="same",
-            use_bias=index == 1 or norm is None,
-            kernel_initializer=_weights(),
-            name=f"down{index}_conv",
-        )(x)
-        if index > 1 and norm == "batch":
-            x = _batch_norm(f"down{index}_bn")(x)
-        elif index > 1 and norm == "layer":
-            x = layers.LayerNormalization(axis=(1, 2, 3), name=f"down{index}_ln")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x)
+    x = strided_features(image, filters, norm, kernel_size)
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(1, kernel_initializer=_weights(), name="logit")(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
