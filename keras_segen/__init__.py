@@ -11,8 +11,12 @@ __version__ = "0.1.0"
 
 from keras_segen import data, layers, losses, metrics, viz  # noqa: E402
 from keras_segen.models.generation import (  # noqa: E402
+    conditional_discriminator,
+    conditional_generator,
     dcgan_discriminator,
     dcgan_generator,
+    patchgan_discriminator,
+    pix2pix_generator,
     vae_decoder,
     vae_encoder,
 )
@@ -27,6 +31,8 @@ from keras_segen.registry import get_model, list_models, model_entry, register_m
 from keras_segen.training import (  # noqa: E402
     GAN,
     VAE,
+    ConditionalGAN,
+    Pix2Pix,
     evaluate,
     evaluate_model,
     predict,
@@ -36,9 +42,13 @@ from keras_segen.training import (  # noqa: E402
 )
 
 __all__ = [
+    "ConditionalGAN",
     "GAN",
+    "Pix2Pix",
     "VAE",
     "__version__",
+    "conditional_discriminator",
+    "conditional_generator",
     "data",
     "dcgan_discriminator",
     "dcgan_generator",
@@ -57,6 +67,8 @@ __all__ = [
     "losses",
     "metrics",
     "model_entry",
+    "patchgan_discriminator",
+    "pix2pix_generator",
     "register_model",
     "reseg",
     "segnet",

@@ -1,7 +1,8 @@
-"""Training: run directories for segmentation (train, resume, evaluate, predict, quickstart)."""
+"""Training: segmentation run directories and the generation trainers (GAN, VAE, pix2pix)."""
 
 from keras_segen.training.callbacks import RunCheckpoint, read_history
-from keras_segen.training.gan import GAN, discriminator_loss, generator_loss
+from keras_segen.training.gan import GAN, ConditionalGAN, discriminator_loss, generator_loss
+from keras_segen.training.pix2pix import Pix2Pix
 from keras_segen.training.runs import (
     evaluate,
     evaluate_model,
@@ -16,7 +17,9 @@ from keras_segen.training.sample_grid import SampleGrid
 from keras_segen.training.vae import VAE, kl_divergence
 
 __all__ = [
+    "ConditionalGAN",
     "GAN",
+    "Pix2Pix",
     "discriminator_loss",
     "generator_loss",
     "kl_divergence",

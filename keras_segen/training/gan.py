@@ -4,7 +4,16 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_segen.training.trainer_utils import batch_images, deserialize_submodels
+from keras_segen.training.trainer_utils import (
+    AdversarialTrainer,
+    apply_gradients,
+    batch_images,
+    deserialize_submodels,
+    random_normal,
+    random_uniform,
+    scaled_loss,
+    track,
+)
 
 GAN_LOSSES = ("bce", "hinge", "wgan-gp")
 
@@ -39,13 +48,14 @@ def generator_loss(fake_logits, loss="bce"):
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
-class GAN(keras.Model):
+class GAN(AdversarialTrainer):
     """Trains a generator against a discriminator with ``fit`` on a dataset of real images.
 
     Goodfellow et al. 2014 with the non-saturating generator loss, the hinge loss, or
     WGAN-GP (Gulrajani et al. 2017: interpolation weight drawn uniformly per example,
     gradient norm with a small epsilon inside the square root, ``d_steps`` critic updates
-    per generator update). Every random draw uses the trainer's ``SeedGenerator``.
+    per generator update). Every random draw comes from the trainer's ``SeedGenerator``
+    (different on every replica under ``MirroredStrategy``).
 
     Args:
         generator: model mapping ``(B, latent_dim)`` to images in [-1, 1].
@@ -87,7 +97,7 @@ class GAN(keras.Model):
             raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}.")
         if ema is not None and not 0.0 <= ema <= 1.0:
             raise ValueError(f"ema must be None or a decay in [0, 1]; got {ema!r}.")
-        generator_latent = generator.input.shape[-1]
+        generator_latent = generator.inputs[0].shape[-1]
         if latent_dim is not None and latent_dim != generator_latent:
             raise ValueError(
                 f"latent_dim={latent_dim} does not match the generator's input size "
@@ -113,33 +123,6 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
 
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        """Sets one optimizer per network (built at once); ``mixed_float16`` adds loss scaling."""
-        super().compile(**kwargs)
-        if self.dtype_policy.name == "mixed_float16":
-            wrap = keras.optimizers.LossScaleOptimizer
-            d_optimizer = d_optimizer if isinstance(d_optimizer, wrap) else wrap(d_optimizer)
-            g_optimizer = g_optimizer if isinstance(g_optimizer, wrap) else wrap(g_optimizer)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        # Optimizer variables are created here, in the caller's distribution scope, rather
-        # than lazily inside the first (replicated) train step, which MirroredStrategy rejects;
-        # it also lets a loaded model restore them.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    def get_compile_config(self):
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            keras.saving.deserialize_keras_object(config["d_optimizer"]),
-            keras.saving.deserialize_keras_object(config["g_optimizer"]),
-        )
-
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
@@ -151,57 +134,61 @@ class GAN(keras.Model):
 
     def sample_latent(self, batch_size):
         """A batch of standard-normal latent vectors from the trainer's seed generator."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        return random_normal((batch_size, self.latent_dim), self.seed_generator)
 
-    def gradient_penalty(self, real, fake):
+    # The three hooks a conditional trainer overrides.
+    def _split(self, data):
+        """``(real images, condition)`` of a ``fit`` batch."""
+        return batch_images(data), None
+
+    def _generate(self, latent, condition, training):
+        return self.generator(latent, training=training)
+
+    def _discriminate(self, images, condition, training):
+        return self.discriminator(images, training=training)
+
+    def gradient_penalty(self, real, fake, condition=None):
         """``mean((||grad D(x_hat)|| - 1)^2)`` at ``x_hat = real + alpha (fake - real)``."""
         real = ops.cast(real, "float32")
         fake = ops.cast(fake, "float32")
-        alpha = keras.random.uniform((ops.shape(real)[0], 1, 1, 1), seed=self.seed_generator)
+        alpha = random_uniform((ops.shape(real)[0], 1, 1, 1), self.seed_generator)
         mixed = real + alpha * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
-            logits = ops.cast(self.discriminator(mixed, training=True), "float32")
+            logits = ops.cast(self._discriminate(mixed, condition, training=True), "float32")
         gradients = tape.gradient(logits, mixed)
         norms = ops.sqrt(ops.sum(ops.square(gradients), axis=(1, 2, 3)) + 1e-12)
         return ops.mean(ops.square(norms - 1.0))
 
-    @staticmethod
-    def _apply(optimizer, scaled_loss, tape, variables):
-        optimizer.apply(tape.gradient(scaled_loss, variables), variables)
-
     def train_step(self, data):
-        real = batch_images(data)
+        real, condition = self._split(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
             with tf.GradientTape() as tape:
-                fake = self.generator(self.sample_latent(batch_size), training=True)
-                real_logits = self.discriminator(real, training=True)
-                fake_logits = self.discriminator(fake, training=True)
+                fake = self._generate(self.sample_latent(batch_size), condition, training=True)
+                real_logits = self._discriminate(real, condition, training=True)
+                fake_logits = self._discriminate(fake, condition, training=True)
                 d_loss = discriminator_loss(
                     real_logits, fake_logits, self.loss_name, self.label_smoothing
                 )
                 if self.loss_name == "wgan-gp":
-                    penalty = self.gradient_penalty(real, fake)
+                    penalty = self.gradient_penalty(real, fake, condition)
                     d_loss = d_loss + self.gp_weight * penalty
-                # Loss scaling (mixed precision) must happen on the tape.
-                scaled = self.d_optimizer.scale_loss(d_loss)
-            self._apply(self.d_optimizer, scaled, tape, self.discriminator.trainable_weights)
+                scaled = scaled_loss(self.d_optimizer, d_loss)
+            apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_weights)
         with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_latent(batch_size), training=True)
-            g_loss = generator_loss(self.discriminator(fake, training=True), self.loss_name)
-            scaled = self.g_optimizer.scale_loss(g_loss)
-        self._apply(self.g_optimizer, scaled, tape, self.generator.trainable_weights)
+            fake = self._generate(self.sample_latent(batch_size), condition, training=True)
+            fake_logits = self._discriminate(fake, condition, training=True)
+            g_loss = generator_loss(fake_logits, self.loss_name)
+            scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_weights)
         if self.ema_generator is not None:
             for average, weight in zip(self.ema_generator.weights, self.generator.weights):
                 average.assign(
                     self.ema * average + (1.0 - self.ema) * ops.cast(weight, average.dtype)
                 )
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        if self.loss_name == "wgan-gp":
-            self.gp_tracker.update_state(penalty)
-        return {metric.name: metric.result() for metric in self.metrics}
+        values = [d_loss, g_loss] + ([penalty] if self.loss_name == "wgan-gp" else [])
+        return track(self.metrics, values)
 
     def get_config(self):
         return {
@@ -220,3 +207,69 @@ class GAN(keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return cls(**deserialize_submodels(config, ("generator", "discriminator"), custom_objects))
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class ConditionalGAN(GAN):
+    """A class-conditional GAN trained with ``fit`` on ``(images, labels)`` batches.
+
+    Mirza & Osindero 2014: both networks see the class label; generated images take the
+    labels of the real batch. Losses, ``d_steps``, WGAN-GP, label smoothing and EMA work as
+    in ``GAN``.
+
+    Args:
+        generator: ``[latent (B, latent_dim), labels (B,)] -> images``
+            (e.g. ``keras_segen.conditional_generator``).
+        discriminator: ``[images, labels (B,)] -> logits (B, 1)``
+            (e.g. ``keras_segen.conditional_discriminator``).
+        num_classes: number of classes; labels are ints in ``[0, num_classes)``.
+        **kwargs: the ``GAN`` arguments (``loss``, ``d_steps``, ``ema``, ``seed``, ...).
+
+    Example:
+        >>> cgan = keras_segen.ConditionalGAN(
+        ...     keras_segen.conditional_generator(64, 3, (32, 32, 3)),
+        ...     keras_segen.conditional_discriminator((32, 32, 3), 3), num_classes=3)
+        >>> cgan.compile()
+        >>> cgan.fit(images_and_labels, epochs=5)
+        >>> images = cgan.generate([0, 1, 2])
+    """
+
+    def __init__(self, generator, discriminator, num_classes, **kwargs):
+        for role, model in (("generator", generator), ("discriminator", discriminator)):
+            if len(model.inputs) != 2:
+                raise ValueError(
+                    f"ConditionalGAN: the {role} must take two inputs [.., labels]; it takes "
+                    f"{len(model.inputs)}."
+                )
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}.")
+        super().__init__(generator, discriminator, **kwargs)
+        self.num_classes = num_classes
+
+    def _split(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError("ConditionalGAN trains on (images, labels) batches.")
+        return data[0], ops.reshape(ops.cast(data[1], "int32"), (-1,))
+
+    def _generate(self, latent, labels, training):
+        return self.generator([latent, labels], training=training)
+
+    def _discriminate(self, images, labels, training):
+        return self.discriminator([images, labels], training=training)
+
+    def call(self, inputs, training=False):
+        """``[latent, labels]`` -> images, with the EMA weights when there are any."""
+        return (self.ema_generator or self.generator)(inputs, training=training)
+
+    def generate(self, labels):
+        """Images of the given classes from fresh latent vectors."""
+        labels = ops.convert_to_numpy(labels).astype("int32").reshape(-1)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(
+                f"labels must be in [0, {self.num_classes}); got values from "
+                f"{labels.min()} to {labels.max()}."
+            )
+        return self([self.sample_latent(len(labels)), ops.convert_to_tensor(labels)])
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}

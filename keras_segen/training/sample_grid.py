@@ -9,31 +9,48 @@ from keras_segen import viz
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Saves ``{directory}/samples_epoch{N:03d}.png`` from the same latent vectors each epoch.
+    """Saves ``{directory}/samples_epoch{N:03d}.png`` from the same inputs each epoch.
 
-    Works with any trainer that has ``latent_dim`` and generates images when called
-    (``GAN`` samples with its EMA generator when it has one).
+    Works with every generation trainer: ``GAN`` and ``VAE`` get a fixed latent batch
+    (``GAN`` samples with its EMA generator when it has one), ``ConditionalGAN`` the same
+    latents with the labels ``0, 1, ..., num_classes - 1`` repeated, and ``Pix2Pix`` the
+    fixed ``inputs`` you give (label maps or images).
 
     Args:
         directory: output folder (created if needed).
-        num_samples: images per grid.
+        num_samples: images per grid (ignored when ``inputs`` is given).
         seed: seed of the fixed latent batch.
+        inputs: fixed model inputs, for trainers without a latent space (``Pix2Pix``).
 
     Example:
         >>> gan.fit(images, epochs=10, callbacks=[keras_segen.training.SampleGrid("runs/gan")])
     """
 
-    def __init__(self, directory, num_samples=16, seed=0):
+    def __init__(self, directory, num_samples=16, seed=0, inputs=None):
         super().__init__()
         self.directory = directory
         self.num_samples = num_samples
         self.seed = seed
+        self.inputs = inputs
         self.paths = []
 
+    def _fixed_inputs(self):
+        if self.inputs is not None:
+            return self.inputs
+        if not hasattr(self.model, "latent_dim"):
+            raise ValueError(
+                f"SampleGrid: {type(self.model).__name__} has no latent space; pass the "
+                "fixed inputs to draw from, e.g. SampleGrid(directory, inputs=label_maps)."
+            )
+        rng = np.random.default_rng(self.seed)
+        latent = rng.normal(size=(self.num_samples, self.model.latent_dim)).astype("float32")
+        num_classes = getattr(self.model, "num_classes", None)
+        if num_classes is None:
+            return latent
+        return [latent, np.arange(self.num_samples, dtype="int32") % num_classes]
+
     def on_epoch_end(self, epoch, logs=None):
-        latent_dim = self.model.latent_dim
-        latent = np.random.default_rng(self.seed).normal(size=(self.num_samples, latent_dim))
-        images = keras.ops.convert_to_numpy(self.model(latent.astype("float32"), training=False))
+        images = keras.ops.convert_to_numpy(self.model(self._fixed_inputs(), training=False))
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"samples_epoch{epoch + 1:03d}.png")
         viz.image_grid(images).savefig(path, dpi=80)

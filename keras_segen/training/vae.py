@@ -4,7 +4,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_segen.training.trainer_utils import batch_images, deserialize_submodels
+from keras_segen.training.trainer_utils import (
+    apply_gradients,
+    batch_images,
+    deserialize_submodels,
+    random_normal,
+    scaled_loss,
+    track,
+)
 
 
 def kl_divergence(z_mean, z_log_var):
@@ -68,12 +75,12 @@ class VAE(keras.Model):
 
     def sample_latent(self, batch_size):
         """Latent vectors from the prior N(0, I)."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        return random_normal((batch_size, self.latent_dim), self.seed_generator)
 
     def encode(self, images, training=False):
         """``(z_mean, z_log_var, z)`` with ``z`` drawn by reparameterisation."""
         z_mean, z_log_var = self.encoder(images, training=training)
-        noise = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        noise = random_normal(ops.shape(z_mean), self.seed_generator)
         return z_mean, z_log_var, z_mean + ops.exp(0.5 * z_log_var) * noise
 
     def _vae_losses(self, images, training):
@@ -84,23 +91,18 @@ class VAE(keras.Model):
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
         return reconstruction_loss + self.beta * kl_loss, reconstruction_loss, kl_loss
 
-    def _track(self, losses):
-        for tracker, value in zip(self.metrics, losses):
-            tracker.update_state(value)
-        return {tracker.name: tracker.result() for tracker in self.metrics}
-
     def train_step(self, data):
         images = batch_images(data)
         variables = self.encoder.trainable_weights + self.decoder.trainable_weights
         with tf.GradientTape() as tape:
             losses = self._vae_losses(images, training=True)
-            scaled = self.optimizer.scale_loss(losses[0])
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        return self._track(losses)
+            scaled = scaled_loss(self.optimizer, losses[0])
+        apply_gradients(self.optimizer, tape, scaled, variables)
+        return track(self.metrics, losses)
 
     def test_step(self, data):
         images = batch_images(data)
-        return self._track(self._vae_losses(images, training=False))
+        return track(self.metrics, self._vae_losses(images, training=False))
 
     def get_config(self):
         return {

@@ -11,7 +11,7 @@ NORMS = ("batch", "layer", None)
 SIZES = (32, 64, 128, 256)
 
 
-def _weights():
+def initial_weights():
     """The paper's initialisation: zero-centred normal with standard deviation 0.02."""
     return keras.initializers.RandomNormal(0.0, 0.02)
 
@@ -70,13 +70,23 @@ def dcgan_generator(
     check_int(builder, "filters", filters)
     check_int(builder, "kernel_size", kernel_size)
     size, _, channels = check_image_shape(builder, image_shape)
-    upsamplings = int(math.log2(size // 4))
 
     latent = keras.Input((latent_dim,), name="latent")
+    image = generator_body(latent, size, channels, filters, kernel_size)
+    return keras.Model(latent, image, name=name)
+
+
+def generator_body(vector, size, channels, filters=128, kernel_size=4):
+    """The DCGAN generator body on a ``(B, D)`` tensor: project to 4x4, upsample to ``size``.
+
+    Shared by the unconditional and the class-conditional generators and the VAE decoder;
+    returns the float32 ``tanh`` image tensor ``(B, size, size, channels)``.
+    """
+    upsamplings = int(math.log2(size // 4))
     width = filters * 2 ** (upsamplings - 1)
-    x = layers.Dense(4 * 4 * width, use_bias=False, kernel_initializer=_weights(), name="project")(
-        latent
-    )
+    x = layers.Dense(
+        4 * 4 * width, use_bias=False, kernel_initializer=initial_weights(), name="project"
+    )(vector)
     x = layers.Reshape((4, 4, width), name="reshape")(x)
     x = _batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
@@ -88,7 +98,7 @@ def dcgan_generator(
             strides=2,
             padding="same",
             use_bias=False,
-            kernel_initializer=_weights(),
+            kernel_initializer=initial_weights(),
             name=f"up{index}_conv",
         )(x)
         x = _batch_norm(f"up{index}_bn")(x)
@@ -98,11 +108,10 @@ def dcgan_generator(
         kernel_size,
         strides=2,
         padding="same",
-        kernel_initializer=_weights(),
+        kernel_initializer=initial_weights(),
         name=f"up{upsamplings}_conv",
     )(x)
-    image = layers.Activation("tanh", dtype="float32", name="image")(x)
-    return keras.Model(latent, image, name=name)
+    return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
 def strided_features(image, filters=64, norm="batch", kernel_size=4):
@@ -119,7 +128,7 @@ def strided_features(image, filters=64, norm="batch", kernel_size=4):
             strides=2,
             padding="same",
             use_bias=index == 1 or norm is None,
-            kernel_initializer=_weights(),
+            kernel_initializer=initial_weights(),
             name=f"down{index}_conv",
         )(x)
         if index > 1 and norm == "batch":
@@ -162,6 +171,6 @@ def dcgan_discriminator(
     image = keras.Input(tuple(image_shape), name="image")
     x = strided_features(image, filters, norm, kernel_size)
     x = layers.Flatten(name="flatten")(x)
-    logits = layers.Dense(1, kernel_initializer=_weights(), name="logit")(x)
+    logits = layers.Dense(1, kernel_initializer=initial_weights(), name="logit")(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model(image, logits, name=name)
