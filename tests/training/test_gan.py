@@ -133,29 +133,6 @@ def test_bad_arguments(kwargs, match):
         _tiny_gan(**kwargs)
 
 
-def test_fit_under_mirrored_strategy_on_two_logical_cpus():
-    from tests.helpers import run_python
-
-    output = run_python("""
-import numpy as np, tensorflow as tf, keras
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-import keras_segen
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-with strategy.scope():
-    gan = keras_segen.GAN(keras_segen.dcgan_generator(8, (32, 32, 1), filters=4),
-                          keras_segen.dcgan_discriminator((32, 32, 1), filters=4, norm=None),
-                          loss="wgan-gp", seed=0)
-    gan.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
-data = tf.data.Dataset.from_tensor_slices(np.zeros((8, 32, 32, 1), "float32")).batch(4)
-history = gan.fit(data, epochs=1, verbose=0).history
-print("replicas", strategy.num_replicas_in_sync, "finite",
-      bool(np.isfinite(history["d_loss"][-1]) and np.isfinite(history["g_loss"][-1])),
-      "steps", int(gan.g_optimizer.iterations.numpy()))
-""")
-    assert "replicas 2 finite True steps 2" in output
-
-
 def test_sample_grid_uses_the_same_latents_every_epoch(tmp_path):
     from PIL import Image
 
