@@ -1,5 +1,19 @@
-"""Segmentation metrics (generation metrics arrive with the generation models)."""
+"""Segmentation metrics (confusion-matrix based) and generation metrics (FID, KID, IS, ...)."""
 
+from keras_segen.metrics.generation import (
+    FeatureExtractor,
+    frechet_distance,
+    frechet_distance_from_statistics,
+    generation_report,
+    inception_classifier,
+    inception_extractor,
+    inception_score,
+    kernel_inception_distance,
+    nearest_neighbour_distances,
+    novelty_score,
+    psnr,
+    ssim,
+)
 from keras_segen.metrics.segmentation import (
     ConfusionMatrixMetric,
     MeanDice,
@@ -16,6 +30,18 @@ from keras_segen.metrics.segmentation import (
 )
 
 __all__ = [
+    "FeatureExtractor",
+    "frechet_distance",
+    "frechet_distance_from_statistics",
+    "generation_report",
+    "inception_classifier",
+    "inception_extractor",
+    "inception_score",
+    "kernel_inception_distance",
+    "nearest_neighbour_distances",
+    "novelty_score",
+    "psnr",
+    "ssim",
     "ConfusionMatrixMetric",
     "MeanDice",
     "MeanIoU",
