@@ -35,10 +35,13 @@ from keras_segen.training import (  # noqa: E402
     Pix2Pix,
     evaluate,
     evaluate_model,
+    generate,
     predict,
     quickstart,
     resume,
+    resume_generation,
     train,
+    train_generation,
 )
 
 __all__ = [
@@ -54,6 +57,9 @@ __all__ = [
     "dcgan_generator",
     "evaluate",
     "evaluate_model",
+    "generate",
+    "resume_generation",
+    "train_generation",
     "predict",
     "quickstart",
     "resume",

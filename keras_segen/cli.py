@@ -82,6 +82,51 @@ def _command_train(args):
     return 0
 
 
+def _command_train_generation(args):
+    from keras_segen.training import resume_generation, train_generation
+
+    if args.resume:
+        resume_generation(args.resume, epochs=args.epochs, strategy=args.strategy,
+                          verbose=args.verbose)  # fmt: skip
+        return 0
+    train_generation(
+        model=args.model,
+        dataset=args.dataset,
+        epochs=args.epochs or 20,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        out=args.out,
+        latent_dim=args.latent_dim,
+        filters=args.filters,
+        d_filters=args.d_filters,
+        learning_rate=args.learning_rate,
+        channels=args.channels,
+        ema=args.ema,
+        num_examples=args.num_examples,
+        mixed_precision=args.mixed_precision,
+        strategy=args.strategy,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
+    print(f"run directory: {args.out}")
+    return 0
+
+
+def _command_generate(args):
+    from keras_segen.training import generate
+
+    generate(args.run, num=args.num, out=args.out, labels=args.labels, seed=args.seed)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _int_list(text):
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated ints; got {text!r}") from None
+
+
 def _command_evaluate(args):
     from keras_segen.training import evaluate
 
@@ -186,6 +231,37 @@ def build_parser():
     )
     train.add_argument("--verbose", type=int, default=2)
     train.set_defaults(handler=_command_train)
+
+    from keras_segen.training.generation_runs import GENERATION_MODELS
+
+    gan = commands.add_parser("train-gan", help="train a generation model into a run directory")
+    gan.add_argument("--model", choices=GENERATION_MODELS, default="dcgan")
+    gan.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
+    gan.add_argument("--epochs", type=int, help="total epochs (default 20)")
+    gan.add_argument("--batch-size", type=int, default=32)
+    gan.add_argument("--image-size", type=int, default=64, help="side of the square images")
+    gan.add_argument("--out", default="runs/gan", help="run directory to create")
+    gan.add_argument("--latent-dim", type=int, default=128)
+    gan.add_argument("--filters", type=int, help="generator width (default: the builder's)")
+    gan.add_argument("--d-filters", type=int, help="discriminator / encoder width")
+    gan.add_argument("--learning-rate", type=float, help="default: the paper's for the model")
+    gan.add_argument("--channels", type=int, choices=(1, 3), default=3)
+    gan.add_argument("--ema", type=float, help="generator weight averaging decay, e.g. 0.999")
+    gan.add_argument("--num-examples", type=int, help="size of the shapes training split")
+    gan.add_argument("--mixed-precision", action="store_true")
+    gan.add_argument("--strategy", choices=("mirrored", "multiworker"))
+    gan.add_argument("--seed", type=int, default=0)
+    gan.add_argument("--resume", metavar="RUN_DIR", help="continue this run")
+    gan.add_argument("--verbose", type=int, default=2)
+    gan.set_defaults(handler=_command_train_generation)
+
+    generate = commands.add_parser("generate", help="write a grid of generated images")
+    generate.add_argument("run", help="generation run directory or .keras trainer")
+    generate.add_argument("--num", type=int, default=64)
+    generate.add_argument("--out", default="grid.png")
+    generate.add_argument("--labels", type=_int_list, help="cGAN classes, e.g. 0,1,2,0")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(handler=_command_generate)
 
     evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
     evaluate.add_argument("run", help="run directory or .keras file")

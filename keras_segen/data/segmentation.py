@@ -20,8 +20,12 @@ _PET_TRIMAP_TO_CLASS = (255, 1, 0, 2)
 
 
 @dataclasses.dataclass(frozen=True)
-class SegmentationInfo:
-    """What a loaded dataset is: its classes and (where known) its size."""
+class DatasetInfo:
+    """What a loaded dataset is: its classes and (where known) its size.
+
+    For segmentation data the classes are the mask labels; for labelled image data
+    (``load_images(..., labels=True)``) they are the image classes.
+    """
 
     source: str
     split: str
@@ -49,7 +53,7 @@ def _shapes_examples(split, image_size, num_classes, num_examples, seed):
         masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
     dataset = tf.data.Dataset.from_tensor_slices((images, masks))
     names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
-    info = SegmentationInfo("shapes", split, num_classes, names, count)
+    info = DatasetInfo("shapes", split, num_classes, names, count)
     return dataset.map(lambda image, mask: (image, mask, tf.constant("shapes"))), info
 
 
@@ -141,7 +145,7 @@ def _folder_examples(root, split, num_classes, ignore_index):
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     names = tuple(str(i) for i in range(num_classes))
-    return dataset, SegmentationInfo(str(root), split, num_classes, names, len(pairs))
+    return dataset, DatasetInfo(str(root), split, num_classes, names, len(pairs))
 
 
 def _tfds_examples(name, split, num_classes, data_dir):
@@ -201,7 +205,7 @@ def _tfds_examples(name, split, num_classes, data_dir):
         return example[image_key], remap(mask), source
 
     count = builder.info.splits[split].num_examples if split in builder.info.splits else None
-    return dataset.map(convert), SegmentationInfo(name, split, num_classes, names, count)
+    return dataset.map(convert), DatasetInfo(name, split, num_classes, names, count)
 
 
 def _validate(image, mask, source, num_classes, ignore_index):
@@ -260,7 +264,7 @@ def load_segmentation(
         seed: seed of the shapes data, the shuffle and the augmentation.
         ignore_index: mask value that is not a class.
         data_dir: TFDS data directory.
-        with_info: also return a ``SegmentationInfo``.
+        with_info: also return a ``DatasetInfo``.
 
     Returns:
         The dataset, or ``(dataset, info)`` with ``with_info=True``.

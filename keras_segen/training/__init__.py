@@ -2,6 +2,12 @@
 
 from keras_segen.training.callbacks import RunCheckpoint, read_history
 from keras_segen.training.gan import GAN, ConditionalGAN, discriminator_loss, generator_loss
+from keras_segen.training.generation_runs import (
+    generate,
+    paired_report,
+    resume_generation,
+    train_generation,
+)
 from keras_segen.training.pix2pix import Pix2Pix
 from keras_segen.training.runs import (
     evaluate,
@@ -27,6 +33,10 @@ __all__ = [
     "SampleGrid",
     "VAE",
     "evaluate",
+    "generate",
+    "paired_report",
+    "resume_generation",
+    "train_generation",
     "evaluate_model",
     "format_report",
     "load_run_or_model",

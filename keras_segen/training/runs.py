@@ -200,7 +200,10 @@ def train(
     """
     entry = model_entry(model)
     if entry.task != "segmentation":
-        raise ValueError(f"train() trains segmentation models; {model!r} is {entry.task}.")
+        raise ValueError(
+            f"train() trains segmentation models; {model!r} is {entry.task} (use "
+            "train_generation / `keras-segen train-gan`)."
+        )
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}; got {loss!r}.")
     if schedule not in ("cosine", "constant"):
@@ -279,6 +282,8 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
         >>> keras_segen.resume("runs/unet")
     """
     config, state = _read_run(run_dir)
+    if config.get("task") == "generation":
+        raise ValueError(f"{run_dir} is a generation run; use resume_generation.")
     if epochs is not None and epochs != config["epochs"]:
         if config["schedule"] == "cosine":
             raise ValueError(

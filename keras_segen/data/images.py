@@ -1,0 +1,157 @@
+"""Image datasets for the generation trainers: images in [-1, 1], optionally with class labels."""
+
+import os
+import pathlib
+
+import tensorflow as tf
+
+from keras_segen.data.preprocessing import image_size_pair, preprocess_image
+from keras_segen.data.segmentation import (
+    IMAGE_SUFFIXES,
+    DatasetInfo,
+    _decode,
+    _shapes_examples,
+)
+from keras_segen.data.shapes import CLASS_NAMES
+
+
+def _shapes_images(split, size, num_examples, seed):
+    """Shapes images labelled with their dominant shape: 0 circle, 1 rectangle, 2 triangle."""
+    examples, info = _shapes_examples(split, size, 4, num_examples, seed)
+
+    def label(image, mask, _):
+        areas = tf.reduce_sum(tf.one_hot(tf.cast(mask, tf.int32), 4), axis=(0, 1))
+        return image, tf.argmax(areas[1:], output_type=tf.int32)
+
+    names = CLASS_NAMES[1:]
+    return examples.map(label), DatasetInfo("shapes", split, 3, names, info.num_examples)
+
+
+def _folder_images(root, split, labels):
+    """Images under ``root[/split]``; with ``labels`` the first-level subfolders are classes."""
+    base = pathlib.Path(root)
+    if (base / split).is_dir():
+        base = base / split
+    files = sorted(
+        path
+        for path in base.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+    )
+    if not files:
+        raise ValueError(f"No PNG or JPEG images found under {base}.")
+    classes = ()
+    label_ids = [0] * len(files)
+    if labels:
+        loose = [str(path) for path in files if path.parent == base]
+        if loose:
+            raise ValueError(
+                f"labels=True needs one subfolder per class under {base}; these images are "
+                f"in no class folder: {loose[:5]}"
+            )
+        classes = tuple(sorted({path.relative_to(base).parts[0] for path in files}))
+        label_ids = [classes.index(path.relative_to(base).parts[0]) for path in files]
+    dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files], label_ids))
+    dataset = dataset.map(lambda path, label: (_decode(path, 3), label))
+    return dataset, DatasetInfo(str(root), split, len(classes), classes, len(files))
+
+
+def _tfds_images(name, split, labels, data_dir):
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(
+            f"Unknown dataset {name!r}: not 'shapes', not an existing folder and not a TFDS "
+            "dataset name."
+        ) from None
+    features = builder.info.features
+    if "image" not in features:
+        raise ValueError(f"TFDS dataset {name!r} has no 'image' feature: {sorted(features)}.")
+    classes = ()
+    if labels:
+        label = features.get("label") if "label" in features else None
+        if not isinstance(label, tfds.features.ClassLabel):
+            raise ValueError(
+                f"TFDS dataset {name!r} has no ClassLabel 'label' feature to condition on."
+            )
+        classes = tuple(label.names)
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
+    except AssertionError as error:
+        raise ValueError(
+            f"TFDS dataset {name!r} is not prepared in {builder.data_dir} ({error})."
+        ) from None
+    dataset = dataset.map(
+        lambda example: (example["image"], example["label"] if labels else tf.constant(0))
+    )
+    count = builder.info.splits[split].num_examples if split in builder.info.splits else None
+    return dataset, DatasetInfo(name, split, len(classes), classes, count)
+
+
+def load_images(
+    source="shapes",
+    split="train",
+    image_size=64,
+    batch_size=32,
+    channels=3,
+    labels=False,
+    num_examples=None,
+    shuffle=None,
+    seed=0,
+    data_dir=None,
+    with_info=False,
+):
+    """A batched ``tf.data`` pipeline of images in [-1, 1] for ``tanh`` generators.
+
+    Args:
+        source: ``"shapes"`` (labels: the dominant shape, circle/rectangle/triangle), a TFDS
+            name with an ``image`` (and for labels a ClassLabel ``label``) feature, or a
+            folder of PNG/JPEG files (for labels: one subfolder per class), optionally with
+            ``train/``, ``validation/``, ``test/`` subfolders.
+        split: the split to read.
+        image_size: int or ``(height, width)``; bilinear resize.
+        batch_size: images per batch.
+        channels: 1 (grey) or 3.
+        labels: also yield int32 class labels (for ``ConditionalGAN``).
+        num_examples: size of a ``"shapes"`` split.
+        shuffle: shuffle every epoch; default ``True`` for ``"train"``.
+        seed: seed of the shapes data and the shuffle.
+        data_dir: TFDS data directory.
+        with_info: also return a ``DatasetInfo``.
+
+    Returns:
+        Batches of images ``(B, H, W, channels)``, or ``(images, labels)``; with
+        ``with_info``, ``(dataset, info)``.
+
+    Example:
+        >>> images = keras_segen.data.load_images("shapes", image_size=32, batch_size=64)
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3; got {channels!r}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    size = image_size_pair(image_size)
+    folder = os.path.expanduser(str(source))
+    if source == "shapes":
+        dataset, info = _shapes_images(split, size, num_examples, seed)
+    elif os.path.isdir(folder):
+        dataset, info = _folder_images(folder, split, labels)
+    elif folder.startswith((".", os.sep)) or os.path.isabs(folder):
+        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    else:
+        dataset, info = _tfds_images(str(source), split, labels, data_dir)
+
+    def prepare(image, label):
+        if image.shape[-1] == 1 and channels == 3:
+            image = tf.image.grayscale_to_rgb(image)
+        elif image.shape[-1] != 1 and channels == 1:
+            image = tf.image.rgb_to_grayscale(image)
+        image = preprocess_image(image, size) * 2.0 - 1.0
+        return (image, tf.cast(label, tf.int32)) if labels else image
+
+    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if split == "train" if shuffle is None else shuffle:
+        dataset = dataset.shuffle(min(info.num_examples or 1000, 1000), seed=seed)
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return (dataset, info) if with_info else dataset
