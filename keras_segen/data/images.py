@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras_segen.data.preprocessing import image_size_pair, preprocess_image
 from keras_segen.data.segmentation import (
     IMAGE_SUFFIXES,
+    SHAPES_SOURCES,
     DatasetInfo,
     _decode,
     _shapes_examples,
@@ -15,16 +16,16 @@ from keras_segen.data.segmentation import (
 from keras_segen.data.shapes import CLASS_NAMES
 
 
-def _shapes_images(split, size, num_examples, seed):
+def _shapes_images(source, split, size, num_examples, seed):
     """Shapes images labelled with their dominant shape: 0 circle, 1 rectangle, 2 triangle."""
-    examples, info = _shapes_examples(split, size, 4, num_examples, seed)
+    examples, info = _shapes_examples(split, size, 4, num_examples, seed, source)
 
     def label(image, mask, _):
         areas = tf.reduce_sum(tf.one_hot(tf.cast(mask, tf.int32), 4), axis=(0, 1))
         return image, tf.argmax(areas[1:], output_type=tf.int32)
 
     names = CLASS_NAMES[1:]
-    return examples.map(label), DatasetInfo("shapes", split, 3, names, info.num_examples)
+    return examples.map(label), DatasetInfo(source, split, 3, names, info.num_examples)
 
 
 def _folder_images(root, split, labels):
@@ -105,7 +106,8 @@ def load_images(
     """A batched ``tf.data`` pipeline of images in [-1, 1] for ``tanh`` generators.
 
     Args:
-        source: ``"shapes"`` (labels: the dominant shape, circle/rectangle/triangle), a TFDS
+        source: ``"shapes"`` or ``"shapes_coloured"`` (labels: the dominant shape, circle /
+            rectangle / triangle), a TFDS
             name with an ``image`` (and for labels a ClassLabel ``label``) feature, or a
             folder of PNG/JPEG files (for labels: one subfolder per class), optionally with
             ``train/``, ``validation/``, ``test/`` subfolders.
@@ -133,8 +135,8 @@ def load_images(
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
     folder = os.path.expanduser(str(source))
-    if source == "shapes":
-        dataset, info = _shapes_images(split, size, num_examples, seed)
+    if source in SHAPES_SOURCES:
+        dataset, info = _shapes_images(source, split, size, num_examples, seed)
     elif os.path.isdir(folder):
         dataset, info = _folder_images(folder, split, labels)
     elif folder.startswith((".", os.sep)) or os.path.isabs(folder):

@@ -12,6 +12,8 @@ from keras_segen.data.preprocessing import image_size_pair, preprocess_image, re
 from keras_segen.data.shapes import CLASS_NAMES, shapes_arrays
 
 SPLITS = ("train", "validation", "test")
+# The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image).
+SHAPES_SOURCES = ("shapes", "shapes_coloured")
 SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Oxford-IIIT Pet trimap values: 1 pet, 2 background, 3 border -> classes.
@@ -34,7 +36,7 @@ class DatasetInfo:
     num_examples: int | None
 
 
-def _shapes_examples(split, image_size, num_classes, num_examples, seed):
+def _shapes_examples(split, image_size, num_classes, num_examples, seed, source="shapes"):
     """Raw shapes examples; ``image_size`` is already a ``(height, width)`` pair."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
@@ -47,14 +49,16 @@ def _shapes_examples(split, image_size, num_classes, num_examples, seed):
     # Disjoint example indices per split, all from the same seed.
     start = SPLITS.index(split) * 10**6
     height, width = image_size
-    images, masks = shapes_arrays(count, height, num_classes, seed, start)
+    images, masks = shapes_arrays(
+        count, height, num_classes, seed, start, colour_by_class=source == "shapes_coloured"
+    )
     if height != width:  # drawn square, then resized like any other data
         images = tf.image.resize(images, image_size).numpy().astype(np.uint8)
         masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
     dataset = tf.data.Dataset.from_tensor_slices((images, masks))
     names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
-    info = DatasetInfo("shapes", split, num_classes, names, count)
-    return dataset.map(lambda image, mask: (image, mask, tf.constant("shapes"))), info
+    info = DatasetInfo(source, split, num_classes, names, count)
+    return dataset.map(lambda image, mask: (image, mask, tf.constant(source))), info
 
 
 def _folder_pairs(root, split):
@@ -249,7 +253,8 @@ def load_segmentation(
     """A batched ``tf.data`` pipeline of ``(image float32 [0, 1] HxWx3, mask int32 HxW)``.
 
     Args:
-        source: ``"shapes"`` (embedded), a TFDS name (``"oxford_iiit_pet"`` or any dataset
+        source: ``"shapes"`` (embedded; ``"shapes_coloured"``: each class has a fixed
+            colour, for label -> image synthesis), a TFDS name (``"oxford_iiit_pet"`` or any dataset
             with an ``image`` and a single-channel mask ``Image`` feature), or a folder with
             ``images/`` and ``masks/`` paired by file stem, either under ``train/``,
             ``validation/`` and ``test/`` or directly (then it is the ``"train"`` split only).
@@ -276,8 +281,8 @@ def load_segmentation(
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
     folder = os.path.expanduser(str(source))
-    if source == "shapes":
-        examples, info = _shapes_examples(split, size, num_classes, num_examples, seed)
+    if source in SHAPES_SOURCES:
+        examples, info = _shapes_examples(split, size, num_classes, num_examples, seed, source)
     elif os.path.isdir(folder):
         examples, info = _folder_examples(folder, split, num_classes, ignore_index)
     elif folder.startswith((".", os.sep)) or os.path.isabs(folder):

@@ -10,6 +10,11 @@ with NumPy from ``(seed, index)``, so the same seed always gives the same exampl
 import numpy as np
 
 CLASS_NAMES = ("background", "circle", "rectangle", "triangle")
+# With colour_by_class: a fixed base colour per class (background grey, circles red,
+# rectangles green, triangles blue), so a label map determines its image up to jitter.
+CLASS_COLOURS = np.array(
+    [[0.5, 0.5, 0.5], [0.85, 0.2, 0.2], [0.2, 0.75, 0.3], [0.2, 0.35, 0.85]], np.float64
+)
 _MIN_SHAPES, _MAX_SHAPES = 1, 4
 
 
@@ -48,31 +53,40 @@ def _shape_mask(rng, kind, size):
     return (signs >= 0).all(axis=0) | (signs <= 0).all(axis=0)
 
 
-def shapes_example(index, image_size=128, num_classes=4, seed=0):
+def _colour(rng, kind, colour_by_class):
+    if not colour_by_class:
+        return rng.uniform(0, 1, 3)
+    return CLASS_COLOURS[CLASS_NAMES.index(kind)] + rng.uniform(-0.08, 0.08, 3)
+
+
+def shapes_example(index, image_size=128, num_classes=4, seed=0, colour_by_class=False):
     """One example as ``(image float32 HxWx3 in [0, 1], mask int32 HxW)``.
 
     With ``num_classes=2`` every shape is foreground (1); with 3, only circles and
-    rectangles are drawn.
+    rectangles are drawn. ``colour_by_class`` gives every class a fixed colour (small
+    jitter), which makes label map -> image synthesis well-posed.
     """
     rng = np.random.default_rng([seed, index])
     kinds = CLASS_NAMES[1:] if num_classes == 2 else CLASS_NAMES[1:num_classes]
-    image = rng.uniform(0.1, 0.9, 3) + _texture(rng, image_size)
+    image = _colour(rng, "background", colour_by_class) + _texture(rng, image_size)
     mask = np.zeros((image_size, image_size), np.int32)
     for _ in range(rng.integers(_MIN_SHAPES, _MAX_SHAPES + 1)):
         kind = kinds[rng.integers(len(kinds))]
         region = _shape_mask(rng, kind, image_size)
-        colour = rng.uniform(0, 1, 3)
+        colour = _colour(rng, kind, colour_by_class)
         image[region] = (colour + _texture(rng, image_size))[region]
         mask[region] = 1 if num_classes == 2 else CLASS_NAMES.index(kind)
     return np.clip(image, 0, 1).astype(np.float32), mask
 
 
-def shapes_arrays(num_examples, image_size=128, num_classes=4, seed=0, start=0):
+def shapes_arrays(
+    num_examples, image_size=128, num_classes=4, seed=0, start=0, colour_by_class=False
+):
     """Examples ``start .. start + num_examples - 1`` stacked: uint8 images and uint8 masks."""
     images = np.empty((num_examples, image_size, image_size, 3), np.uint8)
     masks = np.empty((num_examples, image_size, image_size), np.uint8)
     for i in range(num_examples):
-        image, mask = shapes_example(start + i, image_size, num_classes, seed)
+        image, mask = shapes_example(start + i, image_size, num_classes, seed, colour_by_class)
         images[i] = np.round(image * 255)
         masks[i] = mask
     return images, masks

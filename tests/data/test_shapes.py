@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.data.shapes import _shape_mask, shapes_arrays
+from keras_segen.data.shapes import _shape_mask, shapes_arrays, shapes_example
 
 
 def test_same_seed_same_examples_and_splits_are_disjoint():
@@ -63,3 +63,23 @@ def test_dataset_api():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         keras_segen.data.shapes(**{"num_examples": 2, **kwargs})
+
+
+def test_shapes_coloured_gives_each_class_its_colour():
+    """circle red, rectangle green, triangle blue, background grey: the label decides colour."""
+    from keras_segen.data.shapes import CLASS_COLOURS
+
+    for index in range(5):
+        image, mask = shapes_example(index, 64, colour_by_class=True)
+        for label in np.unique(mask):
+            mean = image[mask == label].mean(axis=0)
+            assert np.abs(mean - CLASS_COLOURS[label]).max() < 0.2
+            if label:
+                assert int(np.argmax(mean)) == label - 1  # R, G, B for classes 1, 2, 3
+    dataset, info = keras_segen.data.load_segmentation(
+        "shapes_coloured", "test", 32, 2, num_examples=2, with_info=True
+    )
+    assert info.source == "shapes_coloured" and info.num_classes == 4
+    images, masks = next(iter(dataset))
+    expected, _ = shapes_example(2 * 10**6, 32, colour_by_class=True)
+    np.testing.assert_allclose(images[0], expected, atol=1 / 255 + 1e-6)

@@ -16,9 +16,11 @@ def initial_weights():
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def _batch_norm(name):
+def batch_norm(name):
+    """BatchNorm as in the papers' code: gamma from N(1, 0.02), running averages with
+    momentum 0.9 (Torch's 0.1), so inference statistics catch up within a short run."""
     return layers.BatchNormalization(
-        gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
+        momentum=0.9, gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=name
     )
 
 
@@ -88,7 +90,7 @@ def generator_body(vector, size, channels, filters=128, kernel_size=4):
         4 * 4 * width, use_bias=False, kernel_initializer=initial_weights(), name="project"
     )(vector)
     x = layers.Reshape((4, 4, width), name="reshape")(x)
-    x = _batch_norm("project_bn")(x)
+    x = batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for index in range(1, upsamplings):
         width //= 2
@@ -101,7 +103,7 @@ def generator_body(vector, size, channels, filters=128, kernel_size=4):
             kernel_initializer=initial_weights(),
             name=f"up{index}_conv",
         )(x)
-        x = _batch_norm(f"up{index}_bn")(x)
+        x = batch_norm(f"up{index}_bn")(x)
         x = layers.ReLU(name=f"up{index}_relu")(x)
     x = layers.Conv2DTranspose(
         channels,
@@ -132,7 +134,7 @@ def strided_features(image, filters=64, norm="batch", kernel_size=4):
             name=f"down{index}_conv",
         )(x)
         if index > 1 and norm == "batch":
-            x = _batch_norm(f"down{index}_bn")(x)
+            x = batch_norm(f"down{index}_bn")(x)
         elif index > 1 and norm == "layer":
             x = layers.LayerNormalization(axis=(1, 2, 3), name=f"down{index}_ln")(x)
         x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x)

@@ -5,7 +5,7 @@ import math
 import keras
 from keras import layers
 
-from keras_segen.models.generation.dcgan import initial_weights
+from keras_segen.models.generation.dcgan import batch_norm, initial_weights
 from keras_segen.models.validation import (
     check_choice,
     check_input_shape,
@@ -19,9 +19,7 @@ MAX_DOWN_BLOCKS = 8
 
 def _normalization(norm, name):
     if norm == "batch":
-        return layers.BatchNormalization(
-            gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02), name=f"{name}_bn"
-        )
+        return batch_norm(f"{name}_bn")
     # GroupNormalization with one group per channel is instance normalisation.
     return layers.GroupNormalization(groups=-1, name=f"{name}_in")
 
