@@ -174,3 +174,43 @@ def image_grid(images, columns=None, value_range=(-1.0, 1.0)):
                 vmax=1,
             )
     return figure
+
+
+def side_by_side(columns, value_range=(-1.0, 1.0)):
+    """One row per example, one titled column per image set (e.g. label map | generated | real).
+
+    Args:
+        columns: ``{title: images (N, H, W, C)}``, every set with the same N; values in
+            ``value_range`` (int label maps ``(N, H, W)`` are coloured with ``colorize_mask``).
+        value_range: range of the float images.
+
+    Example:
+        >>> keras_segen.viz.side_by_side({"labels": masks, "pix2pix": fake, "real": images})
+    """
+    low, high = value_range
+    prepared = {}
+    for title, images in columns.items():
+        images = np.asarray(images)
+        if images.ndim == 3 or (images.ndim == 4 and np.issubdtype(images.dtype, np.integer)):
+            images = np.stack([colorize_mask(mask.squeeze()) for mask in images])
+        else:
+            images = np.clip((images.astype(np.float32) - low) / (high - low), 0.0, 1.0)
+        prepared[title] = images
+    counts = {len(images) for images in prepared.values()}
+    if len(counts) != 1:
+        raise ValueError(f"Every column needs the same number of images; got {sorted(counts)}.")
+    rows = counts.pop()
+    figure = Figure(figsize=(2 * len(prepared), 2 * rows), layout="constrained")
+    axes = figure.subplots(rows, len(prepared), squeeze=False)
+    for column, (title, images) in enumerate(prepared.items()):
+        axes[0, column].set_title(title)
+        for row in range(rows):
+            picture = images[row]
+            axes[row, column].imshow(
+                picture[..., 0] if picture.shape[-1] == 1 else picture,
+                cmap="gray" if picture.shape[-1] == 1 else None,
+                vmin=0,
+                vmax=1,
+            )
+            axes[row, column].set_axis_off()
+    return figure

@@ -328,8 +328,8 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
 
     GANs and VAEs decode ``num`` latent vectors drawn with ``seed``; a ``ConditionalGAN``
     uses ``labels`` (default: all classes in turn); a ``Pix2Pix`` translates ``sources``
-    (default: the run's first held-out label maps) and the grid shows each coloured label
-    map next to its generated image.
+    (default: the run's first held-out label maps) and the figure shows each source next to
+    its generated image.
 
     Args:
         run_or_model: run directory or ``.keras`` file of a trainer.
@@ -348,7 +348,7 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
     if not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")
     trainer = _load_trainer(run_or_model)
-    grid_images = None
+    figure = None
     if isinstance(trainer, Pix2Pix):
         if sources is None:
             if not os.path.isdir(run_or_model):
@@ -356,9 +356,7 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
             config, _ = _read_run(run_or_model)
             sources = _sample_inputs({**config, "num_samples": num})
         images = keras.ops.convert_to_numpy(trainer(sources))
-        if trainer.num_classes is not None:
-            colours = np.stack([viz.colorize_mask(np.asarray(m).squeeze()) for m in sources])
-            grid_images = np.stack([colours * 2 - 1, images], axis=1).reshape(-1, *images.shape[1:])
+        figure = viz.side_by_side({"source": np.asarray(sources), "generated": images})
     else:
         latent = np.random.default_rng(seed).normal(size=(num, trainer.latent_dim))
         latent = latent.astype("float32")
@@ -373,9 +371,7 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
         else:
             images = keras.ops.convert_to_numpy(trainer(latent))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    if grid_images is None:
+    if figure is None:
         figure = viz.image_grid(images)
-    else:  # label map and generated image side by side, four pairs per row
-        figure = viz.image_grid(grid_images, columns=2 * min(4, len(images)))
     figure.savefig(out, dpi=100)
     return images

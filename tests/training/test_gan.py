@@ -152,3 +152,14 @@ def test_image_grid_maps_the_value_range():
     figure = keras_segen.viz.image_grid(np.stack([-np.ones((4, 4, 3)), np.ones((4, 4, 3))]))
     drawn = [axis.images[0].get_array() for axis in figure.axes if axis.images]
     assert float(np.min(drawn[0])) == 0.0 and float(np.max(drawn[1])) == 1.0
+
+
+def test_side_by_side_colours_label_maps_and_checks_counts():
+    masks = np.array([[[0, 1], [2, 3]]] * 2)
+    figure = keras_segen.viz.side_by_side({"labels": masks, "fake": np.ones((2, 2, 2, 3))})
+    titles = [axis.get_title() for axis in figure.axes if axis.get_title()]
+    assert titles == ["labels", "fake"]
+    drawn = figure.axes[0].images[0].get_array()
+    np.testing.assert_allclose(drawn[0, 1], keras_segen.viz.colorize_mask(masks[0])[0, 1])
+    with pytest.raises(ValueError, match="same number of images"):
+        keras_segen.viz.side_by_side({"a": masks, "b": np.ones((3, 2, 2, 3))})
