@@ -1,0 +1,217 @@
+"""Conversion of Keras models to SavedModel, TFLite (built-in ops only) and ONNX.
+
+Every export traces the model once with a fixed signature: batch 1, fixed height and
+width, named inputs (the Keras input names), ``training=False`` (so BatchNorm uses its
+moving statistics and is folded, and Dropout disappears).
+"""
+
+import os
+import re
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = (None, "float16", "dynamic", "int8")
+MAX_CALIBRATION_SAMPLES = 200
+
+
+def input_name(tensor, index=0):
+    """The name an export gives a Keras input (the input's name, made identifier-safe)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", tensor.name.split(":")[0]) or f"input_{index}"
+
+
+def input_specs(model, input_shape=None, batch_size=1):
+    """Fixed ``tf.TensorSpec`` per model input: ``(batch_size, H, W, C)`` named after the input.
+
+    Args:
+        model: a Keras model.
+        input_shape: ``(H, W, C)`` (or ``(H, W)``) for a model whose first input has unknown
+            height or width; other inputs keep their own shape.
+        batch_size: the fixed batch (1 for edge exports).
+
+    Returns:
+        A list of ``tf.TensorSpec``.
+    """
+    specs = []
+    for index, tensor in enumerate(model.inputs):
+        shape = list(tensor.shape[1:])
+        if index == 0 and input_shape is not None:
+            given = list(input_shape)
+            if len(given) not in (len(shape), len(shape) - 1):
+                raise ValueError(
+                    f"input_shape {tuple(input_shape)} does not fit the model input "
+                    f"{tuple(tensor.shape[1:])}."
+                )
+            shape = given + shape[len(given) :]
+        if any(size is None for size in shape):
+            raise ValueError(
+                f"Model input {tensor.name!r} has shape {tuple(tensor.shape[1:])}; an export "
+                "needs a fixed height and width: pass input_shape=(H, W, C)."
+            )
+        specs.append(
+            tf.TensorSpec([batch_size, *shape], tensor.dtype, name=input_name(tensor, index))
+        )
+    return specs
+
+
+def serving_function(model, specs):
+    """A ``tf.function`` with the fixed signature that calls ``model(..., training=False)``."""
+    if len(specs) == 1:
+        return tf.function(lambda x: model(x, training=False), input_signature=specs)
+    return tf.function(lambda *xs: model(list(xs), training=False), input_signature=specs)
+
+
+def to_saved_model(model, path, input_shape=None):
+    """Writes a TensorFlow SavedModel with one ``serve`` endpoint of fixed signature.
+
+    Example:
+        >>> keras_segen.export.to_saved_model(model, "unet_savedmodel", input_shape=(256, 256, 3))
+    """
+    _write_saved_model(model, input_specs(model, input_shape), path)
+    return os.fspath(path)
+
+
+def _write_saved_model(model, specs, path):
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", serving_function(model, specs), input_signature=specs)
+    archive.write_out(os.fspath(path), verbose=False)
+
+
+def _calibration_samples(representative_data, specs):
+    """Up to ``MAX_CALIBRATION_SAMPLES`` single examples, each a list (one array per input)."""
+    if representative_data is None:
+        raise ValueError(
+            'quantization="int8" calibrates on real data: pass representative_data= '
+            "(preprocessed images as an array or a tf.data dataset)."
+        )
+    if isinstance(representative_data, tf.data.Dataset):
+        batches = representative_data
+        if isinstance(batches.element_spec, tuple) and len(specs) == 1:
+            batches = batches.map(lambda *parts: parts[0])
+        if tf.nest.flatten(batches.element_spec)[0].shape.rank == len(specs[0].shape) - 1:
+            batches = batches.batch(32)
+        arrays = [np.concatenate(parts) for parts in zip(*(
+            [np.asarray(part) for part in tf.nest.flatten(batch)]
+            for batch in batches.take(-1)
+        ))]  # fmt: skip
+    else:
+        arrays = representative_data if len(specs) > 1 else [representative_data]
+        arrays = [np.asarray(array) for array in arrays]
+    if len(arrays) != len(specs):
+        raise ValueError(
+            f"representative_data has {len(arrays)} parts; the model takes {len(specs)}."
+        )
+    count = min(len(array) for array in arrays)
+    if count == 0:
+        raise ValueError("representative_data is empty.")
+    for array, spec in zip(arrays, specs):
+        if tuple(array.shape[1:]) != tuple(spec.shape[1:]):
+            raise ValueError(
+                f"representative_data samples have shape {tuple(array.shape[1:])}; the export "
+                f"input {spec.name!r} is {tuple(spec.shape[1:])}."
+            )
+    count = min(count, MAX_CALIBRATION_SAMPLES)
+    return [[array[i : i + 1].astype(spec.dtype.as_numpy_dtype) for array, spec in
+             zip(arrays, specs)] for i in range(count)]  # fmt: skip
+
+
+def _unsupported_ops(message):
+    names = set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", message))
+    for listed in re.findall(r"(?:Custom|Flex) ops: ([\w, ]+)", message):
+        names.update(name.strip() for name in listed.split(",") if name.strip())
+    return sorted(names)
+
+
+def to_tflite(
+    model,
+    path,
+    quantization=None,
+    representative_data=None,
+    input_shape=None,
+    int8_io=False,
+):
+    """Converts ``model`` to a ``.tflite`` file that uses built-in TFLite ops only.
+
+    Args:
+        model: a Keras model.
+        path: output file.
+        quantization: ``None`` (float32), ``"float16"`` (weights), ``"dynamic"`` (int8
+            weights, float activations) or ``"int8"`` (full integer, calibrated).
+        representative_data: preprocessed samples for ``"int8"`` calibration: an array
+            ``(N, H, W, C)`` (a list of arrays for several inputs) or a ``tf.data``
+            dataset of images or ``(image, label)`` pairs, batched or not; at most 200 used.
+        input_shape: ``(H, W, C)`` when the model's height or width is unknown.
+        int8_io: with ``"int8"``, int8 input and output tensors too (the quantisation
+            parameters are in ``inspect(path)["inputs"]``); otherwise float32 I/O.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: an unknown option, missing calibration data, or a model that would
+            need TensorFlow (Flex/Select-TF) ops; the message lists those ops.
+
+    Example:
+        >>> keras_segen.export.to_tflite(model, "unet_int8.tflite", "int8", calibration_images)
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}; got {quantization!r}.")
+    if int8_io and quantization != "int8":
+        raise ValueError('int8_io=True needs quantization="int8".')
+    specs = input_specs(model, input_shape)
+    with tempfile.TemporaryDirectory() as saved_model:
+        # Through a SavedModel: Keras 3 variables captured by a bare tf.function are left
+        # as uninitialised resource reads by the converter (NaN outputs), a SavedModel's
+        # are frozen into constants.
+        _write_saved_model(model, specs, saved_model)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, ["serve"])
+        content = _convert(converter, model, specs, quantization, representative_data, int8_io)
+    with open(path, "wb") as file:
+        file.write(content)
+    return os.fspath(path)
+
+
+def _convert(converter, model, specs, quantization, representative_data, int8_io):
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        samples = _calibration_samples(representative_data, specs)
+        converter.representative_dataset = lambda: iter(samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+    try:
+        return converter.convert()
+    except Exception as error:  # the converter raises ConverterError with MLIR diagnostics
+        unsupported = _unsupported_ops(str(error))
+        if unsupported:
+            raise ValueError(
+                f"{model.name} needs TensorFlow ops that are not TFLite built-ins: "
+                f"{', '.join(unsupported)}. A device runtime without Flex (Select TF ops) "
+                "cannot run it; replace those layers."
+            ) from None
+        raise
+
+
+def to_onnx(model, path, opset=17, input_shape=None):
+    """Converts ``model`` to ONNX with tf2onnx (fixed batch-1 signature).
+
+    Example:
+        >>> keras_segen.export.to_onnx(model, "unet.onnx", input_shape=(256, 256, 3))
+    """
+    import tf2onnx
+
+    specs = input_specs(model, input_shape)
+    tf2onnx.convert.from_function(
+        serving_function(model, specs), input_signature=specs, opset=opset,
+        output_path=os.fspath(path),
+    )  # fmt: skip
+    return os.fspath(path)
