@@ -36,3 +36,43 @@ def run_python(code):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+SMALL_GENERATION_CONFIGS = {
+    "dcgan_generator": dict(latent_dim=8, image_shape=(32, 32, 3), filters=4),
+    "dcgan_discriminator": dict(image_shape=(32, 32, 3), filters=4),
+    "vae_encoder": dict(image_shape=(32, 32, 3), latent_dim=4, filters=4),
+    "vae_decoder": dict(latent_dim=4, image_shape=(32, 32, 3), filters=4),
+    "conditional_generator": dict(latent_dim=8, num_classes=3, image_shape=(32, 32, 3), filters=4),
+    "conditional_discriminator": dict(image_shape=(32, 32, 3), num_classes=3, filters=4),
+    "pix2pix_generator": dict(input_shape=(32, 32, 4), output_channels=3, filters=4),
+    "patchgan_discriminator": dict(input_shape=(32, 32, 4), target_channels=3, filters=4),
+}
+
+
+def small_model(name):
+    """Any registered model at the small test size (segmenters: 32x32, 3 classes)."""
+    import keras_segen
+
+    if name in SMALL_SEGMENTATION_CONFIGS:
+        return keras_segen.get_model(
+            name,
+            input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
+            num_classes=NUM_CLASSES,
+            **SMALL_SEGMENTATION_CONFIGS[name],
+        )
+    return keras_segen.get_model(name, **SMALL_GENERATION_CONFIGS[name])
+
+
+def sample_inputs(model, count=4, seed=0):
+    """Inputs for every model input: images in [0, 1], N(0, 1) latents, labels in [0, 3)."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for tensor in model.inputs:
+        if "int" in str(tensor.dtype):
+            inputs.append(rng.integers(0, NUM_CLASSES, (count,)).astype("int32"))
+        elif len(tensor.shape) == 2:
+            inputs.append(rng.normal(size=(count, tensor.shape[-1])).astype("float32"))
+        else:
+            inputs.append(rng.uniform(0, 1, (count, *tensor.shape[1:])).astype("float32"))
+    return inputs if len(inputs) > 1 else inputs[0]

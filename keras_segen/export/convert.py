@@ -176,12 +176,26 @@ def to_tflite(
 
 
 def _convert(converter, model, specs, quantization, representative_data, int8_io):
+    import keras
+
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "float16":
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
+        recurrent = [
+            layer.name
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.RNN)
+        ]
+        if recurrent:
+            # Found with ReSeg: TF 2.21's calibrator segfaults on the WHILE loops of RNNs.
+            raise ValueError(
+                f"{model.name} has recurrent layers ({', '.join(recurrent[:4])}); full-integer "
+                'int8 calibration of RNN loops crashes the TFLite converter. Use "dynamic" '
+                'or "float16" quantization for this model.'
+            )
         samples = _calibration_samples(representative_data, specs)
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

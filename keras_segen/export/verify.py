@@ -100,7 +100,10 @@ class ArtifactRunner:
         return dict(zip(self.input_names, inputs))
 
     def run_one(self, inputs):
-        """One example (arrays with batch 1, as a dict by input name or a list) -> float32."""
+        """One example (arrays with batch 1, as a dict by input name or a list) -> outputs.
+
+        Returns a list with one float32 array per model output.
+        """
         inputs = self._named(inputs)
         if self.format == "tflite":
             details = self._runner.get_input_details()
@@ -110,22 +113,24 @@ class ArtifactRunner:
             }
             outputs = self._runner(**feed)
             output_details = self._runner.get_output_details()
-            name = sorted(outputs)[0]
-            return _dequantize(outputs[name], output_details[name])
+            return [_dequantize(outputs[name], output_details[name]) for name in sorted(outputs)]
         if self.format == "onnx":
             feed = {}
             for node, name in zip(self._session.get_inputs(), self.input_names):
                 dtype = np.int32 if "int" in node.type else np.float32
                 feed[node.name] = np.asarray(inputs[name]).astype(dtype)
-            return np.asarray(self._session.run(None, feed)[0], np.float32)
+            return [np.asarray(out, np.float32) for out in self._session.run(None, feed)]
         values = inputs.values() if isinstance(inputs, dict) else inputs
-        return np.asarray(self._function(*values), np.float32)
+        outputs = self._function(*values)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return [np.asarray(out, np.float32) for out in outputs]
 
     def __call__(self, inputs):
         """A batch -> outputs (float32), example by example.
 
         ``inputs``: an array, a list of arrays in the artifact's input order, or a dict
-        ``{input name: array}`` (the names are the Keras input names).
+        ``{input name: array}`` (the names are the Keras input names). Returns one array,
+        or a list of arrays for a model with several outputs.
         """
         if isinstance(inputs, dict):
             names, arrays = list(inputs), [np.asarray(v) for v in inputs.values()]
@@ -137,7 +142,8 @@ class ArtifactRunner:
         for index in range(len(arrays[0])):
             example = [array[index : index + 1] for array in arrays]
             outputs.append(self.run_one(dict(zip(names, example)) if names else example))
-        return np.concatenate(outputs)
+        joined = [np.concatenate(parts) for parts in zip(*outputs)]
+        return joined[0] if len(joined) == 1 else joined
 
 
 def _task(model):
@@ -181,9 +187,13 @@ def verify(model, artifact, samples, labels=None, task=None):
     """
     runner = ArtifactRunner(artifact)
     inputs = list(samples) if isinstance(samples, (list, tuple)) else [samples]
-    expected = np.asarray(model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))
+    expected = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     names = [input_name(tensor, index) for index, tensor in enumerate(model.inputs)]
     got = runner(dict(zip(names, inputs)))
+    if isinstance(expected, (list, tuple)):  # several outputs: compared together
+        expected = np.concatenate([np.ravel(part) for part in expected])
+        got = np.concatenate([np.ravel(part) for part in got])
+    expected, got = np.asarray(expected), np.asarray(got)
     difference = np.abs(got.astype(np.float64) - expected.astype(np.float64))
     report = {
         "format": runner.format,
@@ -192,8 +202,11 @@ def verify(model, artifact, samples, labels=None, task=None):
         "samples": len(expected),
         "max_abs_diff": float(difference.max()),
         "mean_abs_diff": float(difference.mean()),
+        "output_range": float(expected.max() - expected.min()),
     }
     task = task or _task(model)
+    if task == "segmentation" and expected.ndim != 4:
+        raise ValueError(f"A segmentation output must be (B, H, W, C); got {expected.shape}.")
     report["task"] = task
     if task == "segmentation":
         keras_labels, artifact_labels = expected.argmax(-1), got.argmax(-1)

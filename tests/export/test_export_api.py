@@ -1,0 +1,90 @@
+"""The export API: fixed signatures, int8 I/O, Flex detection, errors, inspect, verify."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_segen
+from keras_segen import export
+from tests.helpers import tiny_batch
+
+
+def _unet():
+    return keras_segen.unet((None, None, 3), 3, filters=4, depth=2)
+
+
+def test_int8_io_exposes_quantisation_and_runs_on_real_samples(tmp_path):
+    model = _unet()
+    images, masks = tiny_batch(batch=8)
+    calibration = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+    path = export.to_tflite(
+        model, tmp_path / "u.tflite", "int8", calibration, input_shape=(32, 32, 3), int8_io=True
+    )
+    details = export.inspect(path)
+    (source,) = details["inputs"]
+    assert source["name"] == "image" and source["shape"] == [1, 32, 32, 3]
+    assert source["dtype"] == "int8"
+    scale, zero_point = source["quantization"]
+    # Calibrated on [0, 1] images: 256 int8 steps span [0, 1].
+    assert scale == pytest.approx(1 / 255, rel=0.05) and zero_point == -128
+    report = export.verify(model, path, images, labels=masks)
+    assert report["runtime"].startswith("ai-edge-litert")
+    assert {"miou_keras", "miou_artifact", "miou_change"} <= set(report)
+    assert report["miou_change"] == pytest.approx(report["miou_artifact"] - report["miou_keras"])
+
+
+def test_flex_ops_are_an_error_that_names_them(tmp_path):
+    class Bessel(keras.layers.Layer):
+        def call(self, x):
+            return tf.math.bessel_i0e(x)
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, Bessel()(inputs), name="uses_bessel")
+    with pytest.raises(ValueError, match="uses_bessel needs TensorFlow ops .*BesselI0e"):
+        export.to_tflite(model, tmp_path / "b.tflite")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(quantization="int4"), "quantization must be one of"),
+        (dict(quantization="int8"), "calibrates on real data"),
+        (dict(int8_io=True), 'int8_io=True needs quantization="int8"'),
+        (dict(input_shape=None), r"needs a fixed height and width: pass input_shape"),
+        (dict(quantization="int8", representative_data=np.zeros((2, 16, 16, 3))),
+         r"samples have shape \(16, 16, 3\); the export input 'image' is \(32, 32, 3\)"),
+    ],
+)  # fmt: skip
+def test_argument_errors(kwargs, match, tmp_path):
+    settings = {"input_shape": (32, 32, 3), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        export.to_tflite(_unet(), tmp_path / "x.tflite", **settings)
+
+
+def test_dropout_is_removed(tmp_path):
+    generator = keras_segen.pix2pix_generator((16, 16, 3), filters=4)
+    path = export.to_tflite(generator, tmp_path / "p.tflite")
+    ops = export.inspect(path)["ops"]
+    assert not any("RANDOM" in op for op in ops)
+    sample = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    assert export.verify(generator, path, sample)["max_abs_diff"] <= 1e-4  # inference mode
+
+
+def test_runner_accepts_named_inputs_in_any_order(tmp_path):
+    generator = keras_segen.conditional_generator(8, 3, (32, 32, 1), filters=4)
+    path = export.to_tflite(generator, tmp_path / "c.tflite")
+    runner = export.ArtifactRunner(path)
+    assert sorted(runner.input_names) == ["label", "latent"]
+    latent = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
+    labels = np.array([0, 2], "int32")
+    got = runner({"label": labels, "latent": latent})
+    np.testing.assert_allclose(got, generator([latent, labels]), atol=1e-5)
+    with pytest.raises(ValueError, match=r"Inputs \['latent'\] missing"):
+        runner.run_one({"label": labels[:1]})
+
+
+def test_unknown_artifact_is_rejected(tmp_path):
+    (tmp_path / "model.pt").write_text("")
+    with pytest.raises(ValueError, match="not a SavedModel folder, a .tflite or an .onnx"):
+        export.inspect(tmp_path / "model.pt")
