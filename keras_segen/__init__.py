@@ -9,7 +9,7 @@ Example:
 
 __version__ = "0.1.0"
 
-from keras_segen import data, layers, losses, metrics, viz  # noqa: E402
+from keras_segen import data, export, layers, losses, metrics, viz  # noqa: E402
 from keras_segen.models.generation import (  # noqa: E402
     conditional_discriminator,
     conditional_generator,
@@ -35,6 +35,7 @@ from keras_segen.training import (  # noqa: E402
     Pix2Pix,
     evaluate,
     evaluate_model,
+    export_model,
     generate,
     predict,
     quickstart,
@@ -57,6 +58,8 @@ __all__ = [
     "dcgan_generator",
     "evaluate",
     "evaluate_model",
+    "export",
+    "export_model",
     "generate",
     "resume_generation",
     "train_generation",

@@ -120,6 +120,32 @@ def _command_generate(args):
     return 0
 
 
+def _command_export(args):
+    from keras_segen.training.export_runs import export_model
+
+    report = export_model(
+        args.model_or_run,
+        format=args.format,
+        quantize=args.quantize,
+        calibration=args.calibration,
+        input_size=args.input_size,
+        out=args.out,
+    )
+    parity = ", ".join(
+        f"{key} {report[key]:.4g}"
+        for key in ("max_abs_diff", "argmax_agreement", "miou_vs_keras", "psnr_db")
+        if key in report
+    )
+    print(f"wrote {report['artifact']} ({report['size_bytes'] / 1e6:.2f} MB, {report['runtime']})")
+    print(f"parity: {parity}")
+    latency = report["latency_ms"]
+    print(
+        f"latency per image: Keras (eager) {latency['keras_eager']:.2f} ms, artifact "
+        f"{latency['artifact']:.2f} ms ({report['speedup']:.1f}x); report {report['artifact']}.json"
+    )
+    return 0
+
+
 def _int_list(text):
     try:
         return [int(part) for part in text.split(",")]
@@ -262,6 +288,18 @@ def build_parser():
     generate.add_argument("--labels", type=_int_list, help="cGAN classes, e.g. 0,1,2,0")
     generate.add_argument("--seed", type=int, default=0)
     generate.set_defaults(handler=_command_generate)
+
+    from keras_segen.export import QUANTIZATIONS
+    from keras_segen.training.export_runs import FORMATS
+
+    exporter = commands.add_parser("export", help="export, verify and time a model")
+    exporter.add_argument("model_or_run", help="registered name, .keras file or run directory")
+    exporter.add_argument("--format", choices=FORMATS, default="tflite")
+    exporter.add_argument("--quantize", choices=[q for q in QUANTIZATIONS if q])
+    exporter.add_argument("--calibration", help="dataset of the calibration/parity samples")
+    exporter.add_argument("--input-size", type=_single_size, help="S or HxW")
+    exporter.add_argument("--out", help="artifact path")
+    exporter.set_defaults(handler=_command_export)
 
     evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
     evaluate.add_argument("run", help="run directory or .keras file")

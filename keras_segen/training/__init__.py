@@ -1,6 +1,7 @@
 """Training: segmentation run directories and the generation trainers (GAN, VAE, pix2pix)."""
 
 from keras_segen.training.callbacks import RunCheckpoint, read_history
+from keras_segen.training.export_runs import export_model
 from keras_segen.training.gan import GAN, ConditionalGAN, discriminator_loss, generator_loss
 from keras_segen.training.generation_runs import (
     generate,
@@ -33,6 +34,7 @@ __all__ = [
     "SampleGrid",
     "VAE",
     "evaluate",
+    "export_model",
     "generate",
     "paired_report",
     "resume_generation",
