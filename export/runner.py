@@ -1,0 +1,284 @@
+"""On-device runner for keras_segen ``.tflite`` exports: needs only NumPy and ai-edge-litert.
+
+It applies exactly the library's preprocessing (bilinear resize with half-pixel centres
+as ``tf.image.resize``, scaling to [0, 1], int8 quantisation from the model's own
+parameters), runs images or a folder through a segmenter and writes class masks and
+overlays, or draws images from a generator, and benchmarks latency.
+
+    python runner.py model.tflite photos/ --out results/
+    python runner.py generator.tflite --generate 16 --out samples/
+    python runner.py model.tflite --benchmark --threads 4
+
+PNG and ``.npy`` files are read and written with NumPy and zlib alone; JPEG needs Pillow.
+"""
+
+import argparse
+import os
+import struct
+import sys
+import time
+import zlib
+
+import numpy as np
+
+PALETTE = np.array(
+    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60]], np.uint8,
+)  # fmt: skip
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy")
+
+
+# --- image files -----------------------------------------------------------------------
+
+
+def _unfilter(raw, height, width, channels):
+    """Undoes PNG row filters (8-bit samples) -> ``(height, width, channels)`` uint8."""
+    stride = width * channels
+    rows = np.frombuffer(raw, np.uint8).reshape(height, stride + 1)
+    out = np.zeros((height, stride), np.uint8)
+    previous = np.zeros(stride, np.int32)
+    for y in range(height):
+        kind, line = rows[y, 0], rows[y, 1:].astype(np.int32)
+        if kind == 0:
+            current = line
+        elif kind == 2:
+            current = (line + previous) % 256
+        else:
+            current = np.zeros(stride, np.int32)
+            for x in range(stride):
+                left = current[x - channels] if x >= channels else 0
+                up = previous[x]
+                if kind == 1:
+                    predictor = left
+                elif kind == 3:
+                    predictor = (left + up) // 2
+                else:
+                    corner = previous[x - channels] if x >= channels else 0
+                    estimate = left + up - corner
+                    pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                    predictor = left if pa <= pb and pa <= pc else (up if pb <= pc else corner)
+                current[x] = (line[x] + predictor) % 256
+        out[y] = current
+        previous = current
+    return out.reshape(height, width, channels)
+
+
+def read_png(path):
+    """8-bit grey/RGB/RGBA, non-interlaced PNG -> ``(H, W, 3)`` uint8 (alpha dropped)."""
+    with open(path, "rb") as file:
+        data = file.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG file.")
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(colour)
+    if depth != 8 or channels is None or interlace:
+        raise ValueError(f"{path}: only 8-bit non-interlaced grey/RGB/RGBA PNGs (or Pillow).")
+    image = _unfilter(zlib.decompress(b"".join(chunks)), height, width, channels)
+    if channels in (1, 2):
+        image = np.repeat(image[..., :1], 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def write_png(path, image):
+    """Writes an ``(H, W)`` or ``(H, W, 3)`` uint8 array as a PNG."""
+    image = np.asarray(image, np.uint8)
+    colour = 0 if image.ndim == 2 else 2
+    height, width = image.shape[:2]
+    raw = b"".join(b"\x00" + row.tobytes() for row in image.reshape(height, -1))
+
+    def chunk(kind, body):
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    with open(path, "wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                   + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))  # fmt: skip
+
+
+def read_image(path):
+    """An image file as ``(H, W, 3)`` uint8: PNG and .npy natively, JPEG with Pillow."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".npy":
+        return np.load(path)
+    try:
+        from PIL import Image
+    except ImportError:
+        if suffix != ".png":
+            raise ValueError(f"{path}: reading {suffix} files needs Pillow; PNG works without.")
+        return read_png(path)
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+# --- the library's preprocessing, in NumPy ----------------------------------------------
+
+
+def resize_bilinear(image, height, width):
+    """``tf.image.resize(image, (height, width), "bilinear")`` (half-pixel centres), float32."""
+    image = np.asarray(image, np.float32)
+
+    def axis(out_size, in_size):
+        coords = (np.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
+        floor = np.floor(coords)
+        lower = np.maximum(floor, 0).astype(int)
+        upper = np.minimum(np.ceil(coords), in_size - 1).astype(int)
+        return lower, upper, (coords - floor).astype(np.float32)
+
+    top, bottom, y_lerp = axis(height, image.shape[0])
+    left, right, x_lerp = axis(width, image.shape[1])
+    x_lerp = x_lerp[None, :, None]
+    upper_row = image[top][:, left] + (image[top][:, right] - image[top][:, left]) * x_lerp
+    lower_row = image[bottom][:, left] + (image[bottom][:, right] - image[bottom][:, left]) * x_lerp
+    return upper_row + (lower_row - upper_row) * y_lerp[:, None, None]
+
+
+def preprocess(image, height, width):
+    """uint8 ``HxWx3`` -> float32 in [0, 1] at ``height x width`` (``preprocess_image``)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        image = image.astype(np.float32) / 255.0
+    return np.clip(resize_bilinear(image, height, width), 0.0, 1.0)
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+class Model:
+    """A keras_segen ``.tflite`` export: inputs and outputs (de)quantised as float32."""
+
+    def __init__(self, path, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        self.runner = self.interpreter.get_signature_runner()
+        self.inputs = self.runner.get_input_details()
+        self.outputs = self.runner.get_output_details()
+
+    def _quantize(self, name, value):
+        details = self.inputs[name]
+        scale, zero_point = details["quantization"]
+        if details["dtype"] == np.float32 or not scale:
+            return np.asarray(value).astype(details["dtype"])
+        info = np.iinfo(details["dtype"])
+        quantized = np.round(np.asarray(value, np.float32) / scale + zero_point)
+        return np.clip(quantized, info.min, info.max).astype(details["dtype"])
+
+    def __call__(self, **inputs):
+        """Named batch-1 inputs -> the first output as float32."""
+        outputs = self.runner(**{name: self._quantize(name, v) for name, v in inputs.items()})
+        name = sorted(outputs)[0]
+        value, details = outputs[name], self.outputs[name]
+        scale, zero_point = details["quantization"]
+        if np.issubdtype(value.dtype, np.integer) and scale:
+            return ((value.astype(np.float32) - zero_point) * scale).astype(np.float32)
+        return value.astype(np.float32)
+
+    @property
+    def image_input(self):
+        """``(name, height, width)`` of the image input, or ``None`` for a latent generator."""
+        for name, details in self.inputs.items():
+            if len(details["shape"]) == 4:
+                return name, int(details["shape"][1]), int(details["shape"][2])
+        return None
+
+    def segment(self, image):
+        """uint8 image -> ``(class mask at the model size, preprocessed image)``."""
+        name, height, width = self.image_input
+        x = preprocess(image, height, width)
+        logits = self(**{name: x[None]})[0]
+        return logits.argmax(-1).astype(np.uint8), x
+
+    def generate(self, count, seed=0):
+        """Images in [0, 1] from ``count`` N(0, 1) latent vectors (labels cycle for a cGAN)."""
+        rng = np.random.default_rng(seed)
+        images = []
+        for index in range(count):
+            feed = {}
+            for name, details in self.inputs.items():
+                if np.issubdtype(details["dtype"], np.integer) and len(details["shape"]) == 1:
+                    feed[name] = np.array([index], np.int32)  # class label
+                else:
+                    feed[name] = rng.normal(size=details["shape"]).astype(np.float32)
+            images.append((self(**feed)[0] + 1.0) / 2.0)
+        return np.clip(np.stack(images), 0.0, 1.0)
+
+
+def overlay(image, mask, alpha=0.5):
+    """Class colours blended over a [0, 1] image; background (class 0) left as it is."""
+    colours = PALETTE[mask % len(PALETTE)].astype(np.float32) / 255.0
+    blended = np.where(mask[..., None] > 0, (1 - alpha) * image + alpha * colours, image)
+    return (blended * 255).round().astype(np.uint8)
+
+
+def benchmark(model, repeats=50, warmup=5):
+    """Latency percentiles (ms) of one inference on zeros: ``{"p50", "p90", "p99"}``."""
+    feed = {name: np.zeros(details["shape"], np.float32) for name, details in model.inputs.items()}
+    times = []
+    for index in range(warmup + repeats):
+        start = time.perf_counter()
+        model(**feed)
+        if index >= warmup:
+            times.append((time.perf_counter() - start) * 1000)
+    return {f"p{q}": float(np.percentile(times, q)) for q in (50, 90, 99)}
+
+
+def _inputs(path):
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_SUFFIXES))
+        return [os.path.join(path, n) for n in names]
+    return [path]
+
+
+def main(argv=None):
+    """Command line: segment images, generate samples, or benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a .tflite file exported by keras_segen")
+    parser.add_argument("inputs", nargs="?", help="image file or folder (segmenters)")
+    parser.add_argument("--out", default="runner_out")
+    parser.add_argument("--generate", type=int, metavar="N", help="draw N images (generators)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--benchmark", action="store_true")
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args(argv)
+    model = Model(args.model, num_threads=args.threads)
+    if args.benchmark:
+        times = benchmark(model, args.repeats)
+        print(f"threads {args.threads or 'default'}: p50 {times['p50']:.2f} ms, "
+              f"p90 {times['p90']:.2f} ms, p99 {times['p99']:.2f} ms")  # fmt: skip
+        return 0
+    os.makedirs(args.out, exist_ok=True)
+    if args.generate:
+        for index, image in enumerate(model.generate(args.generate, args.seed)):
+            write_png(os.path.join(args.out, f"sample_{index:03d}.png"),
+                      (image * 255).round().astype(np.uint8))  # fmt: skip
+        print(f"wrote {args.generate} images to {args.out}")
+        return 0
+    if not args.inputs:
+        parser.error("give inputs to segment, --generate N, or --benchmark")
+    for path in _inputs(args.inputs):
+        mask, image = model.segment(read_image(path))
+        stem = os.path.splitext(os.path.basename(path))[0]
+        write_png(os.path.join(args.out, f"{stem}_mask.png"), mask)
+        write_png(os.path.join(args.out, f"{stem}_overlay.png"), overlay(image, mask))
+    print(f"wrote masks and overlays to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The on-device runner in export/: no TensorFlow, same preprocessing, same outputs."""
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import keras_segen
+from keras_segen import export
+from keras_segen.data import preprocess_image
+from tests.helpers import run_python
+
+RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
+
+
+def _runner_module():
+    spec = importlib.util.spec_from_file_location("device_runner", RUNNER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _runner_module()
+
+
+@pytest.mark.parametrize("source, target", [((37, 53), (32, 32)), ((20, 20), (64, 48))])
+def test_resize_matches_the_library_preprocessing(source, target):
+    image = np.random.default_rng(0).integers(0, 256, (*source, 3), dtype=np.uint8)
+    expected = preprocess_image(tf.constant(image), target).numpy()
+    np.testing.assert_allclose(runner.preprocess(image, *target), expected, atol=2e-6)
+
+
+def test_png_codec_reads_what_pillow_writes_and_round_trips(tmp_path):
+    rng = np.random.default_rng(1)
+    # Smooth content makes Pillow choose the Sub/Up/Average/Paeth filters too.
+    ramp = np.linspace(0, 255, 24)[None, :, None] + rng.integers(0, 3, (16, 24, 3))
+    image = np.clip(ramp, 0, 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "pillow.png", optimize=True)
+    np.testing.assert_array_equal(runner.read_png(tmp_path / "pillow.png"), image)
+    runner.write_png(tmp_path / "ours.png", image)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "ours.png")), image)
+    grey = image[..., 0]
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    np.testing.assert_array_equal(runner.read_png(tmp_path / "grey.png")[..., 1], grey)
+
+
+def _library_masks(model, path, images):
+    preprocessed = np.stack([preprocess_image(tf.constant(i), (32, 32)).numpy() for i in images])
+    return export.ArtifactRunner(path)(preprocessed).argmax(-1)
+
+
+def test_runner_without_tensorflow_reproduces_the_library(tmp_path):
+    model = keras_segen.unet((None, None, 3), 3, filters=4, depth=2)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(2)]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"photo{index}.png")
+    calibration = np.stack([preprocess_image(tf.constant(i), (32, 32)).numpy() for i in images])
+    path = export.to_tflite(model, tmp_path / "u.tflite", "int8", calibration, (32, 32, 3),
+                            int8_io=True)  # fmt: skip
+    generator = keras_segen.dcgan_generator(8, (32, 32, 3), filters=4)
+    generator_path = export.to_tflite(generator, tmp_path / "g.tflite")
+    output = run_python(f"""
+import sys, importlib.util
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "keras_segen"):
+            raise ImportError("blocked " + name)
+sys.meta_path.insert(0, Block())
+spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
+runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
+runner.main([{str(path)!r}, {str(folder)!r}, "--out", {str(tmp_path / "out")!r}])
+runner.main([{str(generator_path)!r}, "--generate", "3", "--out", {str(tmp_path / "gen")!r}])
+runner.main([{str(path)!r}, "--benchmark", "--threads", "1", "--repeats", "5"])
+print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
+""")
+    assert "loaded []" in output and "threads 1: p50" in output and "p99" in output
+    expected = _library_masks(model, path, images)
+    for index in range(2):
+        mask = np.asarray(Image.open(tmp_path / "out" / f"photo{index}_mask.png"))
+        np.testing.assert_array_equal(mask, expected[index])
+        assert (tmp_path / "out" / f"photo{index}_overlay.png").is_file()
+    latents = np.random.default_rng(0).normal(size=(3, 1, 8)).astype("float32")[:, 0]
+    library = (export.ArtifactRunner(generator_path)(latents) + 1) / 2
+    for index in range(3):
+        drawn = np.asarray(Image.open(tmp_path / "gen" / f"sample_{index:03d}.png"))
+        np.testing.assert_allclose(drawn / 255, np.clip(library[index], 0, 1), atol=1 / 255 + 1e-6)
