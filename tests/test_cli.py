@@ -88,7 +88,10 @@ def test_train_resume_evaluate_predict_quickstart(tmp_path, capsys):
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert "quickstart: held-out mean IoU" in out
-    assert {"metrics.json", "curves.png", "predictions.png", "best.keras"} <= set(os.listdir(quick))
+    assert "quickstart: int8 TFLite" in out and "argmax agreement with Keras" in out
+    written = set(os.listdir(quick))
+    assert {"metrics.json", "curves.png", "predictions.png", "best.keras"} <= written
+    assert {"model_int8.tflite", "model_int8.tflite.json"} <= written
 
 
 def test_bad_cli_values_exit_with_usage_errors():
