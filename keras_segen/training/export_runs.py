@@ -10,6 +10,7 @@ import numpy as np
 from keras_segen import export as exporting
 from keras_segen.data import load_segmentation
 from keras_segen.data.preprocessing import image_size_pair
+from keras_segen.export.convert import input_name
 from keras_segen.registry import get_model, list_models, model_entry
 from keras_segen.training.callbacks import write_json
 from keras_segen.training.gan import GAN
@@ -104,19 +105,16 @@ def export_model(
         raise ValueError(f"format must be one of {FORMATS}; got {format!r}.")
     if quantize is not None and format != "tflite":
         raise ValueError("quantize applies to format='tflite' only.")
-    config, trainer = {}, None
+    config = {}
     name = os.fspath(model_or_run)
     if name in list_models():
-        size = image_size_pair(input_size or 256)
         if model_entry(name).task == "segmentation":
-            loaded = get_model(name, input_shape=(*size, 3))
+            loaded = get_model(name, input_shape=(*image_size_pair(input_size or 256), 3))
         else:
             loaded = get_model(name)
         stem = name
     else:
-        loaded, config = load_run_or_model(name)
-        if os.path.isdir(name) and config.get("task") == "generation":
-            loaded = keras.models.load_model(os.path.join(name, "last.keras"), compile=False)
+        loaded, config = load_run_or_model(name)  # a generation run's last.keras: the trainer
         stem = os.path.join(name, "model") if os.path.isdir(name) else os.path.splitext(name)[0]
     trainer, model = loaded, _deployable(loaded)
     fixed = model.inputs[0].shape[1:3]
@@ -139,8 +137,9 @@ def export_model(
     report = exporting.verify(model, path, samples, labels)
     runner = exporting.ArtifactRunner(path)
     first = [s[:1] for s in samples] if isinstance(samples, list) else [samples[:1]]
-    names = [exporting.convert.input_name(t, i) for i, t in enumerate(model.inputs)]
-    keras_ms = _median_ms(lambda x: model(x, training=False), first, 20)
+    names = [input_name(tensor, index) for index, tensor in enumerate(model.inputs)]
+    keras_inputs = first if len(first) > 1 else first[0]
+    keras_ms = _median_ms(lambda x: model(x, training=False), keras_inputs, 20)
     artifact_ms = _median_ms(runner, dict(zip(names, first)), 20)
     report.update(
         artifact=os.fspath(path),
