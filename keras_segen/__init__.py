@@ -9,7 +9,7 @@ Example:
 
 __version__ = "0.1.0"
 
-from keras_segen import data, export, layers, losses, metrics, viz  # noqa: E402
+from keras_segen import classical, data, export, layers, losses, metrics, viz  # noqa: E402
 from keras_segen.models.generation import (  # noqa: E402
     conditional_discriminator,
     conditional_generator,
@@ -47,6 +47,7 @@ from keras_segen.training import (  # noqa: E402
 
 __all__ = [
     "ConditionalGAN",
+    "classical",
     "GAN",
     "Pix2Pix",
     "VAE",
