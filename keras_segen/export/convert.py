@@ -221,7 +221,10 @@ def to_onnx(model, path, opset=17, input_shape=None):
     Example:
         >>> keras_segen.export.to_onnx(model, "unet.onnx", input_shape=(256, 256, 3))
     """
-    import tf2onnx
+    try:
+        import tf2onnx
+    except ImportError:
+        raise ValueError('ONNX export needs tf2onnx: pip install "keras_segen[export]".') from None
 
     specs = input_specs(model, input_shape)
     tf2onnx.convert.from_function(

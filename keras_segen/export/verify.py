@@ -69,7 +69,12 @@ class ArtifactRunner:
             self.input_names = list(self._runner.get_input_details())
             self.runtime = f"ai-edge-litert {metadata.version('ai-edge-litert')}"
         elif self.format == "onnx":
-            import onnxruntime
+            try:
+                import onnxruntime
+            except ImportError:
+                raise ValueError(
+                    'Running ONNX needs onnxruntime: pip install "keras_segen[export]".'
+                ) from None
 
             options = onnxruntime.SessionOptions()
             if num_threads:
