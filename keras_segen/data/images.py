@@ -8,10 +8,12 @@ import tensorflow as tf
 from keras_segen.data.preprocessing import image_size_pair, preprocess_image
 from keras_segen.data.segmentation import (
     IMAGE_SUFFIXES,
-    SHAPES_SOURCES,
     DatasetInfo,
     _decode,
     _shapes_examples,
+    source_kind,
+    tfds_builder,
+    tfds_split,
 )
 from keras_segen.data.shapes import CLASS_NAMES
 
@@ -59,31 +61,19 @@ def _folder_images(root, split, labels):
 def _tfds_images(name, split, labels, data_dir):
     import tensorflow_datasets as tfds
 
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        raise ValueError(
-            f"Unknown dataset {name!r}: not 'shapes', not an existing folder and not a TFDS "
-            "dataset name."
-        ) from None
+    builder = tfds_builder(name, data_dir)
     features = builder.info.features
     if "image" not in features:
         raise ValueError(f"TFDS dataset {name!r} has no 'image' feature: {sorted(features)}.")
     classes = ()
     if labels:
-        label = features.get("label") if "label" in features else None
+        label = features["label"] if "label" in features else None
         if not isinstance(label, tfds.features.ClassLabel):
             raise ValueError(
                 f"TFDS dataset {name!r} has no ClassLabel 'label' feature to condition on."
             )
         classes = tuple(label.names)
-    try:
-        dataset = builder.as_dataset(split=split, shuffle_files=False)
-    except AssertionError as error:
-        raise ValueError(
-            f"TFDS dataset {name!r} is not prepared in {builder.data_dir} ({error})."
-        ) from None
-    dataset = dataset.map(
+    dataset = tfds_split(builder, split).map(
         lambda example: (example["image"], example["label"] if labels else tf.constant(0))
     )
     count = builder.info.splits[split].num_examples if split in builder.info.splits else None
@@ -134,13 +124,11 @@ def load_images(
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
-    folder = os.path.expanduser(str(source))
-    if source in SHAPES_SOURCES:
+    kind = source_kind(source)
+    if kind == "shapes":
         dataset, info = _shapes_images(source, split, size, num_examples, seed)
-    elif os.path.isdir(folder):
-        dataset, info = _folder_images(folder, split, labels)
-    elif folder.startswith((".", os.sep)) or os.path.isabs(folder):
-        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    elif kind == "folder":
+        dataset, info = _folder_images(os.path.expanduser(str(source)), split, labels)
     else:
         dataset, info = _tfds_images(str(source), split, labels, data_dir)
 

@@ -152,16 +152,48 @@ def _folder_examples(root, split, num_classes, ignore_index):
     return dataset, DatasetInfo(str(root), split, num_classes, names, len(pairs))
 
 
-def _tfds_examples(name, split, num_classes, data_dir):
+def source_kind(source):
+    """``"shapes"``, ``"folder"`` or ``"tfds"`` for a dataset argument; a missing path fails."""
+    if source in SHAPES_SOURCES:
+        return "shapes"
+    folder = os.path.expanduser(str(source))
+    if os.path.isdir(folder):
+        return "folder"
+    if folder.startswith((".", os.sep)) or os.path.isabs(folder):
+        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    return "tfds"
+
+
+def tfds_builder(name, data_dir=None):
+    """The TFDS builder of ``name``; an unknown name is a ValueError."""
     import tensorflow_datasets as tfds
 
     try:
-        builder = tfds.builder(name, data_dir=data_dir)
+        return tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
         raise ValueError(
             f"Unknown dataset {name!r}: not 'shapes', not an existing folder and not a TFDS "
             "dataset name."
         ) from None
+
+
+def tfds_split(builder, split):
+    """``builder.as_dataset(split)``; data that was never prepared is a ValueError."""
+    name = builder.info.name
+    try:
+        return builder.as_dataset(split=split, shuffle_files=False)
+    except AssertionError as error:  # TFDS asserts that the data was prepared
+        raise ValueError(
+            f"TFDS dataset {name!r} is not prepared in {builder.data_dir}: run "
+            f"tfds.builder({name!r}).download_and_prepare() where the internet is reachable, "
+            f"or pass data_dir. ({error})"
+        ) from None
+
+
+def _tfds_examples(name, split, num_classes, data_dir):
+    import tensorflow_datasets as tfds
+
+    builder = tfds_builder(name, data_dir)
     features = builder.info.features
     image_key = "image"
     mask_keys = [
@@ -185,14 +217,7 @@ def _tfds_examples(name, split, num_classes, data_dir):
     else:
         names = tuple(str(i) for i in range(num_classes))
         remap, valid_values = (lambda mask: tf.cast(mask, tf.int32)), None
-    try:
-        dataset = builder.as_dataset(split=split, shuffle_files=False)
-    except AssertionError as error:  # TFDS asserts that the data was prepared
-        raise ValueError(
-            f"TFDS dataset {name!r} is not prepared in {builder.data_dir}: run "
-            f"tfds.builder({name!r}).download_and_prepare() where the internet is reachable, "
-            f"or pass data_dir. ({error})"
-        ) from None
+    dataset = tfds_split(builder, split)
 
     def convert(example):
         mask = example[mask_key][..., 0]
@@ -280,13 +305,13 @@ def load_segmentation(
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
-    folder = os.path.expanduser(str(source))
-    if source in SHAPES_SOURCES:
+    kind = source_kind(source)
+    if kind == "shapes":
         examples, info = _shapes_examples(split, size, num_classes, num_examples, seed, source)
-    elif os.path.isdir(folder):
-        examples, info = _folder_examples(folder, split, num_classes, ignore_index)
-    elif folder.startswith((".", os.sep)) or os.path.isabs(folder):
-        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    elif kind == "folder":
+        examples, info = _folder_examples(
+            os.path.expanduser(str(source)), split, num_classes, ignore_index
+        )
     else:
         examples, info = _tfds_examples(str(source), split, num_classes, data_dir)
 

@@ -107,3 +107,17 @@ def test_folder_of_class_subfolders(tmp_path):
         keras_segen.data.load_images(str(tmp_path), labels=True)
     with pytest.raises(ValueError, match="channels must be 1 or 3"):
         keras_segen.data.load_images(str(tmp_path), channels=2)
+
+
+def test_tfds_images_with_class_labels():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=4):
+        dataset, info = keras_segen.data.load_images(
+            "mnist", "train", 32, 4, labels=True, shuffle=False, with_info=True
+        )
+        images, labels = next(iter(dataset))
+    assert info.num_classes == 10 and images.shape == (4, 32, 32, 3)  # grey -> RGB
+    assert labels.dtype == "int32" and float(np.max(np.abs(images))) <= 1.0
+    with pytest.raises(ValueError, match="Unknown dataset 'no_such_dataset'"):
+        keras_segen.data.load_images("no_such_dataset")
