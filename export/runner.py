@@ -203,15 +203,22 @@ class Model:
         logits = self(**{name: x[None]})[0]
         return logits.argmax(-1).astype(np.uint8), x
 
-    def generate(self, count, seed=0):
-        """Images in [0, 1] from ``count`` N(0, 1) latent vectors (labels cycle for a cGAN)."""
+    def generate(self, count, seed=0, num_classes=None):
+        """Images in [0, 1] from ``count`` N(0, 1) latent vectors.
+
+        A class-conditional generator also takes labels: ``0, 1, ..., num_classes - 1``
+        in turn, so it needs ``num_classes``.
+        """
+        labels = [n for n, d in self.inputs.items() if np.issubdtype(d["dtype"], np.integer)]
+        if labels and not num_classes:
+            raise ValueError("This generator is class-conditional: give --num-classes.")
         rng = np.random.default_rng(seed)
         images = []
         for index in range(count):
             feed = {}
             for name, details in self.inputs.items():
-                if np.issubdtype(details["dtype"], np.integer) and len(details["shape"]) == 1:
-                    feed[name] = np.array([index], np.int32)  # class label
+                if name in labels:
+                    feed[name] = np.array([index % num_classes], np.int32)
                 else:
                     feed[name] = rng.normal(size=details["shape"]).astype(np.float32)
             images.append((self(**feed)[0] + 1.0) / 2.0)
@@ -251,6 +258,7 @@ def main(argv=None):
     parser.add_argument("inputs", nargs="?", help="image file or folder (segmenters)")
     parser.add_argument("--out", default="runner_out")
     parser.add_argument("--generate", type=int, metavar="N", help="draw N images (generators)")
+    parser.add_argument("--num-classes", type=int, help="classes of a conditional generator")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--benchmark", action="store_true")
@@ -264,7 +272,7 @@ def main(argv=None):
         return 0
     os.makedirs(args.out, exist_ok=True)
     if args.generate:
-        for index, image in enumerate(model.generate(args.generate, args.seed)):
+        for index, image in enumerate(model.generate(args.generate, args.seed, args.num_classes)):
             write_png(os.path.join(args.out, f"sample_{index:03d}.png"),
                       (image * 255).round().astype(np.uint8))  # fmt: skip
         print(f"wrote {args.generate} images to {args.out}")

@@ -89,15 +89,15 @@ def _calibration_samples(representative_data, specs):
             "(preprocessed images as an array or a tf.data dataset)."
         )
     if isinstance(representative_data, tf.data.Dataset):
-        batches = representative_data
-        if isinstance(batches.element_spec, tuple) and len(specs) == 1:
-            batches = batches.map(lambda *parts: parts[0])
-        if tf.nest.flatten(batches.element_spec)[0].shape.rank == len(specs[0].shape) - 1:
-            batches = batches.batch(32)
-        arrays = [np.concatenate(parts) for parts in zip(*(
-            [np.asarray(part) for part in tf.nest.flatten(batch)]
-            for batch in batches.take(-1)
-        ))]  # fmt: skip
+        data = representative_data
+        if isinstance(data.element_spec, tuple) and len(specs) == 1:
+            data = data.map(lambda *parts: parts[0])  # (image, label) pairs
+        if tf.nest.flatten(data.element_spec)[0].shape.rank == len(specs[0].shape):
+            data = data.unbatch()
+        examples = [tf.nest.flatten(e) for e in data.take(MAX_CALIBRATION_SAMPLES)]
+        if not examples:
+            raise ValueError("representative_data is empty.")
+        arrays = [np.stack([np.asarray(part) for part in parts]) for parts in zip(*examples)]
     else:
         arrays = representative_data if len(specs) > 1 else [representative_data]
         arrays = [np.asarray(array) for array in arrays]
@@ -114,9 +114,10 @@ def _calibration_samples(representative_data, specs):
                 f"representative_data samples have shape {tuple(array.shape[1:])}; the export "
                 f"input {spec.name!r} is {tuple(spec.shape[1:])}."
             )
-    count = min(count, MAX_CALIBRATION_SAMPLES)
-    return [[array[i : i + 1].astype(spec.dtype.as_numpy_dtype) for array, spec in
-             zip(arrays, specs)] for i in range(count)]  # fmt: skip
+    return [
+        [array[i : i + 1].astype(spec.dtype.as_numpy_dtype) for array, spec in zip(arrays, specs)]
+        for i in range(min(count, MAX_CALIBRATION_SAMPLES))
+    ]
 
 
 def _unsupported_ops(message):

@@ -97,13 +97,14 @@ def inception_extractor(weights="imagenet"):
         pooling="avg",
         input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
     )
+    return _inception(model, "pool 2048-d", weights)
+
+
+def _inception(model, output, weights):
     label = "random weights" if weights is None else f"weights {weights}"
-    return FeatureExtractor(
-        model,
-        (INCEPTION_SIZE, INCEPTION_SIZE),
-        f"InceptionV3 pool 2048-d at 299x299, {label}",
-        standard=weights is not None,
-    )
+    size = (INCEPTION_SIZE, INCEPTION_SIZE)
+    description = f"InceptionV3 {output} at 299x299, {label}"
+    return FeatureExtractor(model, size, description, standard=weights is not None)
 
 
 def inception_classifier(weights="imagenet"):
@@ -115,13 +116,7 @@ def inception_classifier(weights="imagenet"):
     import keras
 
     model = keras.applications.InceptionV3(weights=weights, classifier_activation="softmax")
-    label = "random weights" if weights is None else f"weights {weights}"
-    return FeatureExtractor(
-        model,
-        (INCEPTION_SIZE, INCEPTION_SIZE),
-        f"InceptionV3 softmax at 299x299, {label}",
-        standard=weights is not None,
-    )
+    return _inception(model, "softmax", weights)
 
 
 def _as_features(features, argument):

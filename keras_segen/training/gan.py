@@ -261,14 +261,20 @@ class ConditionalGAN(GAN):
         """``[latent, labels]`` -> images, with the EMA weights when there are any."""
         return (self.ema_generator or self.generator)(inputs, training=training)
 
+    def check_labels(self, labels, count=None):
+        """``labels`` as a flat int32 array; ValueError unless they are (``count``) classes."""
+        labels = ops.convert_to_numpy(labels).astype("int32").reshape(-1)
+        wrong_count = count is not None and len(labels) != count
+        if wrong_count or (labels.size and (labels.min() < 0 or labels.max() >= self.num_classes)):
+            expected = f"{count} ints" if count is not None else "ints"
+            raise ValueError(
+                f"labels must be {expected} in [0, {self.num_classes}); got {labels.tolist()}."
+            )
+        return labels
+
     def generate(self, labels):
         """Images of the given classes from fresh latent vectors."""
-        labels = ops.convert_to_numpy(labels).astype("int32").reshape(-1)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"labels must be in [0, {self.num_classes}); got values from "
-                f"{labels.min()} to {labels.max()}."
-            )
+        labels = self.check_labels(labels)
         return self([self.sample_latent(len(labels)), ops.convert_to_tensor(labels)])
 
     def get_config(self):

@@ -36,6 +36,7 @@ from keras_segen.training.runs import (
     _read_run,
     _strategy,
     _truncate_history,
+    load_run_or_model,
 )
 from keras_segen.training.sample_grid import SampleGrid
 from keras_segen.training.vae import VAE
@@ -314,15 +315,6 @@ def paired_report(pix2pix, dataset):
     }
 
 
-def _load_trainer(run_or_model):
-    path = run_or_model
-    if os.path.isdir(path):
-        path = os.path.join(path, "last.keras")
-    if not os.path.isfile(path):
-        raise ValueError(f"{run_or_model} is neither a generation run directory nor a .keras file.")
-    return keras.models.load_model(path, compile=False)
-
-
 def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=None):
     """Draws ``num`` images from a trained generation run (or ``.keras`` trainer) into a grid PNG.
 
@@ -347,13 +339,12 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
     """
     if not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")
-    trainer = _load_trainer(run_or_model)
+    trainer, config = load_run_or_model(run_or_model)  # a run's last.keras: the trainer
     figure = None
     if isinstance(trainer, Pix2Pix):
         if sources is None:
-            if not os.path.isdir(run_or_model):
+            if not config:
                 raise ValueError("A pix2pix .keras file needs sources=... to translate.")
-            config, _ = _read_run(run_or_model)
             sources = _sample_inputs({**config, "num_samples": num})
         images = keras.ops.convert_to_numpy(trainer(sources))
         figure = viz.side_by_side({"source": np.asarray(sources), "generated": images})
@@ -362,11 +353,7 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
         latent = latent.astype("float32")
         if isinstance(trainer, ConditionalGAN):
             labels = np.arange(num) % trainer.num_classes if labels is None else labels
-            labels = np.asarray(labels, "int32").reshape(-1)
-            if len(labels) != num or labels.min() < 0 or labels.max() >= trainer.num_classes:
-                raise ValueError(
-                    f"labels must be {num} ints in [0, {trainer.num_classes}); got {labels}."
-                )
+            labels = trainer.check_labels(labels, num)
             images = keras.ops.convert_to_numpy(trainer([latent, labels]))
         else:
             images = keras.ops.convert_to_numpy(trainer(latent))

@@ -73,8 +73,6 @@ class AdversarialTrainer(keras.Model):
     them with the trainer.
     """
 
-    generator_attribute = "generator"
-
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Sets one optimizer per network (built at once); ``mixed_float16`` adds loss scaling."""
         super().compile(**kwargs)
@@ -91,7 +89,7 @@ class AdversarialTrainer(keras.Model):
         # than lazily inside the first (replicated) train step, which MirroredStrategy rejects;
         # it also lets a loaded model restore them.
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(getattr(self, self.generator_attribute).trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
         return {

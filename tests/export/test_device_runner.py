@@ -90,3 +90,16 @@ print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow
     for index in range(3):
         drawn = np.asarray(Image.open(tmp_path / "gen" / f"sample_{index:03d}.png"))
         np.testing.assert_allclose(drawn / 255, np.clip(library[index], 0, 1), atol=1 / 255 + 1e-6)
+
+
+def test_runner_cycles_the_classes_of_a_conditional_generator(tmp_path):
+    generator = keras_segen.conditional_generator(8, 3, (32, 32, 1), filters=4)
+    path = export.to_tflite(generator, tmp_path / "c.tflite")
+    model = runner.Model(str(path))
+    with pytest.raises(ValueError, match="class-conditional: give --num-classes"):
+        model.generate(2)
+    drawn = model.generate(4, seed=0, num_classes=3)
+    rng = np.random.default_rng(0)
+    latents = np.stack([rng.normal(size=(1, 8)).astype("float32")[0] for _ in range(4)])
+    expected = (np.asarray(generator([latents, np.array([0, 1, 2, 0])])) + 1) / 2
+    np.testing.assert_allclose(drawn, np.clip(expected, 0, 1), atol=1e-5)

@@ -38,7 +38,7 @@ def test_cgan_generate_and_save(tmp_path):
     cgan.fit(images, labels, batch_size=4, verbose=0)
     generated = keras.ops.convert_to_numpy(cgan.generate([0, 1, 2, 2]))
     assert generated.shape == (4, 32, 32, 1)
-    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"labels must be ints in \[0, 3\)"):
         cgan.generate([0, 3])
     cgan.save(tmp_path / "cgan.keras")
     restored = keras.models.load_model(tmp_path / "cgan.keras")
