@@ -15,6 +15,7 @@ from keras_segen.models.generation import (  # noqa: E402
     conditional_generator,
     dcgan_discriminator,
     dcgan_generator,
+    label_map_discriminator,
     patchgan_discriminator,
     pix2pix_generator,
     vae_decoder,
@@ -27,8 +28,10 @@ from keras_segen.models.segmentation import (  # noqa: E402
     segnet,
     unet,
 )
+from keras_segen import pipelines  # noqa: E402
 from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
 from keras_segen.training import (  # noqa: E402
+    AdversarialSegmenter,
     GAN,
     VAE,
     ConditionalGAN,
@@ -46,6 +49,8 @@ from keras_segen.training import (  # noqa: E402
 )
 
 __all__ = [
+    "AdversarialSegmenter",
+    "label_map_discriminator",
     "ConditionalGAN",
     "classical",
     "GAN",
@@ -78,6 +83,7 @@ __all__ = [
     "metrics",
     "model_entry",
     "patchgan_discriminator",
+    "pipelines",
     "pix2pix_generator",
     "register_model",
     "reseg",

@@ -231,7 +231,7 @@ def build_parser():
     info.add_argument("--num-classes", type=int, help="number of classes to build with")
     info.set_defaults(handler=_command_info)
 
-    from keras_segen.training.runs import LOSSES
+    from keras_segen.losses import SEGMENTATION_LOSSES
 
     train = commands.add_parser("train", help="train a segmentation model into a run directory")
     train.add_argument("--model", default="unet", help="registered model name")
@@ -243,7 +243,7 @@ def build_parser():
     train.add_argument("--num-classes", type=int)
     train.add_argument("--model-kwargs", type=_json_object, help="JSON, e.g. '{\"filters\": 16}'")
     train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--loss", choices=tuple(LOSSES), default="ce_dice")
+    train.add_argument("--loss", choices=tuple(SEGMENTATION_LOSSES), default="ce_dice")
     train.add_argument("--no-augment", action="store_true", help="switch augmentation off")
     train.add_argument("--num-examples", type=int, help="size of the shapes training split")
     train.add_argument("--mixed-precision", action="store_true")

@@ -211,3 +211,23 @@ DiceLoss = _loss_class(dice_loss, "DiceLoss")
 JaccardLoss = _loss_class(jaccard_loss, "JaccardLoss")
 TverskyLoss = _loss_class(tversky_loss, "TverskyLoss")
 CEDiceLoss = _loss_class(ce_dice_loss, "CEDiceLoss")
+
+SEGMENTATION_LOSSES = {
+    "ce": CrossEntropy,
+    "ce_dice": CEDiceLoss,
+    "dice": DiceLoss,
+    "focal": FocalLoss,
+    "jaccard": JaccardLoss,
+    "tversky": TverskyLoss,
+}
+
+
+def segmentation_loss(name, ignore_index=255):
+    """The Keras loss registered as ``name`` in ``SEGMENTATION_LOSSES``, honouring ``ignore_index``.
+
+    Example:
+        >>> loss = keras_segen.losses.segmentation_loss("ce_dice")
+    """
+    if name not in SEGMENTATION_LOSSES:
+        raise ValueError(f"loss must be one of {tuple(SEGMENTATION_LOSSES)}; got {name!r}.")
+    return SEGMENTATION_LOSSES[name](ignore_index=ignore_index)

@@ -214,3 +214,31 @@ def side_by_side(columns, value_range=(-1.0, 1.0)):
             )
             axes[row, column].set_axis_off()
     return figure
+
+
+SCENE_STAGES = {
+    "image": "image",
+    "label_map": "label map",
+    "edited_label_map": "edited map",
+    "generated": "generated",
+    "alpha": "blend mask",
+    "composite": "composite",
+}
+
+
+def plot_scene_stages(stages):
+    """One row per ``edit_scene`` result: image, label map, edited map, generated, mask, composite.
+
+    Args:
+        stages: a dict returned by ``keras_segen.pipelines.edit_scene``, or a list of them.
+
+    Example:
+        >>> keras_segen.viz.plot_scene_stages(stages).savefig("scene.png")
+    """
+    stages = [stages] if isinstance(stages, dict) else list(stages)
+    columns = {
+        title: np.stack([np.asarray(stage[key]) for stage in stages])
+        for key, title in SCENE_STAGES.items()
+    }
+    columns["blend mask"] = columns["blend mask"][..., None]
+    return side_by_side(columns, value_range=(0.0, 1.0))

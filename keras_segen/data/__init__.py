@@ -2,6 +2,7 @@
 
 from keras_segen.data.augment import augment
 from keras_segen.data.images import load_images
+from keras_segen.data.mixing import mix_datasets, mixed_length, perturb_label_maps
 from keras_segen.data.preprocessing import preprocess_image, resize_mask
 from keras_segen.data.segmentation import DatasetInfo, load_segmentation, shapes
 from keras_segen.data.shapes import CLASS_NAMES, shapes_example
@@ -12,6 +13,9 @@ __all__ = [
     "load_images",
     "augment",
     "load_segmentation",
+    "mix_datasets",
+    "mixed_length",
+    "perturb_label_maps",
     "preprocess_image",
     "resize_mask",
     "shapes",

@@ -285,7 +285,7 @@ def load_segmentation(
             ``validation/`` and ``test/`` or directly (then it is the ``"train"`` split only).
         split: ``"train"``, ``"validation"``, ``"test"`` (or a TFDS split string).
         image_size: int or ``(height, width)``; images resized bilinear, masks nearest.
-        batch_size: examples per batch.
+        batch_size: examples per batch, or ``None`` for single examples.
         augment: joint augmentation (``keras_segen.data.augment``) of each example.
         cache: cache decoded, resized examples in memory.
         shuffle: shuffle every epoch; default ``True`` for ``"train"``.
@@ -302,8 +302,8 @@ def load_segmentation(
     Example:
         >>> train = keras_segen.data.load_segmentation("shapes", "train", 64, augment=True)
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
     size = image_size_pair(image_size)
     kind = source_kind(source)
     if kind == "shapes":
@@ -330,7 +330,9 @@ def load_segmentation(
             lambda pair, pair_seed: augment_pair(*pair, pair_seed, ignore_index=ignore_index),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
     return (dataset, info) if with_info else dataset
 
 

@@ -1,5 +1,6 @@
 """Training: segmentation run directories and the generation trainers (GAN, VAE, pix2pix)."""
 
+from keras_segen.training.adversarial_segmentation import AdversarialSegmenter
 from keras_segen.training.callbacks import RunCheckpoint, read_history
 from keras_segen.training.export_runs import export_model
 from keras_segen.training.gan import GAN, ConditionalGAN, discriminator_loss, generator_loss
@@ -24,6 +25,7 @@ from keras_segen.training.sample_grid import SampleGrid
 from keras_segen.training.vae import VAE, kl_divergence
 
 __all__ = [
+    "AdversarialSegmenter",
     "ConditionalGAN",
     "GAN",
     "Pix2Pix",

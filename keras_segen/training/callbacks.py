@@ -41,11 +41,16 @@ class RunCheckpoint(keras.callbacks.Callback):
         mode: ``"max"`` or ``"min"``.
         best: the best value so far (when resuming).
         write: ``False`` on non-chief workers of a multi-worker run.
+        best_model: ``model -> network`` saved as ``best.keras`` (default: the model), e.g.
+            the segmenter of an ``AdversarialSegmenter``.
     """
 
-    def __init__(self, run_dir, monitor="val_mean_iou", mode="max", best=None, write=True):
+    def __init__(
+        self, run_dir, monitor="val_mean_iou", mode="max", best=None, write=True, best_model=None
+    ):
         super().__init__()
         self.run_dir = run_dir
+        self.best_model = best_model or (lambda model: model)
         self.monitor = monitor
         self.mode = mode
         self.best = best
@@ -66,7 +71,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         value = logs.get(self.monitor)
         if self._improved(value):
             self.best = value
-            atomic_save(self.model, os.path.join(self.run_dir, "best.keras"))
+            atomic_save(self.best_model(self.model), os.path.join(self.run_dir, "best.keras"))
         history_path = os.path.join(self.run_dir, "history.csv")
         row = {"epoch": epoch + 1, **logs}
         new_file = not os.path.exists(history_path)

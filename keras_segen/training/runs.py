@@ -20,19 +20,13 @@ import numpy as np
 import tensorflow as tf
 
 from keras_segen import __version__, losses, metrics, viz
-from keras_segen.data import load_segmentation
+from keras_segen.data import load_segmentation, mix_datasets
 from keras_segen.data.preprocessing import image_size_pair, preprocess_image
+from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
+from keras_segen.training.adversarial_segmentation import AdversarialSegmenter
 from keras_segen.training.callbacks import RunCheckpoint, read_history, write_json
 
-LOSSES = {
-    "ce": losses.CrossEntropy,
-    "ce_dice": losses.CEDiceLoss,
-    "dice": losses.DiceLoss,
-    "focal": losses.FocalLoss,
-    "jaccard": losses.JaccardLoss,
-    "tversky": losses.TverskyLoss,
-}
 STRATEGIES = (None, "default", "mirrored", "multiworker")
 
 
@@ -78,8 +72,11 @@ def _optimizer(config, steps_per_epoch):
     return keras.optimizers.Adam(rate)
 
 
-def _compile(model, config, num_classes, optimizer):
-    loss = LOSSES[config["loss"]](ignore_index=config["ignore_index"])
+def _compile(model, config, num_classes, optimizer, d_optimizer=None):
+    if isinstance(model, AdversarialSegmenter):
+        model.compile(optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=config["jit_compile"])
+        return
+    loss = losses.segmentation_loss(config["loss"], config["ignore_index"])
     model.compile(
         optimizer=optimizer,
         loss=loss,
@@ -106,8 +103,17 @@ def _datasets(config, seed_offset=0):
         augment=config["augment"],
         num_examples=config["num_examples"],
         with_info=True,
-        **common,
+        **{**common, "batch_size": None},
     )
+    if config.get("synthetic"):
+        synthetic = load_segmentation(
+            config["synthetic"],
+            "train",
+            augment=config["augment"],
+            **{**common, "batch_size": None, "num_classes": info.num_classes},
+        )
+        train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
+    train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
     validation = load_segmentation(
         config["dataset"],
         config["validation_split"],
@@ -160,6 +166,10 @@ def train(
     seed=0,
     ignore_index=255,
     data_dir=None,
+    adversarial_weight=0.0,
+    discriminator_filters=64,
+    synthetic=None,
+    synthetic_ratio=0.0,
     callbacks=None,
     verbose=1,
 ):
@@ -189,6 +199,13 @@ def train(
         seed: seed of weights, data order and augmentation.
         ignore_index: mask value that is not a class.
         data_dir: TFDS data directory.
+        adversarial_weight: lambda > 0 trains with ``AdversarialSegmenter`` (Luc et al.
+            2016) and a ``label_map_discriminator``; ``last.keras`` then holds the trainer
+            (to resume) and ``best.keras`` the segmenter alone.
+        discriminator_filters: width of that discriminator.
+        synthetic: a folder of generated ``(image, mask)`` pairs (``keras-segen
+            synthesize``) mixed into the training split.
+        synthetic_ratio: fraction of training examples drawn from ``synthetic``, in [0, 1).
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity.
 
@@ -204,12 +221,17 @@ def train(
             f"train() trains segmentation models; {model!r} is {entry.task} (use "
             "train_generation / `keras-segen train-gan`)."
         )
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {tuple(LOSSES)}; got {loss!r}.")
+    if loss not in losses.SEGMENTATION_LOSSES:
+        raise ValueError(f"loss must be one of {tuple(losses.SEGMENTATION_LOSSES)}; got {loss!r}.")
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}.")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}.")
+    if (synthetic is None) != (not synthetic_ratio):
+        raise ValueError(
+            "synthetic and synthetic_ratio go together: give a folder of generated pairs and "
+            f"a ratio in (0, 1); got synthetic={synthetic!r}, synthetic_ratio={synthetic_ratio!r}."
+        )
     if os.path.exists(os.path.join(out, "state.json")):
         raise ValueError(f"{out} already holds a run; resume it or choose another --out.")
     config = {
@@ -236,6 +258,10 @@ def train(
         "seed": seed,
         "ignore_index": ignore_index,
         "data_dir": data_dir,
+        "adversarial_weight": adversarial_weight,
+        "discriminator_filters": discriminator_filters,
+        "synthetic": None if synthetic is None else str(synthetic),
+        "synthetic_ratio": synthetic_ratio,
     }
     distribution = _strategy(strategy)
     keras.utils.set_random_seed(seed)
@@ -253,6 +279,16 @@ def train(
                 num_classes=info.num_classes,
                 **config["model_kwargs"],
             )
+            if adversarial_weight:
+                network = AdversarialSegmenter(
+                    network,
+                    label_map_discriminator(
+                        (*size, 3), info.num_classes, filters=discriminator_filters
+                    ),
+                    adversarial_weight,
+                    loss=loss,
+                    ignore_index=ignore_index,
+                )
             optimizer = _optimizer(config, _steps_per_epoch(train_data, config))
             _compile(network, config, info.num_classes, optimizer)
     config["keras_segen_version"] = __version__
@@ -302,7 +338,11 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
     policy = "mixed_float16" if config["mixed_precision"] else "float32"
     with _policy(policy), distribution.scope():
         network = keras.models.load_model(os.path.join(run_dir, "last.keras"))
-        _compile(network, config, info.num_classes, optimizer=network.optimizer)
+        if isinstance(network, AdversarialSegmenter):
+            optimizers = {"optimizer": network.g_optimizer, "d_optimizer": network.d_optimizer}
+        else:
+            optimizers = {"optimizer": network.optimizer}
+        _compile(network, config, info.num_classes, **optimizers)
     if _is_chief(distribution):
         write_json(config, os.path.join(run_dir, "config.json"))
     return _fit(
@@ -354,7 +394,13 @@ def _fit(
 ):
     chief = _is_chief(distribution)
     write_dir = out if chief else tempfile.mkdtemp()
-    checkpoint = RunCheckpoint(write_dir, monitor="val_mean_iou", mode="max", best=best)
+    checkpoint = RunCheckpoint(
+        write_dir,
+        monitor="val_mean_iou",
+        mode="max",
+        best=best,
+        best_model=lambda model: getattr(model, "segmenter", model),
+    )
     if initial_epoch < config["epochs"]:
         with _clear_pipeline_errors():
             network.fit(

@@ -1,0 +1,66 @@
+"""Running a label-map -> image generator on sparse label maps of any size."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_segen.training.pix2pix import Pix2Pix
+
+
+def label_to_image_generator(generator):
+    """``(network, num_classes)`` of a ``Pix2Pix`` trainer or a bare one-hot -> image model."""
+    if isinstance(generator, Pix2Pix):
+        if generator.num_classes is None:
+            raise ValueError(
+                "This Pix2Pix translates images (num_classes=None); label -> image synthesis "
+                "needs one trained on label maps (Pix2Pix(..., num_classes=K))."
+            )
+        return generator.generator, generator.num_classes
+    if not isinstance(generator, keras.Model) or len(generator.inputs) != 1:
+        raise ValueError(
+            "generator must be a Pix2Pix trainer or a keras.Model taking one one-hot label "
+            f"map; got {type(generator).__name__}."
+        )
+    return generator, generator.inputs[0].shape[-1]
+
+
+def generate_from_label_maps(generator, label_maps, batch_size=16, ignore_index=255):
+    """Images in [0, 1] generated from sparse label maps ``(B, H, W)``.
+
+    Label maps are resized (nearest) to a generator with a fixed input size and the images
+    resized back (bilinear); ``ignore_index`` pixels become all-zero one-hot vectors.
+
+    Args:
+        generator: a label -> image ``Pix2Pix`` or its generator network.
+        label_maps: int ``(B, H, W)``.
+        batch_size: maps per generator call.
+        ignore_index: label-map value that is not a class.
+
+    Returns:
+        float32 NumPy ``(B, H, W, 3)`` in [0, 1].
+
+    Example:
+        >>> images = keras_segen.pipelines.generate_from_label_maps(pix2pix, masks)
+    """
+    network, num_classes = label_to_image_generator(generator)
+    label_maps = np.asarray(label_maps)
+    if label_maps.ndim != 3:
+        raise ValueError(f"label_maps must be (B, H, W); got shape {label_maps.shape}.")
+    classes = set(np.unique(label_maps).tolist()) - {ignore_index}
+    if classes and (min(classes) < 0 or max(classes) >= num_classes):
+        raise ValueError(
+            f"label_maps hold classes {sorted(classes)}; the generator knows 0..{num_classes - 1}."
+        )
+    height, width = label_maps.shape[1:]
+    fixed = tuple(network.inputs[0].shape[1:3])
+    images = []
+    for start in range(0, len(label_maps), batch_size):
+        maps = tf.convert_to_tensor(label_maps[start : start + batch_size], tf.int32)
+        if None not in fixed and fixed != (height, width):
+            maps = tf.image.resize(maps[..., None], fixed, method="nearest")[..., 0]
+        one_hot = tf.one_hot(maps, num_classes)  # ignore_index >= num_classes -> zeros
+        generated = tf.cast(network(one_hot, training=False), tf.float32)
+        if generated.shape[1:3] != (height, width):
+            generated = tf.image.resize(generated, (height, width))
+        images.append(np.clip((generated.numpy() + 1.0) / 2.0, 0.0, 1.0))
+    return np.concatenate(images).astype("float32")

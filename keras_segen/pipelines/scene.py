@@ -1,0 +1,162 @@
+"""Segment -> edit the label map -> generate -> composite (semantic image editing).
+
+The label map of an image is predicted by a segmenter, edited (classes replaced or
+removed, regions pasted), turned into an image by a label -> image generator (pix2pix)
+and the generated pixels are blended into the original only where the map changed, with
+a soft margin so the seam does not show.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_segen.pipelines.generator import generate_from_label_maps
+
+
+def _check_image(image):
+    image = np.asarray(image, np.float32)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"image must be (H, W, 3) in [0, 1]; got shape {image.shape}.")
+    if image.min() < 0 or image.max() > 1:
+        raise ValueError(
+            f"image values must be in [0, 1]; got [{image.min():.3g}, {image.max():.3g}]."
+        )
+    return image
+
+
+def _check_label_map(label_map, name="label_map"):
+    label_map = np.asarray(label_map)
+    if label_map.ndim != 2 or not np.issubdtype(label_map.dtype, np.integer):
+        raise ValueError(f"{name} must be an integer (H, W) array; got {label_map.dtype} {label_map.shape}.")
+    return label_map
+
+
+def segment(segmenter, image):
+    """The label map ``(H, W)`` a segmenter predicts for one image ``(H, W, 3)`` in [0, 1].
+
+    A segmenter with a fixed input size gets the image resized (bilinear) and its map is
+    resized back (nearest).
+
+    Example:
+        >>> label_map = keras_segen.pipelines.segment(unet, image)
+    """
+    image = _check_image(image)
+    fixed = tuple(segmenter.inputs[0].shape[1:3])
+    batch = tf.convert_to_tensor(image[None])
+    if None not in fixed and fixed != image.shape[:2]:
+        batch = tf.image.resize(batch, fixed)
+    label_map = tf.argmax(segmenter(batch, training=False), axis=-1, output_type=tf.int32)
+    if label_map.shape[1:3] != image.shape[:2]:
+        label_map = tf.image.resize(label_map[..., None], image.shape[:2], method="nearest")[..., 0]
+    return label_map[0].numpy()
+
+
+def replace_classes(label_map, mapping):
+    """A copy of ``label_map`` with every class ``a`` in ``mapping`` replaced by ``mapping[a]``.
+
+    Replacements are simultaneous, so ``{1: 2, 2: 1}`` swaps two classes.
+
+    Example:
+        >>> edited = keras_segen.pipelines.replace_classes(label_map, {1: 3})
+    """
+    label_map = _check_label_map(label_map)
+    edited = label_map.copy()
+    for old, new in mapping.items():
+        edited[label_map == old] = new
+    return edited
+
+
+def remove_classes(label_map, classes, fill=0):
+    """A copy of ``label_map`` where the listed classes become ``fill`` (the background).
+
+    Example:
+        >>> edited = keras_segen.pipelines.remove_classes(label_map, [2])
+    """
+    return replace_classes(label_map, {int(c): fill for c in classes})
+
+
+def paste_region(label_map, source, classes=None, offset=(0, 0), background=0):
+    """Pastes the pixels of ``source`` (of ``classes``, default all but ``background``) onto
+    ``label_map``, translated by ``offset = (dy, dx)``; what falls outside is cut off.
+
+    ``source`` may be ``label_map`` itself (duplicate an object elsewhere) or another map.
+
+    Example:
+        >>> edited = keras_segen.pipelines.paste_region(label_map, label_map, [1], (0, 20))
+    """
+    label_map = _check_label_map(label_map)
+    source = _check_label_map(source, "source")
+    if source.shape != label_map.shape:
+        raise ValueError(f"source {source.shape} and label_map {label_map.shape} differ in size.")
+    selected = source != background if classes is None else np.isin(source, list(classes))
+    dy, dx = (int(value) for value in offset)
+    height, width = label_map.shape
+    edited = label_map.copy()
+    rows, cols = np.nonzero(selected)
+    rows, cols, values = rows + dy, cols + dx, source[selected]
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    edited[rows[inside], cols[inside]] = values[inside]
+    return edited
+
+
+def blend_mask(before, after, margin=2):
+    """Alpha in [0, 1] for compositing: 1 where the map changed, fading to 0 over ``margin`` px.
+
+    Example:
+        >>> alpha = keras_segen.pipelines.blend_mask(label_map, edited, margin=3)
+    """
+    changed = (np.asarray(before) != np.asarray(after)).astype(np.float32)
+    if margin <= 0:
+        return changed
+    size = 2 * margin + 1
+    grown = tf.nn.max_pool2d(changed[None, ..., None], size, 1, "SAME")
+    soft = tf.nn.avg_pool2d(grown, size, 1, "SAME")[0, ..., 0].numpy()
+    return np.maximum(soft, changed)
+
+
+def composite(image, generated, alpha):
+    """``alpha * generated + (1 - alpha) * image`` per pixel.
+
+    Example:
+        >>> result = keras_segen.pipelines.composite(image, generated, alpha)
+    """
+    alpha = np.asarray(alpha, np.float32)[..., None]
+    return alpha * np.asarray(generated, np.float32) + (1.0 - alpha) * _check_image(image)
+
+
+def edit_scene(image, segmenter, generator, edits=(), margin=2, label_map=None):
+    """Runs the whole pipeline on one image and returns every stage.
+
+    Args:
+        image: ``(H, W, 3)`` float in [0, 1].
+        segmenter: a segmentation model (logits); unused when ``label_map`` is given.
+        generator: a label -> image ``Pix2Pix`` trainer or its generator network.
+        edits: functions ``label_map -> label_map`` applied in turn, e.g.
+            ``functools.partial(replace_classes, mapping={1: 2})``.
+        margin: width in pixels of the soft seam around the changed region.
+        label_map: a known label map to start from instead of segmenting.
+
+    Returns:
+        A dict of NumPy arrays: ``image``, ``label_map``, ``edited_label_map``,
+        ``generated`` (the whole image generated from the edited map, [0, 1]), ``alpha``
+        (where generated pixels are used) and ``composite``.
+
+    Example:
+        >>> stages = keras_segen.pipelines.edit_scene(
+        ...     image, unet, pix2pix, [functools.partial(remove_classes, classes=[1])])
+        >>> keras_segen.viz.plot_scene_stages(stages).savefig("scene.png")
+    """
+    image = _check_image(image)
+    label_map = segment(segmenter, image) if label_map is None else _check_label_map(label_map)
+    edited = label_map
+    for edit in edits:
+        edited = _check_label_map(edit(edited), "an edit's result")
+    generated = generate_from_label_maps(generator, edited[None])[0]
+    alpha = blend_mask(label_map, edited, margin)
+    return {
+        "image": image,
+        "label_map": label_map,
+        "edited_label_map": edited,
+        "generated": generated,
+        "alpha": alpha,
+        "composite": composite(image, generated, alpha),
+    }

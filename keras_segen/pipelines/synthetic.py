@@ -1,0 +1,111 @@
+"""GAN-made training data: label maps -> generated images -> (image, mask) pairs.
+
+New label maps come from real ones (``keras_segen.data.perturb_label_maps``: flips,
+shifts and objects pasted from other maps), a label -> image pix2pix generator paints
+them, and the pairs are written as a folder that ``load_segmentation`` reads, ready to be
+mixed into a segmentation run at a chosen ratio (``train(..., synthetic=folder,
+synthetic_ratio=0.5)``).
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_segen.data import load_segmentation, perturb_label_maps
+from keras_segen.pipelines.generator import generate_from_label_maps, label_to_image_generator
+from keras_segen.training.runs import load_run_or_model
+from keras_segen.training.callbacks import write_json
+
+
+def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size=16):
+    """``num`` generated ``(images, masks)`` from (perturbed) copies of ``label_maps``.
+
+    Args:
+        generator: a label -> image ``Pix2Pix`` or its generator network.
+        label_maps: int ``(N, H, W)`` real label maps to start from.
+        num: number of pairs.
+        seed: seed of the perturbations (maps are cycled through in order).
+        perturb: apply ``perturb_label_maps``; ``False`` repaints the maps unchanged.
+        batch_size: maps per generator call.
+
+    Returns:
+        ``(images float32 (num, H, W, 3) in [0, 1], masks int32 (num, H, W))``.
+
+    Example:
+        >>> images, masks = keras_segen.pipelines.synthetic_pairs(pix2pix, real_masks, 500)
+    """
+    label_maps = np.asarray(label_maps, np.int32)
+    if label_maps.ndim != 3 or len(label_maps) == 0:
+        raise ValueError(f"label_maps must be a non-empty (N, H, W) array; got {label_maps.shape}.")
+    if not isinstance(num, int) or num < 1:
+        raise ValueError(f"num must be a positive integer; got {num!r}.")
+    masks = label_maps[np.arange(num) % len(label_maps)]
+    if perturb:
+        masks = np.concatenate(
+            [
+                perturb_label_maps(masks[start : start + batch_size], seed=seed + start).numpy()
+                for start in range(0, num, batch_size)
+            ]
+        )
+    return generate_from_label_maps(generator, masks, batch_size), masks
+
+
+def write_pairs(images, masks, out):
+    """Writes ``images/NNNNN.png`` and ``masks/NNNNN.png`` under ``out`` (a ``load_segmentation`` folder).
+
+    Example:
+        >>> keras_segen.pipelines.write_pairs(images, masks, "synthetic/")
+    """
+    for folder in ("images", "masks"):
+        os.makedirs(os.path.join(out, folder), exist_ok=True)
+    for index, (image, mask) in enumerate(zip(images, masks)):
+        name = f"{index:05d}.png"
+        pixels = tf.cast(tf.round(tf.clip_by_value(image, 0, 1) * 255), tf.uint8)
+        tf.io.write_file(os.path.join(out, "images", name), tf.io.encode_png(pixels))
+        labels = tf.cast(mask, tf.uint8)[..., None]
+        tf.io.write_file(os.path.join(out, "masks", name), tf.io.encode_png(labels))
+
+
+def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0, perturb=True):
+    """Writes ``num`` generated pairs from a pix2pix run (or ``.keras``) into the folder ``out``.
+
+    The starting label maps are the ``train`` split of ``dataset`` (default: the one the
+    run was trained on), resized to the generator's input size.
+
+    Args:
+        generator: a label -> image pix2pix run directory or ``.keras`` trainer file.
+        out: folder to write (``images/``, ``masks/``, ``synthetic.json``).
+        num: number of pairs.
+        dataset: source of the label maps (see ``load_segmentation``).
+        num_examples: how many real label maps to start from (a labelled subset).
+        seed: seed of the perturbations.
+        perturb: perturb the label maps (``perturb_label_maps``).
+
+    Returns:
+        ``out``.
+
+    Example:
+        >>> keras_segen.pipelines.synthesize("runs/pix2pix", "synthetic", num=500)
+    """
+    trainer, config = load_run_or_model(generator)
+    network, num_classes = label_to_image_generator(trainer)
+    dataset = dataset or config.get("dataset")
+    if dataset is None:
+        raise ValueError("A .keras generator needs dataset=... to take label maps from.")
+    size = tuple(network.inputs[0].shape[1:3])
+    if None in size:
+        size = config.get("image_size") or 128
+    maps = load_segmentation(
+        dataset, "train", size, batch_size=None, shuffle=False, num_classes=num_classes,
+        num_examples=num_examples, seed=config.get("seed", 0),
+    )  # fmt: skip
+    label_maps = np.stack([mask.numpy() for _, mask in maps])
+    images, masks = synthetic_pairs(trainer, label_maps, num, seed=seed, perturb=perturb)
+    write_pairs(images, masks, out)
+    write_json(
+        {"generator": str(generator), "dataset": str(dataset), "label_maps": len(label_maps),
+         "pairs": num, "seed": seed, "perturb": perturb},
+        os.path.join(out, "synthetic.json"),
+    )  # fmt: skip
+    return out

@@ -1,0 +1,209 @@
+"""Adversarial training of a segmenter (Luc, Couprie, Chintala & Verbeek, 2016)."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_segen import losses, metrics
+from keras_segen.training.gan import discriminator_loss, generator_loss
+from keras_segen.training.trainer_utils import (
+    AdversarialTrainer,
+    apply_gradients,
+    deserialize_submodels,
+    scaled_loss,
+    track,
+)
+
+
+def scale_ground_truth(one_hot, probabilities, tau):
+    """Luc et al.'s "scaling" encoding of the ground truth, so it is not trivially one-hot.
+
+    The true class gets ``max(tau, p_true)``; the other classes share the rest in the
+    proportions the segmenter predicted. Pixels whose ``one_hot`` is all zero (ignored)
+    stay zero.
+    """
+    p_true = ops.sum(one_hot * probabilities, axis=-1, keepdims=True)
+    true_value = ops.maximum(tau, p_true)
+    others = probabilities * (1.0 - true_value) / ops.maximum(1.0 - p_true, 1e-6)
+    valid = ops.sum(one_hot, axis=-1, keepdims=True)
+    return (one_hot * true_value + (1.0 - one_hot) * others) * valid
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class AdversarialSegmenter(AdversarialTrainer):
+    """Trains any segmenter with ``fit`` on ``(image, mask)`` batches plus an adversarial term.
+
+    Luc et al. 2016: a discriminator sees ``[image, label map]`` pairs and learns to tell
+    ground-truth maps from the segmenter's softmax maps; the segmenter minimises its
+    segmentation loss plus ``adversarial_weight`` (lambda) times the non-saturating
+    adversarial loss ``-log D(image, s(image))``, which rewards label maps whose
+    higher-order structure looks like the ground truth's. Ground truth is encoded with the
+    paper's "scaling" scheme (``scaling_tau``; ``None`` gives plain one-hot, which a
+    discriminator can tell from any softmax output by its values alone). Ignored pixels
+    are zeroed in both maps, so they carry no signal.
+
+    Calling the trainer runs the segmenter; ``segmenter`` is the network to save, export
+    and deploy. Metrics: ``loss`` (segmenter total), ``segmentation_loss``,
+    ``adversarial_loss``, ``d_loss``, ``mean_iou``; validation reports
+    ``segmentation_loss`` and ``mean_iou``.
+
+    Args:
+        segmenter: any segmentation model ``image -> logits (B, H, W, C)``.
+        discriminator: ``[image, label map] -> logits`` (``keras_segen.label_map_discriminator``).
+        adversarial_weight: lambda; 0 gives plain training (the discriminator still learns).
+        loss: segmentation loss name (``keras_segen.losses.SEGMENTATION_LOSSES``; the paper
+            uses ``"ce"``).
+        scaling_tau: minimum probability of the true class in the encoded ground truth.
+        ignore_index: mask value that is not a class.
+
+    Example:
+        >>> trainer = keras_segen.AdversarialSegmenter(
+        ...     keras_segen.unet((64, 64, 3), num_classes=4),
+        ...     keras_segen.label_map_discriminator((64, 64, 3), num_classes=4),
+        ...     adversarial_weight=0.1)
+        >>> trainer.compile(optimizer=keras.optimizers.Adam(1e-3))
+        >>> trainer.fit(train_data, validation_data=validation_data, epochs=5)
+        >>> trainer.segmenter.save("segmenter.keras")
+    """
+
+    def __init__(
+        self,
+        segmenter,
+        discriminator,
+        adversarial_weight=0.1,
+        loss="ce",
+        scaling_tau=0.9,
+        ignore_index=255,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(adversarial_weight, (int, float)) or adversarial_weight < 0:
+            raise ValueError(f"adversarial_weight must be a number >= 0; got {adversarial_weight!r}.")
+        if scaling_tau is not None and not 0.0 < scaling_tau <= 1.0:
+            raise ValueError(f"scaling_tau must be None or in (0, 1]; got {scaling_tau!r}.")
+        if len(segmenter.outputs) != 1 or len(segmenter.outputs[0].shape) != 4:
+            raise ValueError(
+                "AdversarialSegmenter: the segmenter must output one (B, H, W, classes) map."
+            )
+        self.num_classes = segmenter.outputs[0].shape[-1]
+        if len(discriminator.inputs) != 2:
+            raise ValueError(
+                "AdversarialSegmenter: the discriminator must take [image, label map] "
+                f"(e.g. label_map_discriminator); it takes {len(discriminator.inputs)} input(s)."
+            )
+        image_channels = segmenter.inputs[0].shape[-1]
+        expected = (image_channels, self.num_classes)
+        given = tuple(tensor.shape[-1] for tensor in discriminator.inputs)
+        if given != expected:
+            raise ValueError(
+                f"AdversarialSegmenter: the discriminator takes inputs with {given} channels; "
+                f"the segmenter needs [image with {image_channels}, label map with "
+                f"{self.num_classes}]. Build it with label_map_discriminator(input_shape, "
+                f"num_classes={self.num_classes})."
+            )
+        self.segmenter = segmenter
+        self.discriminator = discriminator
+        self.adversarial_weight = float(adversarial_weight)
+        self.loss_name = loss
+        self.segmentation_loss = losses.segmentation_loss(loss, ignore_index)
+        self.scaling_tau = scaling_tau
+        self.ignore_index = ignore_index
+        self.built = True
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.segmentation_tracker = keras.metrics.Mean(name="segmentation_loss")
+        self.adversarial_tracker = keras.metrics.Mean(name="adversarial_loss")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.mean_iou = metrics.MeanIoU(self.num_classes, ignore_index=ignore_index)
+
+    @property
+    def generator(self):
+        """The network the second optimizer trains (the base class's name for it)."""
+        return self.segmenter
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.segmentation_tracker,
+            self.adversarial_tracker,
+            self.d_loss_tracker,
+            self.mean_iou,
+        ]
+
+    def compile(self, optimizer=None, d_optimizer=None, **kwargs):
+        """``optimizer`` trains the segmenter (default Adam 1e-3), ``d_optimizer`` the
+        discriminator (default Adam 2e-4, beta_1 0.5)."""
+        optimizer = optimizer or keras.optimizers.Adam(1e-3)
+        super().compile(d_optimizer=d_optimizer, g_optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        self.compile(
+            optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+        )
+
+    def call(self, images, training=False):
+        """The segmenter's logits."""
+        return self.segmenter(images, training=training)
+
+    def _unpack(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError("AdversarialSegmenter trains on (image, mask) batches.")
+        images, masks = data[0], data[1]
+        if len(masks.shape) == 4:
+            masks = masks[..., 0]
+        return ops.cast(images, "float32"), ops.cast(masks, "int32")
+
+    def label_maps(self, masks, logits):
+        """``(ground truth, predicted)`` class distributions as the discriminator sees them."""
+        valid = ops.expand_dims(ops.cast(ops.not_equal(masks, self.ignore_index), "float32"), -1)
+        one_hot = ops.one_hot(ops.where(masks == self.ignore_index, 0, masks), self.num_classes)
+        one_hot = one_hot * valid
+        predicted = ops.softmax(ops.cast(logits, "float32"), axis=-1) * valid
+        if self.scaling_tau is None:
+            return one_hot, predicted
+        return scale_ground_truth(one_hot, ops.stop_gradient(predicted), self.scaling_tau), predicted
+
+    def train_step(self, data):
+        images, masks = self._unpack(data)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as s_tape:
+            logits = self.segmenter(images, training=True)
+            truth, predicted = self.label_maps(masks, logits)
+            real_logits = self.discriminator([images, truth], training=True)
+            fake_logits = self.discriminator([images, predicted], training=True)
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
+            adversarial = generator_loss(fake_logits)
+            total = segmentation + self.adversarial_weight * adversarial
+            d_scaled = scaled_loss(self.d_optimizer, d_loss)
+            s_scaled = scaled_loss(self.g_optimizer, total)
+        apply_gradients(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_weights)
+        apply_gradients(self.g_optimizer, s_tape, s_scaled, self.segmenter.trainable_weights)
+        self.mean_iou.update_state(masks, logits)
+        return track(self.metrics[:4], [total, segmentation, adversarial, d_loss]) | {
+            "mean_iou": self.mean_iou.result()
+        }
+
+    def test_step(self, data):
+        images, masks = self._unpack(data)
+        logits = self.segmenter(images, training=False)
+        segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
+        self.mean_iou.update_state(masks, logits)
+        return track([self.segmentation_tracker], [segmentation]) | {
+            "mean_iou": self.mean_iou.result()
+        }
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "segmenter": keras.saving.serialize_keras_object(self.segmenter),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "adversarial_weight": self.adversarial_weight,
+            "loss": self.loss_name,
+            "scaling_tau": self.scaling_tau,
+            "ignore_index": self.ignore_index,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**deserialize_submodels(config, ("segmenter", "discriminator"), custom_objects))
