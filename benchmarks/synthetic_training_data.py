@@ -98,9 +98,11 @@ def main():
     lines = [
         "# Small labelled subset, with and without GAN-made pairs (held-out real test images)",
         "",
-        f"{DATASET} 64x64; {args.labelled} labelled training images (5% of 2000); U-Net "
+        f"{DATASET} 64x64; {args.labelled} labelled training images "
+        f"({args.labelled / 2000:.0%} of 2000); U-Net "
         f"(filters 8, depth 4), batch 8, Adam 2e-3 cosine, CE; {baseline_epochs} epochs on "
-        f"real only = {args.epochs} epochs on the mix = {args.epochs * -(-mixed_steps // 8)} steps. "
+        f"real only = {args.epochs} epochs on the mix = "
+        f"{args.epochs * -(-mixed_steps // 8)} steps. "
         f"Generated: pix2pix (filters 16, {args.pix2pix_epochs} epochs on the same "
         f"{args.labelled} pairs) painting {args.synthetic} perturbed label maps of the subset; "
         f"mixed at ratio {args.ratio}. 200 held-out test images, best-on-validation checkpoint; "

@@ -9,7 +9,7 @@ Example:
 
 __version__ = "0.1.0"
 
-from keras_segen import classical, data, export, layers, losses, metrics, viz  # noqa: E402
+from keras_segen import classical, data, export, layers, losses, metrics, pipelines, viz  # noqa: E402
 from keras_segen.models.generation import (  # noqa: E402
     conditional_discriminator,
     conditional_generator,
@@ -28,12 +28,11 @@ from keras_segen.models.segmentation import (  # noqa: E402
     segnet,
     unet,
 )
-from keras_segen import pipelines  # noqa: E402
 from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
 from keras_segen.training import (  # noqa: E402
-    AdversarialSegmenter,
     GAN,
     VAE,
+    AdversarialSegmenter,
     ConditionalGAN,
     Pix2Pix,
     evaluate,

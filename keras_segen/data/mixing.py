@@ -12,7 +12,7 @@ def _check_ratio(ratio):
 
 
 def _is_synthetic(index, ratio):
-    """Example ``index`` of the mix is synthetic: exactly ``floor(n * ratio)`` of the first n are."""
+    """Whether example ``index`` is synthetic: ``floor(n * ratio)`` of the first n are."""
     index = tf.cast(index, tf.float64)
     return tf.floor((index + 1.0) * ratio) > tf.floor(index * ratio)
 
@@ -83,7 +83,7 @@ def mix_datasets(real, synthetic, synthetic_ratio, seed=0):
 
 
 def _shift(masks, offsets, background):
-    """Translates each ``(H, W)`` mask by its integer ``(dy, dx)``; uncovered pixels get ``background``."""
+    """Translates each ``(H, W)`` mask by its ``(dy, dx)``; uncovered pixels get ``background``."""
     height, width = tf.shape(masks)[1], tf.shape(masks)[2]
     rows = tf.range(height)[None, :, None] - offsets[:, 0, None, None]
     cols = tf.range(width)[None, None, :] - offsets[:, 1, None, None]
@@ -98,7 +98,9 @@ def _shift(masks, offsets, background):
     return tf.where(inside, tf.gather_nd(masks, indices), tf.cast(background, masks.dtype))
 
 
-def perturb_label_maps(masks, seed=0, flip=True, max_shift=0.25, paste_probability=0.5, background=0):
+def perturb_label_maps(
+    masks, seed=0, flip=True, max_shift=0.25, paste_probability=0.5, background=0
+):
     """New plausible label maps from a batch of real ones, for label -> image synthesis.
 
     Each map is flipped left-right and up-down at random (``flip``), translated by up to

@@ -26,7 +26,9 @@ def _check_image(image):
 def _check_label_map(label_map, name="label_map"):
     label_map = np.asarray(label_map)
     if label_map.ndim != 2 or not np.issubdtype(label_map.dtype, np.integer):
-        raise ValueError(f"{name} must be an integer (H, W) array; got {label_map.dtype} {label_map.shape}.")
+        raise ValueError(
+            f"{name} must be an integer (H, W) array; got {label_map.dtype} {label_map.shape}."
+        )
     return label_map
 
 

@@ -78,7 +78,9 @@ class AdversarialSegmenter(AdversarialTrainer):
     ):
         super().__init__(**kwargs)
         if not isinstance(adversarial_weight, (int, float)) or adversarial_weight < 0:
-            raise ValueError(f"adversarial_weight must be a number >= 0; got {adversarial_weight!r}.")
+            raise ValueError(
+                f"adversarial_weight must be a number >= 0; got {adversarial_weight!r}."
+            )
         if scaling_tau is not None and not 0.0 < scaling_tau <= 1.0:
             raise ValueError(f"scaling_tau must be None or in (0, 1]; got {scaling_tau!r}.")
         if len(segmenter.outputs) != 1 or len(segmenter.outputs[0].shape) != 4:
@@ -162,7 +164,9 @@ class AdversarialSegmenter(AdversarialTrainer):
         predicted = ops.softmax(ops.cast(logits, "float32"), axis=-1) * valid
         if self.scaling_tau is None:
             return one_hot, predicted
-        return scale_ground_truth(one_hot, ops.stop_gradient(predicted), self.scaling_tau), predicted
+        return scale_ground_truth(
+            one_hot, ops.stop_gradient(predicted), self.scaling_tau
+        ), predicted
 
     def train_step(self, data):
         images, masks = self._unpack(data)

@@ -74,7 +74,9 @@ def _optimizer(config, steps_per_epoch):
 
 def _compile(model, config, num_classes, optimizer, d_optimizer=None):
     if isinstance(model, AdversarialSegmenter):
-        model.compile(optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=config["jit_compile"])
+        model.compile(
+            optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=config["jit_compile"]
+        )
         return
     loss = losses.segmentation_loss(config["loss"], config["ignore_index"])
     model.compile(
