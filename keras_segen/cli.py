@@ -76,9 +76,65 @@ def _command_train(args):
         jit_compile=args.jit_compile,
         strategy=args.strategy,
         seed=args.seed,
+        adversarial_weight=args.adversarial_weight,
+        discriminator_filters=args.discriminator_filters,
+        synthetic=args.synthetic,
+        synthetic_ratio=args.synthetic_ratio,
         verbose=args.verbose,
     )
     print(f"run directory: {args.out}")
+    return 0
+
+
+def _command_synthesize(args):
+    from keras_segen.pipelines import synthesize
+
+    synthesize(
+        args.generator,
+        args.out,
+        num=args.num,
+        dataset=args.dataset,
+        num_examples=args.num_examples,
+        seed=args.seed,
+        perturb=not args.no_perturb,
+    )
+    print(f"wrote {args.num} pairs to {args.out} (train with --synthetic {args.out})")
+    return 0
+
+
+def _class_pair(text):
+    try:
+        old, new = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected OLD:NEW class ids; got {text!r}") from None
+    return old, new
+
+
+def _paste_spec(text):
+    try:
+        cls, offset = text.split(":")
+        dy, dx = (int(part) for part in offset.split(","))
+        return int(cls), dy, dx
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CLASS:DY,DX; got {text!r}") from None
+
+
+def _command_edit_scene(args):
+    from keras_segen.pipelines import edit_scene_files
+
+    edit_scene_files(
+        args.segmenter,
+        args.generator,
+        out=args.out,
+        image=args.image,
+        dataset=args.dataset,
+        index=args.index,
+        replace=dict(args.replace or []),
+        remove=args.remove or [],
+        paste=args.paste or [],
+        margin=args.margin,
+    )
+    print(f"wrote {args.out} and {os.path.splitext(args.out)[0]}_composite.png")
     return 0
 
 
@@ -251,6 +307,17 @@ def build_parser():
     train.add_argument("--strategy", choices=("mirrored", "multiworker"))
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
+        "--adversarial-weight",
+        type=float,
+        default=0.0,
+        help="lambda > 0: adversarial training with a label-map discriminator (Luc et al.)",
+    )
+    train.add_argument("--discriminator-filters", type=int, default=64)
+    train.add_argument("--synthetic", help="folder of generated pairs (keras-segen synthesize)")
+    train.add_argument(
+        "--synthetic-ratio", type=float, default=0.0, help="share of generated training pairs"
+    )
+    train.add_argument(
         "--resume",
         metavar="RUN_DIR",
         help="continue this run with its own settings (only --epochs, --strategy, --verbose apply)",
@@ -288,6 +355,35 @@ def build_parser():
     generate.add_argument("--labels", type=_int_list, help="cGAN classes, e.g. 0,1,2,0")
     generate.add_argument("--seed", type=int, default=0)
     generate.set_defaults(handler=_command_generate)
+
+    synth = commands.add_parser(
+        "synthesize", help="write generated (image, mask) pairs from a pix2pix run"
+    )
+    synth.add_argument("generator", help="label -> image pix2pix run directory or .keras file")
+    synth.add_argument("--out", required=True, help="folder to write images/ and masks/ to")
+    synth.add_argument("--num", type=int, default=500, help="number of pairs")
+    synth.add_argument("--dataset", help="source of the label maps (default: the run's)")
+    synth.add_argument("--num-examples", type=int, help="real label maps to start from")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--no-perturb", action="store_true", help="repaint the maps unchanged")
+    synth.set_defaults(handler=_command_synthesize)
+
+    scene = commands.add_parser(
+        "edit-scene", help="segment an image, edit its label map, generate and composite"
+    )
+    scene.add_argument("--segmenter", required=True, help="segmentation run or .keras file")
+    scene.add_argument("--generator", required=True, help="label -> image pix2pix run or .keras")
+    scene.add_argument("--image", help="image file (default: a test image of --dataset)")
+    scene.add_argument("--dataset", help="default: the generator run's dataset")
+    scene.add_argument("--index", type=int, default=0, help="which test image of --dataset")
+    scene.add_argument("--replace", type=_class_pair, action="append", help="OLD:NEW, repeatable")
+    scene.add_argument("--remove", type=int, action="append", help="class to erase, repeatable")
+    scene.add_argument(
+        "--paste", type=_paste_spec, action="append", help="CLASS:DY,DX copies a region, repeatable"
+    )
+    scene.add_argument("--margin", type=int, default=2, help="soft seam width in pixels")
+    scene.add_argument("--out", default="scene.png", help="figure of every stage")
+    scene.set_defaults(handler=_command_edit_scene)
 
     from keras_segen.export import QUANTIZATIONS
     from keras_segen.training.export_runs import FORMATS

@@ -70,15 +70,17 @@ def write_pairs(images, masks, out):
 def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0, perturb=True):
     """Writes ``num`` generated pairs from a pix2pix run (or ``.keras``) into the folder ``out``.
 
-    The starting label maps are the ``train`` split of ``dataset`` (default: the one the
-    run was trained on), resized to the generator's input size.
+    The starting label maps are the ``train`` split of ``dataset``, resized to the
+    generator's input size; by default the run's own dataset and training subset, so the
+    pairs use no labels the generator did not see.
 
     Args:
         generator: a label -> image pix2pix run directory or ``.keras`` trainer file.
         out: folder to write (``images/``, ``masks/``, ``synthetic.json``).
         num: number of pairs.
         dataset: source of the label maps (see ``load_segmentation``).
-        num_examples: how many real label maps to start from (a labelled subset).
+        num_examples: how many real label maps to start from (default with the run's
+            dataset: the run's ``num_examples``).
         seed: seed of the perturbations.
         perturb: perturb the label maps (``perturb_label_maps``).
 
@@ -90,7 +92,9 @@ def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0,
     """
     trainer, config = load_run_or_model(generator)
     network, num_classes = label_to_image_generator(trainer)
-    dataset = dataset or config.get("dataset")
+    if dataset is None:  # the run's own data, and the labelled subset it was trained on
+        dataset = config.get("dataset")
+        num_examples = num_examples or config.get("num_examples")
     if dataset is None:
         raise ValueError("A .keras generator needs dataset=... to take label maps from.")
     size = tuple(network.inputs[0].shape[1:3])
