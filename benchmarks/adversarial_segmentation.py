@@ -55,7 +55,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--num-examples", type=int, default=1000)
     parser.add_argument("--weight", type=float, default=0.1)
-    parser.add_argument("--discriminator-filters", type=int, default=32)
+    parser.add_argument("--discriminator-filters", type=int, default=16)
     args = parser.parse_args()
     scores = {0.0: [], args.weight: []}
     seconds = {0.0: 0.0, args.weight: 0.0}

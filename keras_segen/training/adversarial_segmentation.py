@@ -154,6 +154,17 @@ class AdversarialSegmenter(AdversarialTrainer):
         images, masks = data[0], data[1]
         if len(masks.shape) == 4:
             masks = masks[..., 0]
+        if len(images.shape) != 4 or len(masks.shape) != 3:
+            raise ValueError(
+                "AdversarialSegmenter: images must be (B, H, W, C) and masks (B, H, W) or "
+                f"(B, H, W, 1); got {tuple(images.shape)} and {tuple(data[1].shape)}."
+            )
+        sizes = (tuple(images.shape[1:3]), tuple(masks.shape[1:3]))
+        if None not in sizes[0] + sizes[1] and sizes[0] != sizes[1]:
+            raise ValueError(
+                f"AdversarialSegmenter: masks of size {sizes[1]} do not match images of size "
+                f"{sizes[0]}."
+            )
         return ops.cast(images, "float32"), ops.cast(masks, "int32")
 
     def label_maps(self, masks, logits):

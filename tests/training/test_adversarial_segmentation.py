@@ -181,8 +181,13 @@ def test_argument_errors():
         keras_segen.AdversarialSegmenter(segmenter, small_model("dcgan_discriminator"))
     trainer = keras_segen.AdversarialSegmenter(segmenter, _discriminator())
     trainer.compile()
+    images, masks = tiny_batch(2)
     with pytest.raises(ValueError, match=r"\(image, mask\) batches"):
-        trainer.train_step(np.zeros((2, IMAGE_SIZE, IMAGE_SIZE, 3), "float32"))
+        trainer.train_step(images)
+    with pytest.raises(ValueError, match=r"masks of size \(16, 16\) do not match images"):
+        trainer.fit(images, masks[:, :16, :16], verbose=0)
+    with pytest.raises(ValueError, match=r"masks \(B, H, W\) or \(B, H, W, 1\)"):
+        trainer.fit(images, masks[:, 0], verbose=0)
 
 
 def test_adversarial_run_keeps_the_segmenter_as_best(tmp_path):
