@@ -3,6 +3,8 @@
 import os
 import pathlib
 
+import nbclient
+import nbformat
 import pytest
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
@@ -23,8 +25,6 @@ def test_the_five_tutorials_exist():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_tutorial_runs(path, tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient")
-    nbformat = pytest.importorskip("nbformat")
     monkeypatch.setenv("KERAS_SEGEN_TUTORIAL_FAST", "1")
     monkeypatch.setenv("KERAS_SEGEN_REPOSITORY", str(REPOSITORY))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
