@@ -61,7 +61,11 @@ def list_models(task=None):
 
 
 def model_entry(name):
-    """The ``ModelEntry`` of a registered model; unknown names raise ``ValueError``."""
+    """The ``ModelEntry`` of a registered model; unknown names raise ``ValueError``.
+
+    Example:
+        >>> keras_segen.model_entry("unet").paper
+    """
     if name not in _MODELS:
         raise ValueError(f"Unknown model {name!r}; registered models: {', '.join(list_models())}.")
     return _MODELS[name]

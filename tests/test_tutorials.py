@@ -13,13 +13,16 @@ NOTEBOOKS = sorted((REPOSITORY / "tutorials").glob("*.ipynb"))
 
 def test_the_five_tutorials_exist():
     names = [path.stem for path in NOTEBOOKS]
-    assert names == [
-        "01_segmentation_unet",
-        "02_gans",
-        "03_label_to_image",
-        "04_export_to_edge",
-        "05_segmentation_meets_gans",
-    ][: len(names)]
+    assert (
+        names
+        == [
+            "01_segmentation_unet",
+            "02_gans",
+            "03_label_to_image",
+            "04_export_to_edge",
+            "05_segmentation_meets_gans",
+        ][: len(names)]
+    )
     assert names, "no tutorials found"
 
 

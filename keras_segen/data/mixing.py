@@ -18,7 +18,12 @@ def _is_synthetic(index, ratio):
 
 
 def mixed_length(num_real, ratio):
-    """Examples in one pass of ``mix_datasets`` over ``num_real`` real examples."""
+    """Examples in one pass of ``mix_datasets`` over ``num_real`` real examples.
+
+    Example:
+        >>> keras_segen.data.mixed_length(10, 0.25)
+        13
+    """
     ratio = _check_ratio(ratio)
     length = num_real + math.floor(num_real * ratio / (1.0 - ratio))
     # Step to where the (num_real + 1)-th real example would be due; float rounding of

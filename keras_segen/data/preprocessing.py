@@ -29,7 +29,11 @@ def preprocess_image(image, image_size):
 
 
 def resize_mask(mask, image_size):
-    """Resizes an ``HxW`` (or ``HxWx1``) label mask with nearest neighbour; int32 ``HxW``."""
+    """Resizes an ``HxW`` (or ``HxWx1``) label mask with nearest neighbour; int32 ``HxW``.
+
+    Example:
+        >>> small = keras_segen.data.resize_mask(mask, (64, 64))
+    """
     height, width = image_size_pair(image_size)
     if mask.shape.rank == 2:
         mask = mask[..., None]

@@ -27,6 +27,10 @@ class DatasetInfo:
 
     For segmentation data the classes are the mask labels; for labelled image data
     (``load_images(..., labels=True)``) they are the image classes.
+
+    Example:
+        >>> _, info = keras_segen.data.load_segmentation("shapes", with_info=True)
+        >>> info.num_classes, info.class_names
     """
 
     source: str

@@ -65,6 +65,9 @@ def shapes_example(index, image_size=128, num_classes=4, seed=0, colour_by_class
     With ``num_classes=2`` every shape is foreground (1); with 3, only circles and
     rectangles are drawn. ``colour_by_class`` gives every class a fixed colour (small
     jitter), which makes label map -> image synthesis well-posed.
+
+    Example:
+        >>> image, mask = keras_segen.data.shapes_example(0, image_size=64)
     """
     rng = np.random.default_rng([seed, index])
     kinds = CLASS_NAMES[1:] if num_classes == 2 else CLASS_NAMES[1:num_classes]

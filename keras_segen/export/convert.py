@@ -32,6 +32,9 @@ def input_specs(model, input_shape=None, batch_size=1):
 
     Returns:
         A list of ``tf.TensorSpec``.
+
+    Example:
+        >>> keras_segen.export.input_specs(keras_segen.unet((64, 64, 3)))
     """
     specs = []
     for index, tensor in enumerate(model.inputs):

@@ -17,7 +17,11 @@ def conv_bn_act(
     kernel_initializer="glorot_uniform",
     name="conv",
 ):
-    """Conv2D -> optional BatchNorm -> activation; layers are named ``{name}_conv`` etc."""
+    """Conv2D -> optional BatchNorm -> activation; layers are named ``{name}_conv`` etc.
+
+    Example:
+        >>> x = keras_segen.layers.conv_bn_act(x, 64, name="block1")
+    """
     x = layers.Conv2D(
         filters,
         kernel_size,
@@ -36,7 +40,11 @@ def conv_bn_act(
 
 
 def separable_conv_bn_act(x, filters, kernel_size=3, strides=1, dilation_rate=1, name="sepconv"):
-    """Depthwise conv -> BN -> ReLU -> pointwise conv -> BN -> ReLU (DeepLabV3+ style)."""
+    """Depthwise conv -> BN -> ReLU -> pointwise conv -> BN -> ReLU (DeepLabV3+ style).
+
+    Example:
+        >>> x = keras_segen.layers.separable_conv_bn_act(x, 128, dilation_rate=6, name="aspp1")
+    """
     x = layers.DepthwiseConv2D(
         kernel_size,
         strides=strides,
@@ -56,6 +64,9 @@ def atrous_spatial_pyramid_pooling(x, filters=256, rates=(6, 12, 18), dropout=0.
     Five parallel branches on the backbone output: a 1x1 convolution, one atrous separable
     3x3 convolution per rate, and image-level pooling (global average -> 1x1 conv ->
     resized back); concatenated and projected by a 1x1 convolution.
+
+    Example:
+        >>> features = keras_segen.layers.atrous_spatial_pyramid_pooling(x, filters=256)
     """
     branches = [conv_bn_act(x, filters, kernel_size=1, name=f"{name}_1x1")]
     for rate in rates:

@@ -5,7 +5,11 @@ import numpy as np
 
 
 def bilinear_kernel(size):
-    """2-D bilinear interpolation filter of ``size x size`` (as in FCN's ``upsample_filt``)."""
+    """2-D bilinear interpolation filter of ``size x size`` (as in FCN's ``upsample_filt``).
+
+    Example:
+        >>> kernel = keras_segen.layers.bilinear_kernel(4)  # (4, 4) weights of 2x upsampling
+    """
     factor = (size + 1) // 2
     center = factor - 1 if size % 2 == 1 else factor - 0.5
     taps = 1.0 - np.abs(np.arange(size) - center) / factor

@@ -7,7 +7,11 @@ _INTERPOLATIONS = ("bilinear", "nearest")
 
 
 def resize_images(images, height, width, interpolation="bilinear"):
-    """Resizes a ``(B, H, W, C)`` batch to ``(height, width)``; sizes may be dynamic."""
+    """Resizes a ``(B, H, W, C)`` batch to ``(height, width)``; sizes may be dynamic.
+
+    Example:
+        >>> x = keras_segen.layers.resize_images(x, 128, 128)
+    """
     if isinstance(height, int) and isinstance(width, int):
         resized = ops.image.resize(images, (height, width), interpolation=interpolation)
     else:

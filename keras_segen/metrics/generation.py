@@ -133,6 +133,9 @@ def frechet_distance_from_statistics(mean_a, cov_a, mean_b, cov_b):
 
     The matrix square roots come from symmetric eigendecompositions, which stay real and
     stable for the rank-deficient covariances of small sample sets.
+
+    Example:
+        >>> fid = keras_segen.metrics.frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2)
     """
     mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
     cov_a, cov_b = np.atleast_2d(cov_a).astype(np.float64), np.atleast_2d(cov_b).astype(np.float64)
@@ -223,7 +226,11 @@ def inception_score(probabilities, splits=10):
 
 
 def nearest_neighbour_distances(queries, references, batch_size=1024):
-    """Euclidean distance from each query row to its nearest reference row."""
+    """Euclidean distance from each query row to its nearest reference row.
+
+    Example:
+        >>> distances = keras_segen.metrics.nearest_neighbour_distances(fake, training)
+    """
     queries = np.asarray(queries, np.float64)
     references = np.asarray(references, np.float64)
     reference_norms = np.sum(references**2, axis=1)

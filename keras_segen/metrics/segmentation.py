@@ -15,7 +15,11 @@ from keras_segen.labels import nan_if_positive, sparse_labels
 
 
 def predicted_labels(y_pred, from_logits=True):
-    """Int32 ``(B, H, W)`` class map from scores, or ``y_pred`` itself if already a map."""
+    """Int32 ``(B, H, W)`` class map from scores, or ``y_pred`` itself if already a map.
+
+    Example:
+        >>> labels = keras_segen.metrics.predicted_labels(logits)  # argmax, or > 0 for one channel
+    """
     y_pred = ops.convert_to_tensor(y_pred)
     if len(y_pred.shape) == 3:
         return ops.cast(y_pred, "int32")
@@ -69,7 +73,12 @@ def _ratio(numerator, denominator):
 
 
 def per_class_scores(matrix):
-    """Per-class ``iou``, ``dice``, ``precision`` and ``recall`` vectors from a confusion matrix."""
+    """Per-class ``iou``, ``dice``, ``precision`` and ``recall`` vectors from a confusion matrix.
+
+    Example:
+        >>> matrix = keras_segen.metrics.confusion_matrix(masks, logits, 4)
+        >>> scores = keras_segen.metrics.per_class_scores(matrix)
+    """
     matrix = ops.convert_to_tensor(matrix, dtype="float32")
     true_positive = ops.diagonal(matrix)
     predicted = ops.sum(matrix, axis=0)
@@ -83,7 +92,11 @@ def per_class_scores(matrix):
 
 
 def nan_mean(values):
-    """Mean of the non-NaN entries (NaN if there are none)."""
+    """Mean of the non-NaN entries (NaN if there are none).
+
+    Example:
+        >>> keras_segen.metrics.nan_mean(keras.ops.array([0.5, float("nan"), 1.0]))  # 0.75
+    """
     defined = ops.logical_not(ops.isnan(values))
     total = ops.sum(ops.where(defined, values, 0.0))
     count = ops.sum(ops.cast(defined, "float32"))
@@ -91,7 +104,12 @@ def nan_mean(values):
 
 
 def pixel_accuracy(matrix):
-    """Fraction of counted pixels whose class is right."""
+    """Fraction of counted pixels whose class is right.
+
+    Example:
+        >>> matrix = keras_segen.metrics.confusion_matrix(masks, logits, 4)
+        >>> accuracy = keras_segen.metrics.pixel_accuracy(matrix)
+    """
     matrix = ops.convert_to_tensor(matrix, dtype="float32")
     return _ratio(ops.sum(ops.diagonal(matrix)), ops.sum(matrix))
 
@@ -132,6 +150,10 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             probabilities (threshold 0.5); irrelevant for multi-channel arg-max.
         class_id: report the score of this class only instead of the mean over classes.
         name: metric name.
+
+    Example:
+        >>> metric = keras_segen.metrics.MeanIoU(num_classes=4)  # a subclass
+        >>> metric.update_state(masks, logits)
     """
 
     score = None

@@ -8,7 +8,11 @@ from keras_segen.training.pix2pix import Pix2Pix
 
 
 def label_to_image_generator(generator):
-    """``(network, num_classes)`` of a ``Pix2Pix`` trainer or a bare one-hot -> image model."""
+    """``(network, num_classes)`` of a ``Pix2Pix`` trainer or a bare one-hot -> image model.
+
+    Example:
+        >>> network, num_classes = keras_segen.pipelines.label_to_image_generator(pix2pix)
+    """
     if isinstance(generator, Pix2Pix):
         if generator.num_classes is None:
             raise ValueError(

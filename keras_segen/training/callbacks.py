@@ -43,6 +43,9 @@ class RunCheckpoint(keras.callbacks.Callback):
         write: ``False`` on non-chief workers of a multi-worker run.
         best_model: ``model -> network`` saved as ``best.keras`` (default: the model), e.g.
             the segmenter of an ``AdversarialSegmenter``.
+
+    Example:
+        >>> model.fit(data, callbacks=[keras_segen.training.RunCheckpoint("runs/mine")])
     """
 
     def __init__(
@@ -85,7 +88,12 @@ class RunCheckpoint(keras.callbacks.Callback):
 
 
 def read_history(run_dir):
-    """``history.csv`` of a run as ``{column: [values]}`` (floats; ``epoch`` as ints)."""
+    """``history.csv`` of a run as ``{column: [values]}`` (floats; ``epoch`` as ints).
+
+    Example:
+        >>> history = keras_segen.training.read_history("runs/unet")
+        >>> history["val_mean_iou"][-1]
+    """
     path = os.path.join(run_dir, "history.csv")
     with open(path, newline="") as file:
         rows = list(csv.DictReader(file))

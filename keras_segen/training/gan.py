@@ -40,7 +40,11 @@ def discriminator_loss(real_logits, fake_logits, loss="bce", label_smoothing=0.0
 
 
 def generator_loss(fake_logits, loss="bce"):
-    """Generator loss: non-saturating ``-log D(G(z))`` for BCE, ``-D(G(z))`` otherwise."""
+    """Generator loss: non-saturating ``-log D(G(z))`` for BCE, ``-D(G(z))`` otherwise.
+
+    Example:
+        >>> loss = keras_segen.training.generator_loss(discriminator(fake), "hinge")
+    """
     fake_logits = ops.cast(fake_logits, "float32")
     if loss == "bce":
         return ops.mean(ops.softplus(-fake_logits))

@@ -476,7 +476,11 @@ def evaluate_model(model, dataset, num_classes, class_names=None, ignore_index=2
 
 
 def format_report(report):
-    """The per-class table of a report as text."""
+    """The per-class table of a report as text.
+
+    Example:
+        >>> print(keras_segen.training.format_report(keras_segen.evaluate("runs/unet")))
+    """
     lines = [f"{'class':16s} {'IoU':>7s} {'Dice':>7s} {'prec.':>7s} {'recall':>7s} {'pixels':>10s}"]
     for name, scores in report["per_class"].items():
         lines.append(
@@ -492,7 +496,11 @@ def format_report(report):
 
 
 def load_run_or_model(path):
-    """``(model, config)`` from a run directory (its ``best.keras``) or a ``.keras`` file."""
+    """``(model, config)`` from a run directory (its ``best.keras``) or a ``.keras`` file.
+
+    Example:
+        >>> model, config = keras_segen.training.load_run_or_model("runs/unet")
+    """
     path = pathlib.Path(path)
     if path.is_dir():
         config, _ = _read_run(path)

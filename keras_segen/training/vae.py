@@ -15,7 +15,11 @@ from keras_segen.training.trainer_utils import (
 
 
 def kl_divergence(z_mean, z_log_var):
-    """``KL(N(mean, exp(log_var)) || N(0, I))`` per example, summed over latent dimensions."""
+    """``KL(N(mean, exp(log_var)) || N(0, I))`` per example, summed over latent dimensions.
+
+    Example:
+        >>> kl = keras_segen.training.kl_divergence(z_mean, z_log_var)
+    """
     z_mean = ops.cast(z_mean, "float32")
     z_log_var = ops.cast(z_log_var, "float32")
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
