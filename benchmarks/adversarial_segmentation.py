@@ -56,6 +56,7 @@ def main():
     parser.add_argument("--num-examples", type=int, default=1000)
     parser.add_argument("--weight", type=float, default=0.1)
     parser.add_argument("--discriminator-filters", type=int, default=16)
+    parser.add_argument("--out", default=RESULTS, help="Markdown file to write")
     args = parser.parse_args()
     scores = {0.0: [], args.weight: []}
     seconds = {0.0: 0.0, args.weight: 0.0}
@@ -93,8 +94,8 @@ def main():
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as file:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as file:
         file.write(text)
 
 

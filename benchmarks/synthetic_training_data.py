@@ -88,6 +88,8 @@ def main():
     parser.add_argument("--ratio", type=float, default=0.5)
     parser.add_argument("--epochs", type=int, default=15, help="epochs of the mixed arm")
     parser.add_argument("--pix2pix-epochs", type=int, default=40)
+    parser.add_argument("--out", default=RESULTS, help="Markdown file to write")
+    parser.add_argument("--no-figure", action="store_true", help="skip scene_editing.png")
     args = parser.parse_args()
     mixed_steps = mixed_length(args.labelled, args.ratio)
     baseline_epochs = round(args.epochs * mixed_steps / args.labelled)
@@ -117,7 +119,7 @@ def main():
             )
             seconds["mixed"] += time.perf_counter() - start
             rows.append((seed, baseline, mixed))
-            if seed == 0:
+            if seed == 0 and not args.no_figure:
                 scene_figure(os.path.join(root, f"mixed_seed{seed}"), generator_run)
             print(f"seed {seed}: real only {baseline:.4f}, real + generated {mixed:.4f}")
     differences = [mixed - baseline for _, baseline, mixed in rows]
@@ -150,8 +152,8 @@ def main():
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as file:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as file:
         file.write(text)
 
 

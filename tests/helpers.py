@@ -47,6 +47,7 @@ SMALL_GENERATION_CONFIGS = {
     "conditional_discriminator": dict(image_shape=(32, 32, 3), num_classes=3, filters=4),
     "pix2pix_generator": dict(input_shape=(32, 32, 4), output_channels=3, filters=4),
     "patchgan_discriminator": dict(input_shape=(32, 32, 4), target_channels=3, filters=4),
+    "label_map_discriminator": dict(input_shape=(32, 32, 3), num_classes=3, filters=8),
 }
 
 
