@@ -44,6 +44,9 @@ def test_segment_predicts_and_resizes_for_fixed_size_segmenters():
     big = np.repeat(np.repeat(image, 2, axis=0), 2, axis=1)  # 16x16, segmenter fixed at 8
     expected = np.repeat(np.repeat(labels, 2, axis=0), 2, axis=1)
     np.testing.assert_array_equal(pipelines.segment(channel_segmenter(8), big), expected)
+    image_input = keras.Input((None, None, 3))
+    binary = keras.Model(image_input, keras.layers.Lambda(lambda x: x[..., :1] - 0.5)(image_input))
+    np.testing.assert_array_equal(pipelines.segment(binary, image), 1 - labels)  # red > 0.5
     with pytest.raises(ValueError, match=r"image must be \(H, W, 3\)"):
         pipelines.segment(channel_segmenter(), image[..., 0])
     with pytest.raises(ValueError, match=r"values must be in \[0, 1\]"):

@@ -11,6 +11,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_segen.metrics import predicted_labels
 from keras_segen.pipelines.generator import generate_from_label_maps
 
 
@@ -48,7 +49,7 @@ def segment(segmenter, image):
     batch = tf.convert_to_tensor(image[None])
     if None not in fixed and fixed != image.shape[:2]:
         batch = tf.image.resize(batch, fixed)
-    label_map = tf.argmax(segmenter(batch, training=False), axis=-1, output_type=tf.int32)
+    label_map = predicted_labels(segmenter(batch, training=False))  # argmax; 1 channel: > 0
     if label_map.shape[1:3] != image.shape[:2]:
         label_map = tf.image.resize(label_map[..., None], image.shape[:2], method="nearest")[..., 0]
     return label_map[0].numpy()

@@ -88,6 +88,11 @@ class AdversarialSegmenter(AdversarialTrainer):
                 "AdversarialSegmenter: the segmenter must output one (B, H, W, classes) map."
             )
         self.num_classes = segmenter.outputs[0].shape[-1]
+        if self.num_classes < 2:
+            raise ValueError(
+                "AdversarialSegmenter needs a segmenter with >= 2 output channels (class "
+                "logits); for a binary task build it with num_classes=2."
+            )
         if len(discriminator.inputs) != 2:
             raise ValueError(
                 "AdversarialSegmenter: the discriminator must take [image, label map] "

@@ -174,6 +174,9 @@ def test_argument_errors():
         keras_segen.AdversarialSegmenter(segmenter, _discriminator(), scaling_tau=1.5)
     with pytest.raises(ValueError, match="loss must be one of"):
         keras_segen.AdversarialSegmenter(segmenter, _discriminator(), loss="l2")
+    binary = keras_segen.unet((IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=1, filters=4, depth=2)
+    with pytest.raises(ValueError, match="build it with num_classes=2"):
+        keras_segen.AdversarialSegmenter(binary, _discriminator())
     wrong = keras_segen.label_map_discriminator((IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=5)
     with pytest.raises(ValueError, match=r"num_classes=3"):
         keras_segen.AdversarialSegmenter(segmenter, wrong)
