@@ -210,6 +210,14 @@ def test_cli_synthesize_train_with_pairs_and_edit_scene(tmp_path, capsys):
     assert cli.main(arguments) == 0
     assert figure.is_file() and (tmp_path / "scene_composite.png").is_file()
 
+    # The generator part deploys like any other model: a label-map-input TFLite file.
+    assert cli.main(["export", str(generator_run), "--out", str(tmp_path / "p2p.tflite")]) == 0
+    exported = json.loads((tmp_path / "p2p.tflite.json").read_text())
+    assert exported["psnr_db"] > 40 and exported["max_abs_diff"] < 1e-3
+    assert keras_segen.export.inspect(str(tmp_path / "p2p.tflite"))["inputs"][0]["shape"] == [
+        1, 32, 32, 4,
+    ]  # fmt: skip
+
     assert cli.main([*arguments[:-2], "--image", str(tmp_path / "missing.png")]) == 2
     assert "missing.png does not exist" in capsys.readouterr().err
     (tmp_path / "text.png").write_text("not an image")
