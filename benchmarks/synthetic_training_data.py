@@ -15,9 +15,7 @@ labelled subset is ``--labelled`` images (100 = 5% of a 2000-image training set)
 
 Both arms take the same number of gradient steps (the baseline runs proportionally more
 epochs) and are scored on the same 200 held-out real test images. Writes
-benchmarks/results/synthetic_training_data.md, and benchmarks/results/scene_editing.png:
-the seed-0 mixed U-Net and pix2pix editing three held-out scenes (segment -> edit ->
-generate -> composite).
+benchmarks/results/synthetic_training_data.md (or ``--out``).
 """
 
 import argparse
@@ -32,7 +30,6 @@ import keras_segen  # noqa: E402
 from keras_segen.data import mixed_length  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "synthetic_training_data.md")
-SCENE_FIGURE = os.path.join(os.path.dirname(__file__), "results", "scene_editing.png")
 DATASET = "shapes_coloured"
 
 
@@ -58,27 +55,6 @@ def segmenter(root, name, seed, epochs, args, **extra):
     return report["mean_iou"]
 
 
-def scene_figure(segmenter_run, generator_run):
-    """Segment -> edit -> generate -> composite on three held-out images, one edit each."""
-    from keras_segen import pipelines
-
-    segmenter, _ = keras_segen.training.load_run_or_model(segmenter_run)
-    generator, _ = keras_segen.training.load_run_or_model(generator_run)
-    test = keras_segen.data.load_segmentation(
-        DATASET, "test", 64, batch_size=None, shuffle=False, num_examples=3
-    )
-    edits = [
-        lambda labels: pipelines.replace_classes(labels, {1: 3}),  # circles -> triangles
-        lambda labels: pipelines.remove_classes(labels, [2]),  # rectangles removed
-        lambda labels: pipelines.paste_region(labels, labels, offset=(0, 24)),  # copied right
-    ]
-    stages = [
-        pipelines.edit_scene(image.numpy(), segmenter, generator, [edit], margin=2)
-        for (image, _), edit in zip(test, edits)
-    ]
-    keras_segen.viz.plot_scene_stages(stages).savefig(SCENE_FIGURE, dpi=80)
-
-
 def main():
     """Runs both arms for every seed; prints and writes the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -89,7 +65,6 @@ def main():
     parser.add_argument("--epochs", type=int, default=15, help="epochs of the mixed arm")
     parser.add_argument("--pix2pix-epochs", type=int, default=40)
     parser.add_argument("--out", default=RESULTS, help="Markdown file to write")
-    parser.add_argument("--no-figure", action="store_true", help="skip scene_editing.png")
     args = parser.parse_args()
     mixed_steps = mixed_length(args.labelled, args.ratio)
     baseline_epochs = round(args.epochs * mixed_steps / args.labelled)
@@ -119,8 +94,6 @@ def main():
             )
             seconds["mixed"] += time.perf_counter() - start
             rows.append((seed, baseline, mixed))
-            if seed == 0 and not args.no_figure:
-                scene_figure(os.path.join(root, f"mixed_seed{seed}"), generator_run)
             print(f"seed {seed}: real only {baseline:.4f}, real + generated {mixed:.4f}")
     differences = [mixed - baseline for _, baseline, mixed in rows]
     lines = [
