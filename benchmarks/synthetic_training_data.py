@@ -13,9 +13,9 @@ labelled subset is ``--labelled`` images (100 = 5% of a 2000-image training set)
    ``pipelines.synthesize`` paints ``--synthetic`` perturbed copies of the subset's label
    maps, and the U-Net is trained on real + generated pairs mixed at ``--ratio``.
 
-Both arms take the same number of gradient steps (the baseline runs proportionally more
-epochs) and are scored on the same 200 held-out real test images. Writes
-benchmarks/results/synthetic_training_data.md (or ``--out``).
+Both arms take (up to one epoch's rounding) the same number of gradient steps (the
+baseline runs proportionally more epochs) and are scored on the same 200 held-out real
+test images. Writes benchmarks/results/synthetic_training_data.md (or ``--out``).
 """
 
 import argparse
@@ -66,8 +66,10 @@ def main():
     parser.add_argument("--pix2pix-epochs", type=int, default=40)
     parser.add_argument("--out", default=RESULTS, help="Markdown file to write")
     args = parser.parse_args()
-    mixed_steps = mixed_length(args.labelled, args.ratio)
-    baseline_epochs = round(args.epochs * mixed_steps / args.labelled)
+    batches = lambda examples: -(-examples // 8)  # noqa: E731  (batch 8, last one partial)
+    mixed_steps = args.epochs * batches(mixed_length(args.labelled, args.ratio))
+    baseline_epochs = round(mixed_steps / batches(args.labelled))
+    baseline_steps = baseline_epochs * batches(args.labelled)
     rows, seconds = [], {"baseline": 0.0, "pix2pix": 0.0, "mixed": 0.0}
     with tempfile.TemporaryDirectory() as root:
         for seed in range(args.seeds):
@@ -101,9 +103,9 @@ def main():
         "",
         f"{DATASET} 64x64; {args.labelled} labelled training images "
         f"({args.labelled / 2000:.0%} of 2000); U-Net "
-        f"(filters 8, depth 4), batch 8, Adam 2e-3 cosine, CE; {baseline_epochs} epochs on "
-        f"real only = {args.epochs} epochs on the mix = "
-        f"{args.epochs * -(-mixed_steps // 8)} steps. "
+        f"(filters 8, depth 4), batch 8, Adam 2e-3 cosine, CE; {baseline_epochs} epochs "
+        f"({baseline_steps} steps) on real only, {args.epochs} epochs ({mixed_steps} steps) "
+        "on the mix. "
         f"Generated: pix2pix (filters 16, {args.pix2pix_epochs} epochs on the same "
         f"{args.labelled} pairs) painting {args.synthetic} perturbed label maps of the subset; "
         f"mixed at ratio {args.ratio}. 200 held-out test images, best-on-validation checkpoint; "
