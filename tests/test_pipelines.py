@@ -172,6 +172,10 @@ def test_synthetic_pairs_write_and_read_back(tmp_path):
     for (image, mask), expected_image, expected_mask in zip(pairs, images, masks):
         np.testing.assert_array_equal(mask, expected_mask)
         np.testing.assert_allclose(image, expected_image, atol=0.5 / 255 + 1e-6)
+    with pytest.raises(
+        ValueError, match="already holds files; write generated pairs into an empty"
+    ):
+        pipelines.write_pairs(images, masks, str(tmp_path))
     with pytest.raises(ValueError, match="num must be a positive integer"):
         pipelines.synthetic_pairs(colour_generator(), labels, 0)
 

@@ -58,7 +58,13 @@ def write_pairs(images, masks, out):
         >>> keras_segen.pipelines.write_pairs(images, masks, "synthetic/")
     """
     for folder in ("images", "masks"):
-        os.makedirs(os.path.join(out, folder), exist_ok=True)
+        path = os.path.join(out, folder)
+        if os.path.isdir(path) and os.listdir(path):
+            raise ValueError(
+                f"{path} already holds files; write generated pairs into an empty folder so "
+                "old and new pairs are not mixed."
+            )
+        os.makedirs(path, exist_ok=True)
     for index, (image, mask) in enumerate(zip(images, masks)):
         name = f"{index:05d}.png"
         pixels = tf.cast(tf.round(tf.clip_by_value(image, 0, 1) * 255), tf.uint8)
