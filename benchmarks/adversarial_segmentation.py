@@ -12,11 +12,12 @@ benchmarks/results/adversarial_segmentation.md.
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from results_file import paired_table, publish  # noqa: E402
 
 import keras_segen  # noqa: E402
 
@@ -67,7 +68,6 @@ def main():
                 scores[weight].append(miou)
                 seconds[weight] += elapsed
                 print(f"seed {seed} lambda {weight}: held-out mIoU {miou:.4f} ({elapsed:.0f} s)")
-    differences = [a - p for a, p in zip(scores[args.weight], scores[0.0])]
     lines = [
         "# Adversarial vs plain cross-entropy segmentation (shapes, held-out test split)",
         "",
@@ -77,26 +77,16 @@ def main():
         f"{args.weight}, scaling tau 0.9. 200 held-out test images; best-on-validation "
         "checkpoint. 2-core CPU.",
         "",
-        "| seed | cross-entropy mIoU | adversarial mIoU | difference |",
-        "|---|---|---|---|",
-    ]
-    for seed, (plain, adversarial, difference) in enumerate(
-        zip(scores[0.0], scores[args.weight], differences)
-    ):
-        lines.append(f"| {seed} | {plain:.4f} | {adversarial:.4f} | {difference:+.4f} |")
-    spread = statistics.stdev(differences) if len(differences) > 1 else float("nan")
-    lines += [
-        f"| mean | {statistics.mean(scores[0.0]):.4f} | {statistics.mean(scores[args.weight]):.4f}"
-        f" | {statistics.mean(differences):+.4f} (sd {spread:.4f}) |",
+        *paired_table(
+            "| seed | cross-entropy mIoU | adversarial mIoU | difference |",
+            scores[0.0],
+            scores[args.weight],
+        ),
         "",
         f"Time per run: cross-entropy {seconds[0.0] / args.seeds:.0f} s, adversarial "
         f"{seconds[args.weight] / args.seeds:.0f} s.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as file:
-        file.write(text)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

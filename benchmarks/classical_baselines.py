@@ -19,6 +19,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from results_file import publish  # noqa: E402
 
 import keras_segen  # noqa: E402
 from keras_segen import classical, metrics  # noqa: E402
@@ -76,10 +77,7 @@ def main():
         "|---|---|---|",
         *(f"| {name} | {score:.4f} | {seconds:.1f} |" for name, score, seconds in rows),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(RESULTS, "w") as file:
-        file.write(text)
+    publish(lines, RESULTS)
 
 
 if __name__ == "__main__":

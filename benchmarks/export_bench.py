@@ -21,6 +21,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from results_file import publish  # noqa: E402
 
 import keras_segen  # noqa: E402
 from keras_segen import export  # noqa: E402
@@ -116,10 +117,7 @@ def main():
                     f"| {name} | {runtime} | {megabytes} | {latency:.2f} | "
                     f"{eager / latency:.2f}x | {quality or '-'} |"
                 )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(RESULTS, "w") as file:
-        file.write(text)
+    publish(lines, RESULTS)
 
 
 if __name__ == "__main__":

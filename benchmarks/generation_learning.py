@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from results_file import publish  # noqa: E402
 
 import keras_segen  # noqa: E402
 from keras_segen import metrics  # noqa: E402
@@ -158,10 +159,7 @@ def main():
             for name, row in (("untrained", p_before), ("trained", p_after))
         ),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(RESULTS, "w") as file:
-        file.write(text)
+    publish(lines, RESULTS)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,12 @@ test images. Writes benchmarks/results/synthetic_training_data.md (or ``--out``)
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from results_file import paired_table, publish  # noqa: E402
 
 import keras_segen  # noqa: E402
 from keras_segen.data import mixed_length  # noqa: E402
@@ -97,7 +98,6 @@ def main():
             seconds["mixed"] += time.perf_counter() - start
             rows.append((seed, baseline, mixed))
             print(f"seed {seed}: real only {baseline:.4f}, real + generated {mixed:.4f}")
-    differences = [mixed - baseline for _, baseline, mixed in rows]
     lines = [
         "# Small labelled subset, with and without GAN-made pairs (held-out real test images)",
         "",
@@ -111,25 +111,19 @@ def main():
         f"mixed at ratio {args.ratio}. 200 held-out test images, best-on-validation checkpoint; "
         "2-core CPU.",
         "",
-        "| seed | real only mIoU | real + generated mIoU | difference |",
-        "|---|---|---|---|",
     ]
-    lines += [f"| {s} | {b:.4f} | {m:.4f} | {m - b:+.4f} |" for s, b, m in rows]
-    spread = statistics.stdev(differences) if len(differences) > 1 else float("nan")
+    lines += paired_table(
+        "| seed | real only mIoU | real + generated mIoU | difference |",
+        [baseline for _, baseline, _ in rows],
+        [mixed for _, _, mixed in rows],
+    )
     lines += [
-        f"| mean | {statistics.mean(b for _, b, _ in rows):.4f} | "
-        f"{statistics.mean(m for _, _, m in rows):.4f} | {statistics.mean(differences):+.4f} "
-        f"(sd {spread:.4f}) |",
         "",
         f"Time per seed: real-only U-Net {seconds['baseline'] / args.seeds:.0f} s, pix2pix + "
         f"synthesis {seconds['pix2pix'] / args.seeds:.0f} s, mixed U-Net "
         f"{seconds['mixed'] / args.seeds:.0f} s.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as file:
-        file.write(text)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":
