@@ -223,8 +223,7 @@ def train(
             f"train() trains segmentation models; {model!r} is {entry.task} (use "
             "train_generation / `keras-segen train-gan`)."
         )
-    if loss not in losses.SEGMENTATION_LOSSES:
-        raise ValueError(f"loss must be one of {tuple(losses.SEGMENTATION_LOSSES)}; got {loss!r}.")
+    losses.segmentation_loss(loss)  # raises for an unknown name
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}.")
     if not isinstance(epochs, int) or epochs < 1:

@@ -80,11 +80,11 @@ def test_perturbations_keep_classes_and_shapes():
     out = perturb_label_maps(masks, seed=0, paste_probability=0.0).numpy()
     assert out.shape == masks.shape and out.dtype == masks.dtype
     for index in range(4):
-        values, counts = np.unique(out[index], return_counts=True)
-        assert set(values) <= {0, index + 1}  # classes never change
-        rows, cols = np.nonzero(out[index])
-        if len(rows) == 24:  # not cut by the border: still a 4x6 (or 6x4 never: no rotation)
-            assert (np.ptp(rows), np.ptp(cols)) == (3, 5)
+        assert set(np.unique(out[index])) <= {0, index + 1}  # classes never change
+    flipped = perturb_label_maps(masks, seed=0, max_shift=0.0, paste_probability=0.0).numpy()
+    for index in range(4):  # flips alone keep every rectangle whole: 4x6, 24 pixels
+        rows, cols = np.nonzero(flipped[index])
+        assert len(rows) == 24 and (np.ptp(rows), np.ptp(cols)) == (3, 5)
     np.testing.assert_array_equal(perturb_label_maps(masks, seed=0, paste_probability=0.0), out)
     assert not np.array_equal(perturb_label_maps(masks, seed=1, paste_probability=0.0), out)
     pasted = perturb_label_maps(masks, seed=0, flip=False, max_shift=0.0, paste_probability=1.0)
