@@ -32,7 +32,11 @@ def sobel_gradients(images):
     """``(gy, gx)`` Sobel derivatives of the grey image, each ``(B, H, W)``.
 
     Example:
-        >>> gy, gx = keras_segen.classical.sobel_gradients(images)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> gy, gx = keras_segen.classical.sobel_gradients(step)
+        >>> gx[0, 0].numpy().tolist(), float(tf.reduce_max(tf.abs(gy)))
+        ([0.0, 0.0, 0.0, 4.0, 4.0, 0.0, 0.0, 0.0], 0.0)
     """
     grey = tf.pad(_grey(images), [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
     gy = _filter(grey, [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])[:, 1:-1, 1:-1]
@@ -44,7 +48,10 @@ def sobel_edges(images):
     """Sobel gradient magnitude ``(B, H, W)`` (Sobel & Feldman 1968).
 
     Example:
-        >>> magnitude = keras_segen.classical.sobel_edges(images)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> keras_segen.classical.sobel_edges(step)[0, 0].numpy().tolist()
+        [0.0, 0.0, 0.0, 4.0, 4.0, 0.0, 0.0, 0.0]
     """
     gy, gx = sobel_gradients(images)
     return tf.sqrt(gy**2 + gx**2)
@@ -54,7 +61,10 @@ def roberts_edges(images):
     """Roberts cross gradient magnitude ``(B, H, W)`` (Roberts 1963), 2x2 diagonal kernels.
 
     Example:
-        >>> magnitude = keras_segen.classical.roberts_edges(images)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> keras_segen.classical.roberts_edges(step)[0, 0].numpy().astype(float).round(4).tolist()
+        [0.0, 0.0, 0.0, 1.4142, 0.0, 0.0, 0.0, 0.0]
     """
     grey = _grey(images)
     next_row = tf.concat([grey[:, 1:], grey[:, -1:]], axis=1)
@@ -91,7 +101,11 @@ def canny_edges(images, sigma=1.0, low=0.1, high=0.2):
     Thresholds are on the gradient magnitude of [0, 1] images (a unit step gives 4).
 
     Example:
-        >>> edges = keras_segen.classical.canny_edges(images, sigma=1.4)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> edges = keras_segen.classical.canny_edges(step, sigma=0)  # no blur: one column
+        >>> edges[0].numpy().sum(axis=0).tolist()
+        [0, 0, 0, 0, 8, 0, 0, 0]
     """
     if not 0 <= low <= high:
         raise ValueError(f"canny_edges needs 0 <= low <= high; got low={low}, high={high}.")
@@ -132,7 +146,12 @@ def kmeans_segmentation(images, num_clusters=4, iterations=10, seed=0):
     deterministic and graph-friendly) and are refined for ``iterations`` Lloyd steps.
 
     Example:
-        >>> clusters = keras_segen.classical.kmeans_segmentation(images, 4)
+        >>> image = np.zeros((1, 8, 8, 3), "float32")
+        >>> image[:, :, 4:] = [0.0, 0.0, 1.0]  # black left half, blue right half
+        >>> clusters = keras_segen.classical.kmeans_segmentation(image, 2)[0].numpy()
+        >>> left, right = clusters[:, :4], clusters[:, 4:]
+        >>> len(np.unique(left)), len(np.unique(right)), len(np.unique(clusters))
+        (1, 1, 2)
     """
     images = tf.convert_to_tensor(images, tf.float32)
     if images.shape.rank != 4:
@@ -165,7 +184,11 @@ def edge_regions(edges, max_iterations=None):
     by repeated min-propagation (at most ``max_iterations``, default ``H * W``).
 
     Example:
-        >>> regions = keras_segen.classical.edge_regions(canny_edges(images))
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> edges = keras_segen.classical.canny_edges(step, sigma=0)
+        >>> keras_segen.classical.edge_regions(edges)[0, 0].numpy().tolist()  # -1: edge pixels
+        [0, 0, 0, 0, -1, 5, 5, 5]
     """
     edges = tf.convert_to_tensor(edges, tf.bool)
     batch, height, width = tf.shape(edges)[0], tf.shape(edges)[1], tf.shape(edges)[2]
@@ -203,7 +226,14 @@ def majority_classes(regions, masks, num_classes, ignore_index=255):
         A ``(B, H, W)`` int32 label map; unassigned pixels get class 0.
 
     Example:
-        >>> labels = majority_classes(kmeans_segmentation(images, 4), masks, 4)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> edges = keras_segen.classical.canny_edges(step, sigma=0)
+        >>> regions = keras_segen.classical.edge_regions(edges)
+        >>> masks = np.zeros((1, 8, 8), "int32")
+        >>> masks[:, :, 5:] = 1  # the bright region is class 1
+        >>> keras_segen.classical.majority_classes(regions, masks, 2)[0, 0].numpy().tolist()
+        [0, 0, 0, 0, 0, 1, 1, 1]
     """
     regions = tf.cast(regions, tf.int32)
     masks = tf.cast(masks, tf.int32)
@@ -237,7 +267,10 @@ def slic_superpixels(images, num_segments=64, compactness=0.5, iterations=10):
     difference of 0.5.
 
     Example:
-        >>> superpixels = keras_segen.classical.slic_superpixels(images, num_segments=100)
+        >>> images = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
+        >>> superpixels = keras_segen.classical.slic_superpixels(images, num_segments=16)
+        >>> superpixels.shape, int(tf.reduce_max(superpixels)) < 16
+        (TensorShape([2, 32, 32]), True)
     """
     images = tf.convert_to_tensor(images, tf.float32)
     if images.shape.rank != 4 or images.shape[1] is None or images.shape[2] is None:
@@ -299,13 +332,17 @@ METHODS = {
 
 @keras.saving.register_keras_serializable(package="keras_segen")
 class ClassicalBaseline(keras.layers.Layer):
-    """A classical operator as a Keras layer: ``ClassicalBaseline("canny", sigma=1.4)``.
+    """A classical operator as a Keras layer: ``ClassicalBaseline("canny", {"sigma": 1.4})``.
 
     ``method`` is one of ``sobel``, ``roberts``, ``canny`` (edge maps), ``kmeans`` or
     ``slic`` (region ids); ``options`` go to the function of the same name.
 
     Example:
-        >>> edges = keras_segen.classical.ClassicalBaseline("sobel")(images)
+        >>> step = np.zeros((1, 8, 8, 1), "float32")
+        >>> step[:, :, 4:] = 1.0  # dark left half, bright right half
+        >>> canny = keras_segen.classical.ClassicalBaseline("canny", {"sigma": 0})
+        >>> canny(step)[0].numpy().sum(axis=0).tolist()
+        [0, 0, 0, 0, 8, 0, 0, 0]
     """
 
     def __init__(self, method, options=None, **kwargs):

@@ -69,7 +69,10 @@ def augment(
         The augmented ``(image, mask)``, same shapes and dtypes.
 
     Example:
-        >>> image, mask = keras_segen.data.augment(image, mask, seed=tf.constant([1, 2]))
+        >>> image, mask = keras_segen.data.shapes_example(0, image_size=64)
+        >>> new_image, new_mask = keras_segen.data.augment(image, mask, seed=[1, 2])
+        >>> new_image.shape, new_mask.dtype, set(np.unique(new_mask)) <= {0, 1, 2, 3, 255}
+        (TensorShape([64, 64, 3]), tf.int32, True)
     """
     seed = tf.cast(seed, tf.int64)
     shape = tf.cast(tf.shape(image), tf.float32)

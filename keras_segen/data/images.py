@@ -117,7 +117,10 @@ def load_images(
         ``with_info``, ``(dataset, info)``.
 
     Example:
-        >>> images = keras_segen.data.load_images("shapes", image_size=32, batch_size=64)
+        >>> images = keras_segen.data.load_images("shapes", image_size=32, batch_size=8)
+        >>> batch = next(iter(images))
+        >>> batch.shape, float(tf.reduce_min(batch)) >= -1, float(tf.reduce_max(batch)) <= 1
+        (TensorShape([8, 32, 32, 3]), True, True)
     """
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3; got {channels!r}.")

@@ -54,7 +54,12 @@ def mix_datasets(real, synthetic, synthetic_ratio, seed=0):
         The unbatched mixed dataset, with a known length (``mixed_length``).
 
     Example:
-        >>> mixed = keras_segen.data.mix_datasets(real, generated, 0.5).batch(16)
+        >>> masks = tf.zeros((6, 8, 8), tf.int32)
+        >>> real = tf.data.Dataset.from_tensor_slices((tf.zeros((6, 8, 8, 3)), masks))
+        >>> synthetic = tf.data.Dataset.from_tensor_slices((tf.ones((2, 8, 8, 3)), masks[:2]))
+        >>> mixed = keras_segen.data.mix_datasets(real, synthetic, 0.5)
+        >>> [int(image[0, 0, 0]) for image, mask in mixed]  # 1: a synthetic example
+        [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
     """
     ratio = _check_ratio(synthetic_ratio)
     for name, dataset in (("real", real), ("synthetic", synthetic)):
@@ -126,7 +131,11 @@ def perturb_label_maps(
         int ``(B, H, W)`` label maps of the input dtype.
 
     Example:
+        >>> masks = np.zeros((4, 32, 32), "int32")
+        >>> masks[:, 8:16, 8:16] = 2  # a square of class 2 in every map
         >>> new_masks = keras_segen.data.perturb_label_maps(masks, seed=1)
+        >>> new_masks.shape, np.unique(new_masks).tolist()
+        (TensorShape([4, 32, 32]), [0, 2])
     """
     masks = tf.convert_to_tensor(masks)
     if masks.shape.rank != 3:

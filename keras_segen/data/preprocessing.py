@@ -19,7 +19,10 @@ def preprocess_image(image, image_size):
     uint8 images are divided by 255; float images are taken to be in [0, 1] already.
 
     Example:
-        >>> x = keras_segen.data.preprocess_image(tf.io.decode_png(data), 128)
+        >>> image = tf.fill((48, 64, 3), tf.constant(255, tf.uint8))  # e.g. from tf.io.decode_png
+        >>> x = keras_segen.data.preprocess_image(image, 32)
+        >>> x.shape, x.dtype, float(tf.reduce_max(x))
+        (TensorShape([32, 32, 3]), tf.float32, 1.0)
     """
     height, width = image_size_pair(image_size)
     if image.dtype == tf.uint8:
@@ -32,7 +35,9 @@ def resize_mask(mask, image_size):
     """Resizes an ``HxW`` (or ``HxWx1``) label mask with nearest neighbour; int32 ``HxW``.
 
     Example:
-        >>> small = keras_segen.data.resize_mask(mask, (64, 64))
+        >>> mask = tf.constant([[0, 1], [2, 3]])
+        >>> keras_segen.data.resize_mask(mask, 4).numpy().tolist()
+        [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
     """
     height, width = image_size_pair(image_size)
     if mask.shape.rank == 2:

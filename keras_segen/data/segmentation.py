@@ -29,8 +29,9 @@ class DatasetInfo:
     (``load_images(..., labels=True)``) they are the image classes.
 
     Example:
-        >>> _, info = keras_segen.data.load_segmentation("shapes", with_info=True)
+        >>> _, info = keras_segen.data.load_segmentation("shapes", num_examples=8, with_info=True)
         >>> info.num_classes, info.class_names
+        (4, ('background', 'circle', 'rectangle', 'triangle'))
     """
 
     source: str
@@ -304,7 +305,11 @@ def load_segmentation(
         The dataset, or ``(dataset, info)`` with ``with_info=True``.
 
     Example:
-        >>> train = keras_segen.data.load_segmentation("shapes", "train", 64, augment=True)
+        >>> train = keras_segen.data.load_segmentation(
+        ...     "shapes", "train", image_size=64, batch_size=8, augment=True, num_examples=32)
+        >>> images, masks = next(iter(train))
+        >>> images.shape, masks.shape
+        (TensorShape([8, 64, 64, 3]), TensorShape([8, 64, 64]))
     """
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
@@ -357,7 +362,9 @@ def shapes(
         ``(image float32 [0, 1] HxWx3, mask int32 HxW)`` pairs, or images in [-1, 1].
 
     Example:
-        >>> for image, mask in keras_segen.data.shapes(8, image_size=64).take(1): ...
+        >>> for image, mask in keras_segen.data.shapes(8, image_size=64).take(1):
+        ...     print(image.shape, mask.shape, mask.dtype)
+        (64, 64, 3) (64, 64) <dtype: 'int32'>
     """
     size = image_size_pair(image_size)
     examples, _ = _shapes_examples(split, size, num_classes, num_examples, seed)

@@ -68,6 +68,8 @@ def shapes_example(index, image_size=128, num_classes=4, seed=0, colour_by_class
 
     Example:
         >>> image, mask = keras_segen.data.shapes_example(0, image_size=64)
+        >>> image.shape, image.dtype, mask.shape, int(mask.max()) <= 3
+        ((64, 64, 3), dtype('float32'), (64, 64), True)
     """
     rng = np.random.default_rng([seed, index])
     kinds = CLASS_NAMES[1:] if num_classes == 2 else CLASS_NAMES[1:num_classes]

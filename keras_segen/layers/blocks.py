@@ -20,7 +20,10 @@ def conv_bn_act(
     """Conv2D -> optional BatchNorm -> activation; layers are named ``{name}_conv`` etc.
 
     Example:
-        >>> x = keras_segen.layers.conv_bn_act(x, 64, name="block1")
+        >>> inputs = keras.Input((64, 64, 3))
+        >>> x = keras_segen.layers.conv_bn_act(inputs, 16, name="block1")
+        >>> x.shape, [layer.name for layer in keras.Model(inputs, x).layers[1:]]
+        ((None, 64, 64, 16), ['block1_conv', 'block1_bn', 'block1_relu'])
     """
     x = layers.Conv2D(
         filters,
@@ -43,7 +46,9 @@ def separable_conv_bn_act(x, filters, kernel_size=3, strides=1, dilation_rate=1,
     """Depthwise conv -> BN -> ReLU -> pointwise conv -> BN -> ReLU (DeepLabV3+ style).
 
     Example:
-        >>> x = keras_segen.layers.separable_conv_bn_act(x, 128, dilation_rate=6, name="aspp1")
+        >>> inputs = keras.Input((32, 32, 64))
+        >>> keras_segen.layers.separable_conv_bn_act(inputs, 128, dilation_rate=6).shape
+        (None, 32, 32, 128)
     """
     x = layers.DepthwiseConv2D(
         kernel_size,
@@ -66,7 +71,9 @@ def atrous_spatial_pyramid_pooling(x, filters=256, rates=(6, 12, 18), dropout=0.
     resized back); concatenated and projected by a 1x1 convolution.
 
     Example:
-        >>> features = keras_segen.layers.atrous_spatial_pyramid_pooling(x, filters=256)
+        >>> backbone_features = keras.Input((16, 16, 320))
+        >>> keras_segen.layers.atrous_spatial_pyramid_pooling(backbone_features, filters=256).shape
+        (None, 16, 16, 256)
     """
     branches = [conv_bn_act(x, filters, kernel_size=1, name=f"{name}_1x1")]
     for rate in rates:

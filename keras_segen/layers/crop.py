@@ -12,7 +12,10 @@ class CenterCropLike(keras.layers.Layer):
     2015): the encoder map is larger than the decoder map and loses its border.
 
     Example:
-        >>> cropped = keras_segen.layers.CenterCropLike()([skip, decoder])
+        >>> skip = np.arange(36, dtype="float32").reshape(1, 6, 6, 1)
+        >>> cropped = keras_segen.layers.CenterCropLike()([skip, np.zeros((1, 4, 4, 1))])
+        >>> keras.ops.convert_to_numpy(cropped)[0, :, :, 0].astype(int).tolist()
+        [[7, 8, 9, 10], [13, 14, 15, 16], [19, 20, 21, 22], [25, 26, 27, 28]]
     """
 
     def call(self, inputs):

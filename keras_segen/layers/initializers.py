@@ -8,7 +8,9 @@ def bilinear_kernel(size):
     """2-D bilinear interpolation filter of ``size x size`` (as in FCN's ``upsample_filt``).
 
     Example:
-        >>> kernel = keras_segen.layers.bilinear_kernel(4)  # (4, 4) weights of 2x upsampling
+        >>> kernel = keras_segen.layers.bilinear_kernel(4)  # the weights of 2x upsampling
+        >>> kernel[0].tolist(), float(kernel.sum())
+        ([0.0625, 0.1875, 0.1875, 0.0625], 4.0)
     """
     factor = (size + 1) // 2
     center = factor - 1 if size % 2 == 1 else factor - 0.5
@@ -25,8 +27,12 @@ class BilinearUpsampling(keras.initializers.Initializer):
     ``2 * stride`` and the layer use ``padding="same"``.
 
     Example:
-        >>> keras.layers.Conv2DTranspose(21, 4, strides=2, padding="same",
+        >>> upsample = keras.layers.Conv2DTranspose(
+        ...     1, 4, strides=2, padding="same", use_bias=False,
         ...     kernel_initializer=keras_segen.layers.BilinearUpsampling())
+        >>> y = keras.ops.convert_to_numpy(upsample(np.ones((1, 4, 4, 1), "float32")))
+        >>> y.shape, float(y[0, 3, 3, 0])  # a constant stays constant inside
+        ((1, 8, 8, 1), 1.0)
     """
 
     def __call__(self, shape, dtype=None):

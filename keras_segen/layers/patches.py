@@ -12,7 +12,10 @@ class PatchesToChannels(keras.layers.Layer):
     from strided slices so it exports to the built-in TFLite op set.
 
     Example:
-        >>> y = keras_segen.layers.PatchesToChannels(2)(x)  # (B, 32, 32, 3) -> (B, 16, 16, 12)
+        >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+        >>> y = keras.ops.convert_to_numpy(keras_segen.layers.PatchesToChannels(2)(x))
+        >>> y.shape, y[0, 0, 0].tolist()  # the top-left 2x2 patch
+        ((1, 2, 2, 4), [0.0, 1.0, 4.0, 5.0])
     """
 
     def __init__(self, patch_size=2, **kwargs):

@@ -23,7 +23,10 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
     """2x2/stride-2 max pooling returning ``(pooled, indices)``; H and W must be even.
 
     Example:
+        >>> x = np.array([[1.0, 2.0], [4.0, 3.0]], "float32").reshape(1, 2, 2, 1)
         >>> pooled, indices = keras_segen.layers.MaxPoolingWithArgmax2D()(x)
+        >>> float(pooled[0, 0, 0, 0]), int(indices[0, 0, 0, 0])  # position 2: bottom left
+        (4.0, 2)
     """
 
     def call(self, x):
@@ -68,7 +71,11 @@ class MaxUnpooling2D(keras.layers.Layer):
     positions of the window are zero.
 
     Example:
-        >>> y = keras_segen.layers.MaxUnpooling2D()([decoder_features, indices])
+        >>> x = np.array([[1.0, 2.0], [4.0, 3.0]], "float32").reshape(1, 2, 2, 1)
+        >>> pooled, indices = keras_segen.layers.MaxPoolingWithArgmax2D()(x)
+        >>> y = keras_segen.layers.MaxUnpooling2D()([pooled, indices])
+        >>> keras.ops.convert_to_numpy(y)[0, :, :, 0].tolist()
+        [[0.0, 0.0], [4.0, 0.0]]
     """
 
     def call(self, inputs):

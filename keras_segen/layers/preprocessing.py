@@ -20,7 +20,12 @@ class ImagenetPreprocessing(keras.layers.Layer):
     ResNet50). Keeping it inside the model means every model takes ``[0, 1]`` images.
 
     Example:
-        >>> x = keras_segen.layers.ImagenetPreprocessing("caffe")(inputs)
+        >>> white = np.ones((1, 1, 1, 3), "float32")
+        >>> keras.ops.convert_to_numpy(keras_segen.layers.ImagenetPreprocessing("tf")(white))
+        array([[[[1., 1., 1.]]]], dtype=float32)
+        >>> caffe = keras_segen.layers.ImagenetPreprocessing("caffe")(white)  # 255 - BGR mean
+        >>> keras.ops.convert_to_numpy(caffe).ravel().astype(float).round(3).tolist()
+        [151.061, 138.221, 131.32]
     """
 
     def __init__(self, mode="tf", **kwargs):

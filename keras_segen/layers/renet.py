@@ -16,7 +16,9 @@ class ReNetSweep(keras.layers.Layer):
     pixel therefore sees its whole row (or column).
 
     Example:
-        >>> y = keras_segen.layers.ReNetSweep(32, cell="lstm", direction="vertical")(x)
+        >>> x = keras.Input((8, 8, 3))
+        >>> keras_segen.layers.ReNetSweep(16, cell="lstm", direction="vertical")(x).shape
+        (None, 8, 8, 32)
     """
 
     def __init__(self, units, cell="gru", direction="horizontal", **kwargs):

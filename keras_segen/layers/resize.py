@@ -10,7 +10,9 @@ def resize_images(images, height, width, interpolation="bilinear"):
     """Resizes a ``(B, H, W, C)`` batch to ``(height, width)``; sizes may be dynamic.
 
     Example:
-        >>> x = keras_segen.layers.resize_images(x, 128, 128)
+        >>> x = np.ones((2, 16, 16, 3), "float32")
+        >>> tuple(keras_segen.layers.resize_images(x, 32, 24).shape)
+        (2, 32, 24, 3)
     """
     if isinstance(height, int) and isinstance(width, int):
         resized = ops.image.resize(images, (height, width), interpolation=interpolation)
@@ -34,7 +36,9 @@ class ResizeLike(keras.layers.Layer):
     """Resizes the first input to the spatial size of the second input.
 
     Example:
-        >>> up = keras_segen.layers.ResizeLike()([coarse_features, image])
+        >>> coarse, image = keras.Input((8, 8, 21)), keras.Input((64, 64, 3))
+        >>> keras_segen.layers.ResizeLike()([coarse, image]).shape
+        (None, 64, 64, 21)
     """
 
     def __init__(self, interpolation="bilinear", **kwargs):
@@ -63,7 +67,12 @@ class Upscale2D(keras.layers.Layer):
     H and W, so models built on it export with any input size.
 
     Example:
-        >>> y = keras_segen.layers.Upscale2D(4)(x)
+        >>> keras_segen.layers.Upscale2D(4)(keras.Input((16, 16, 8))).shape
+        (None, 64, 64, 8)
+        >>> x = np.array([[1.0, 2.0]], "float32").reshape(1, 1, 2, 1)
+        >>> y = keras_segen.layers.Upscale2D(2, interpolation="nearest")(x)
+        >>> keras.ops.convert_to_numpy(y)[0, :, :, 0].tolist()
+        [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]
     """
 
     def __init__(self, factor=2, interpolation="bilinear", **kwargs):
