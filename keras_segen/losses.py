@@ -70,7 +70,13 @@ def sparse_categorical_crossentropy(
     and the result is the weighted mean ``sum(w * ce) / sum(w)``.
 
     Example:
-        >>> loss = keras_segen.losses.sparse_categorical_crossentropy(masks, logits)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.sparse_categorical_crossentropy
+        >>> round(float(loss(masks, probabilities, from_logits=False)), 4)  # -(ln .8 + ln .6) / 2
+        0.367
+        >>> round(float(loss([[[0, 255]]], probabilities, from_logits=False)), 4)  # -ln .8
+        0.2231
     """
     log_probs, one_hot, labels, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
     cross_entropy = -ops.sum(one_hot * log_probs, axis=-1)
@@ -84,7 +90,11 @@ def focal_loss(y_true, y_pred, gamma=2.0, from_logits=True, ignore_index=255, cl
     ``class_weights`` plays the role of the paper's alpha; ``gamma=0`` gives cross-entropy.
 
     Example:
-        >>> loss = keras_segen.losses.focal_loss(masks, logits, gamma=2.0)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.focal_loss(masks, probabilities, 2.0, from_logits=False)
+        >>> round(float(loss), 4)  # -(0.2**2 * ln 0.8 + 0.4**2 * ln 0.6) / 2
+        0.0453
     """
     log_probs, one_hot, labels, valid, bad = _prepare(y_true, y_pred, from_logits, ignore_index)
     log_p_true = ops.sum(one_hot * log_probs, axis=-1)
@@ -123,7 +133,11 @@ def tversky_loss(
     whole batch; classes absent from both labels and predictions are left out of the mean.
 
     Example:
-        >>> loss = keras_segen.losses.tversky_loss(masks, logits, alpha=0.3, beta=0.7)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.tversky_loss(masks, probabilities, from_logits=False)
+        >>> round(float(loss), 4)  # 1 - (1.8 / 2.06 + 1.6 / 1.94) / 2
+        0.1507
     """
     tp, fp, fn, bad = _overlaps(y_true, y_pred, from_logits, ignore_index)
     denominator = tp + alpha * fp + beta * fn + smooth
@@ -137,7 +151,11 @@ def dice_loss(y_true, y_pred, smooth=1.0, from_logits=True, ignore_index=255):
     """Soft Dice loss ``1 - mean_c (2 TP + s) / (2 TP + FP + FN + s)`` (Milletari et al. 2016).
 
     Example:
-        >>> loss = keras_segen.losses.dice_loss(masks, logits)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.dice_loss(masks, probabilities, from_logits=False)
+        >>> round(float(loss), 4)  # 1 - (2.6 / 3.2 + 2.2 / 2.8) / 2
+        0.2009
     """
     return tversky_loss(y_true, y_pred, 0.5, 0.5, smooth / 2.0, from_logits, ignore_index)
 
@@ -146,7 +164,11 @@ def jaccard_loss(y_true, y_pred, smooth=1.0, from_logits=True, ignore_index=255)
     """Soft Jaccard (IoU) loss ``1 - mean_c (TP + s) / (TP + FP + FN + s)``.
 
     Example:
-        >>> loss = keras_segen.losses.jaccard_loss(masks, logits)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.jaccard_loss(masks, probabilities, from_logits=False)
+        >>> round(float(loss), 4)  # 1 - (1.8 / 2.4 + 1.6 / 2.2) / 2
+        0.2614
     """
     return tversky_loss(y_true, y_pred, 1.0, 1.0, smooth, from_logits, ignore_index)
 
@@ -164,7 +186,12 @@ def ce_dice_loss(
     """``ce_weight * cross-entropy + dice_weight * Dice loss``.
 
     Example:
-        >>> loss = keras_segen.losses.ce_dice_loss(masks, logits, dice_weight=0.5)
+        >>> masks = np.array([[[0, 1]]])  # one 1 x 2 image: class 0, then class 1
+        >>> probabilities = np.array([[[[0.8, 0.2], [0.4, 0.6]]]])  # what softmax gave
+        >>> loss = keras_segen.losses.ce_dice_loss(
+        ...     masks, probabilities, dice_weight=0.5, from_logits=False)
+        >>> round(float(loss), 4)  # 0.367 + 0.5 * 0.2009
+        0.4674
     """
     ce = sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_index, class_weights)
     dice = dice_loss(y_true, y_pred, smooth, from_logits, ignore_index)
@@ -197,8 +224,15 @@ def _loss_class(function, class_name):
         {
             "function": staticmethod(function),
             "__doc__": f"Keras ``Loss`` form of ``{function.__name__}``; options are its "
-            f'keyword arguments.\n\n    Example:\n        >>> model.compile("adam", '
-            f"keras_segen.losses.{class_name}())\n",
+            f"keyword arguments.\n\n    Example:\n"
+            f"        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])\n"
+            f"        >>> loss = keras_segen.losses.{class_name}()\n"
+            f"        >>> expected = keras_segen.losses.{function.__name__}(masks, logits)\n"
+            f"        >>> bool(np.isclose(loss(masks, logits), expected))\n"
+            f"        True\n"
+            f"        >>> model = keras.Sequential(\n"
+            "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
+            f'        >>> model.compile("adam", keras_segen.losses.{class_name}())\n',
             "__module__": __name__,
         },
     )
@@ -226,7 +260,9 @@ def segmentation_loss(name, ignore_index=255):
     """The Keras loss registered as ``name`` in ``SEGMENTATION_LOSSES``, honouring ``ignore_index``.
 
     Example:
-        >>> loss = keras_segen.losses.segmentation_loss("ce_dice")
+        >>> loss = keras_segen.losses.segmentation_loss("ce_dice", ignore_index=255)
+        >>> type(loss).__name__, sorted(keras_segen.losses.SEGMENTATION_LOSSES)
+        ('CEDiceLoss', ['ce', 'ce_dice', 'dice', 'focal', 'jaccard', 'tversky'])
     """
     if name not in SEGMENTATION_LOSSES:
         raise ValueError(f"loss must be one of {tuple(SEGMENTATION_LOSSES)}; got {name!r}.")

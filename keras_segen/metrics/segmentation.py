@@ -18,7 +18,12 @@ def predicted_labels(y_pred, from_logits=True):
     """Int32 ``(B, H, W)`` class map from scores, or ``y_pred`` itself if already a map.
 
     Example:
-        >>> labels = keras_segen.metrics.predicted_labels(logits)  # argmax, or > 0 for one channel
+        >>> logits = np.array([[[[2.0, 0.5, 0.1], [0.0, 0.0, 3.0]]]])  # one image of 1 x 2 pixels
+        >>> keras.ops.convert_to_numpy(keras_segen.metrics.predicted_labels(logits)).tolist()
+        [[[0, 2]]]
+        >>> binary = keras_segen.metrics.predicted_labels(np.array([[[[-1.0], [2.0]]]]))  # > 0
+        >>> keras.ops.convert_to_numpy(binary).tolist()
+        [[[0, 1]]]
     """
     y_pred = ops.convert_to_tensor(y_pred)
     if len(y_pred.shape) == 3:
@@ -40,7 +45,11 @@ def confusion_matrix(
     """``(num_classes, num_classes)`` float32 pixel counts; rows true, columns predicted.
 
     Example:
-        >>> cm = keras_segen.metrics.confusion_matrix(masks, model(images), num_classes=4)
+        >>> masks = np.array([[[0, 0, 1, 1]]])  # one image of 1 x 4 pixels
+        >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])  # 0, 1, 1, 1
+        >>> matrix = keras_segen.metrics.confusion_matrix(masks, logits, num_classes=2)
+        >>> keras.ops.convert_to_numpy(matrix).tolist()  # one class-0 pixel predicted as 1
+        [[1.0, 1.0], [0.0, 2.0]]
     """
     y_pred = ops.convert_to_tensor(y_pred)
     predicted = predicted_labels(y_pred, from_logits)
@@ -76,8 +85,11 @@ def per_class_scores(matrix):
     """Per-class ``iou``, ``dice``, ``precision`` and ``recall`` vectors from a confusion matrix.
 
     Example:
-        >>> matrix = keras_segen.metrics.confusion_matrix(masks, logits, 4)
+        >>> matrix = np.array([[1.0, 1.0], [0.0, 2.0]])  # rows: true, columns: predicted
         >>> scores = keras_segen.metrics.per_class_scores(matrix)
+        >>> {key: np.asarray(v).astype(float).round(4).tolist() for key, v in scores.items()}
+        {'iou': [0.5, 0.6667], 'dice': [0.6667, 0.8],
+         'precision': [1.0, 0.6667], 'recall': [0.5, 1.0]}
     """
     matrix = ops.convert_to_tensor(matrix, dtype="float32")
     true_positive = ops.diagonal(matrix)
@@ -95,7 +107,8 @@ def nan_mean(values):
     """Mean of the non-NaN entries (NaN if there are none).
 
     Example:
-        >>> keras_segen.metrics.nan_mean(keras.ops.array([0.5, float("nan"), 1.0]))  # 0.75
+        >>> float(keras_segen.metrics.nan_mean(keras.ops.array([0.5, float("nan"), 1.0])))
+        0.75
     """
     defined = ops.logical_not(ops.isnan(values))
     total = ops.sum(ops.where(defined, values, 0.0))
@@ -107,8 +120,9 @@ def pixel_accuracy(matrix):
     """Fraction of counted pixels whose class is right.
 
     Example:
-        >>> matrix = keras_segen.metrics.confusion_matrix(masks, logits, 4)
-        >>> accuracy = keras_segen.metrics.pixel_accuracy(matrix)
+        >>> matrix = np.array([[1.0, 1.0], [0.0, 2.0]])  # rows: true, columns: predicted
+        >>> float(keras_segen.metrics.pixel_accuracy(matrix))  # (1 + 2) / 4
+        0.75
     """
     matrix = ops.convert_to_tensor(matrix, dtype="float32")
     return _ratio(ops.sum(ops.diagonal(matrix)), ops.sum(matrix))
@@ -122,7 +136,12 @@ def segmentation_report(matrix, class_names=None):
         "per_class": {name: {"iou", "dice", "precision", "recall", "support"}}}``.
 
     Example:
-        >>> report = keras_segen.metrics.segmentation_report(cm, ["bg", "circle"])
+        >>> matrix = np.array([[1.0, 1.0], [0.0, 2.0]])  # rows: true, columns: predicted
+        >>> report = keras_segen.metrics.segmentation_report(matrix, ["background", "circle"])
+        >>> round(report["mean_iou"], 4)  # (1/2 + 2/3) / 2
+        0.5833
+        >>> {key: round(value, 4) for key, value in report["per_class"]["circle"].items()}
+        {'iou': 0.6667, 'dice': 0.8, 'precision': 0.6667, 'recall': 1.0, 'support': 2}
     """
     matrix = np.asarray(matrix, dtype="float32")
     num_classes = matrix.shape[0]
@@ -152,8 +171,14 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         name: metric name.
 
     Example:
-        >>> metric = keras_segen.metrics.MeanIoU(num_classes=4)  # a subclass
+        >>> masks = np.array([[[0, 0, 1, 1]]])  # one image of 1 x 4 pixels
+        >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])  # 0, 1, 1, 1
+        >>> metric = keras_segen.metrics.MeanIoU(num_classes=2)  # a subclass
         >>> metric.update_state(masks, logits)
+        >>> keras.ops.convert_to_numpy(metric.matrix).tolist()
+        [[1.0, 1.0], [0.0, 2.0]]
+        >>> round(metric.report(["background", "circle"])["mean_dice"], 4)
+        0.7333
     """
 
     score = None
@@ -206,23 +231,44 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         }
 
 
-def _metric_class(score, class_name, summary):
+def _metric_class(score, class_name, summary, example_result):
+    """A ``ConfusionMatrixMetric`` reporting ``score``; ``example_result`` is the score of
+    the docstring example's confusion matrix ``[[1, 1], [0, 2]]``, worked out by hand."""
     cls = type(
         class_name,
         (ConfusionMatrixMetric,),
         {
             "score": score,
             "__doc__": f"{summary}\n\n    Arguments as for ``ConfusionMatrixMetric``.\n\n"
-            '    Example:\n        >>> model.compile("adam", loss, metrics=['
-            f"keras_segen.metrics.{class_name}(num_classes=4)])\n",
+            "    Example:\n"
+            f"        >>> metric = keras_segen.metrics.{class_name}(num_classes=2)\n"
+            "        >>> masks = np.array([[[0, 0, 1, 1]]])\n"
+            "        >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])\n"
+            "        >>> metric.update_state(masks, logits)\n"
+            "        >>> round(float(metric.result()), 4)\n"
+            f"        {example_result}\n"
+            "        >>> model = keras.Sequential(\n"
+            "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
+            '        >>> model.compile(\n'
+            '        ...     "adam", keras_segen.losses.CrossEntropy(), metrics=[metric])\n',
             "__module__": __name__,
         },
     )
     return keras.saving.register_keras_serializable(package="keras_segen")(cls)
 
 
-PixelAccuracy = _metric_class("pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.")
-MeanIoU = _metric_class("mean_iou", "MeanIoU", "Streaming mean intersection over union.")
-MeanDice = _metric_class("mean_dice", "MeanDice", "Streaming mean Dice (F1) score.")
-MeanPrecision = _metric_class("mean_precision", "MeanPrecision", "Streaming mean precision.")
-MeanRecall = _metric_class("mean_recall", "MeanRecall", "Streaming mean recall.")
+PixelAccuracy = _metric_class(
+    "pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.", 0.75  # 3 / 4
+)
+MeanIoU = _metric_class(
+    "mean_iou", "MeanIoU", "Streaming mean intersection over union.", 0.5833  # (1/2 + 2/3) / 2
+)
+MeanDice = _metric_class(
+    "mean_dice", "MeanDice", "Streaming mean Dice (F1) score.", 0.7333  # (2/3 + 4/5) / 2
+)
+MeanPrecision = _metric_class(
+    "mean_precision", "MeanPrecision", "Streaming mean precision.", 0.8333  # (1 + 2/3) / 2
+)
+MeanRecall = _metric_class(
+    "mean_recall", "MeanRecall", "Streaming mean recall.", 0.75  # (1/2 + 1) / 2
+)
