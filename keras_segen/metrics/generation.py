@@ -26,8 +26,13 @@ class FeatureExtractor:
         input_range: ``(low, high)`` the model expects; images are mapped from [-1, 1].
 
     Example:
-        >>> extractor = keras_segen.metrics.FeatureExtractor(encoder, (64, 64), "my encoder")
-        >>> features = extractor(images)
+        >>> encoder = keras.Sequential(
+        ...     [keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D()])
+        >>> extractor = keras_segen.metrics.FeatureExtractor(
+        ...     encoder, (8, 8), "mean colour", input_range=(0, 1))
+        >>> features = extractor(np.zeros((5, 32, 32, 3)))  # images in [-1, 1]: 0 -> 0.5
+        >>> features.shape, features[0].tolist()
+        ((5, 3), [0.5, 0.5, 0.5])
     """
 
     def __init__(self, model, input_size=None, name=None, standard=False, input_range=(-1, 1)):
@@ -87,7 +92,10 @@ def inception_extractor(weights="imagenet"):
         A ``FeatureExtractor``; ``standard`` is ``True`` unless ``weights`` is ``None``.
 
     Example:
-        >>> extractor = keras_segen.metrics.inception_extractor("inception_v3_notop.h5")
+        >>> extractor = keras_segen.metrics.inception_extractor(None)  # random: a smoke test
+        >>> extractor(np.zeros((2, 32, 32, 3))).shape, extractor.standard
+        ((2, 2048), False)
+        >>> extractor = keras_segen.metrics.inception_extractor("imagenet")  # doctest: +SKIP
     """
     import keras
 
@@ -111,7 +119,11 @@ def inception_classifier(weights="imagenet"):
     """InceptionV3 with its 1000-way softmax at 299x299, for the Inception Score.
 
     Example:
-        >>> probabilities = keras_segen.metrics.inception_classifier()(generated_images)
+        >>> classifier = keras_segen.metrics.inception_classifier(None)  # random: a smoke test
+        >>> probabilities = classifier(np.zeros((2, 32, 32, 3)))
+        >>> probabilities.shape, bool(np.allclose(probabilities.sum(axis=1), 1, atol=1e-5))
+        ((2, 1000), True)
+        >>> classifier = keras_segen.metrics.inception_classifier()  # doctest: +SKIP
     """
     import keras
 
@@ -135,7 +147,9 @@ def frechet_distance_from_statistics(mean_a, cov_a, mean_b, cov_b):
     stable for the rank-deficient covariances of small sample sets.
 
     Example:
-        >>> fid = keras_segen.metrics.frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2)
+        >>> fid = keras_segen.metrics.frechet_distance_from_statistics([0], [[1]], [2], [[4]])
+        >>> round(fid, 6)  # (0 - 2)**2 + 1 + 4 - 2 * sqrt(1 * 4)
+        5.0
     """
     mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
     cov_a, cov_b = np.atleast_2d(cov_a).astype(np.float64), np.atleast_2d(cov_b).astype(np.float64)
@@ -151,7 +165,9 @@ def frechet_distance(real_features, generated_features):
     """FID between two feature sets ``(N, D)`` (Heusel et al., NeurIPS 2017).
 
     Example:
-        >>> keras_segen.metrics.frechet_distance(extractor(real), extractor(fake))
+        >>> real = np.random.default_rng(0).normal(size=(100, 8))
+        >>> round(keras_segen.metrics.frechet_distance(real, real + 1.0), 6)  # 8 dims x 1**2
+        8.0
     """
     real = _as_features(real_features, "real_features")
     generated = _as_features(generated_features, "generated_features")
@@ -175,7 +191,12 @@ def kernel_inception_distance(
         ``(mean, standard deviation)`` over the subsets.
 
     Example:
-        >>> kid, kid_std = keras_segen.metrics.kernel_inception_distance(real_f, fake_f)
+        >>> rng = np.random.default_rng(0)
+        >>> real, same = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
+        >>> shifted = rng.normal(1.0, size=(200, 16))
+        >>> kid = keras_segen.metrics.kernel_inception_distance
+        >>> abs(kid(real, same, 10, 100)[0]) < 0.05 < kid(real, shifted, 10, 100)[0]
+        True
     """
     real = _as_features(real_features, "real_features")
     generated = _as_features(generated_features, "generated_features")
@@ -210,7 +231,12 @@ def inception_score(probabilities, splits=10):
         ``(mean, standard deviation)`` over the splits.
 
     Example:
-        >>> score, std = keras_segen.metrics.inception_score(classifier(generated))
+        >>> score, std = keras_segen.metrics.inception_score(np.eye(4), splits=1)
+        >>> round(score, 6)  # four confident predictions of four different classes
+        4.0
+        >>> score, std = keras_segen.metrics.inception_score(np.full((4, 4), 0.25), splits=1)
+        >>> round(score, 6)  # no image looks like any class
+        1.0
     """
     probabilities = _as_features(probabilities, "probabilities")
     if np.any(probabilities < 0) or not np.allclose(probabilities.sum(1), 1, atol=1e-3):
@@ -229,7 +255,8 @@ def nearest_neighbour_distances(queries, references, batch_size=1024):
     """Euclidean distance from each query row to its nearest reference row.
 
     Example:
-        >>> distances = keras_segen.metrics.nearest_neighbour_distances(fake, training)
+        >>> keras_segen.metrics.nearest_neighbour_distances([[0, 0], [3, 4]], [[0, 0], [9, 9]])
+        array([0., 5.])
     """
     queries = np.asarray(queries, np.float64)
     references = np.asarray(references, np.float64)
@@ -255,7 +282,10 @@ def novelty_score(generated_features, training_features, held_out_features=None)
         ``{"novelty": float, "held_out_novelty": float | None, "ratio": float | None}``.
 
     Example:
-        >>> keras_segen.metrics.novelty_score(extractor(fake), extractor(train), extractor(test))
+        >>> training = [[0, 0], [10, 0]]
+        >>> generated, held_out = [[0, 1], [10, 1]], [[0, 2], [10, 2]]
+        >>> keras_segen.metrics.novelty_score(generated, training, held_out)
+        {'novelty': 1.0, 'held_out_novelty': 2.0, 'ratio': 0.5}
     """
     generated = _as_features(generated_features, "generated_features")
     training = _as_features(training_features, "training_features")
@@ -282,7 +312,9 @@ def psnr(images, references, max_val=2.0):
     """Mean peak signal-to-noise ratio in dB; ``max_val`` 2 for images in [-1, 1].
 
     Example:
-        >>> keras_segen.metrics.psnr(pix2pix(masks), images)
+        >>> black, grey = np.zeros((1, 8, 8, 3)), np.full((1, 8, 8, 3), 0.5)
+        >>> round(keras_segen.metrics.psnr(black, grey), 4)  # 10 log10(2**2 / 0.5**2)
+        12.0412
     """
     a, b = _paired(images, references)
     return float(tf.reduce_mean(tf.image.psnr(a, b, max_val)))
@@ -292,7 +324,11 @@ def ssim(images, references, max_val=2.0):
     """Mean structural similarity (Wang et al. 2004, 11x11 Gaussian window).
 
     Example:
-        >>> keras_segen.metrics.ssim(pix2pix(masks), images)
+        >>> images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3))
+        >>> round(keras_segen.metrics.ssim(images, images), 4)
+        1.0
+        >>> keras_segen.metrics.ssim(images, images[::-1]) < 0.1  # unrelated noise
+        True
     """
     a, b = _paired(images, references)
     return float(tf.reduce_mean(tf.image.ssim(a, b, max_val)))
@@ -305,7 +341,16 @@ def generation_report(real_images, generated_images, extractor, training_images=
     published values (``comparable_with_published_fid``).
 
     Example:
-        >>> report = keras_segen.metrics.generation_report(test_images, fake, extractor, train)
+        >>> encoder = keras.Sequential(
+        ...     [keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D()])
+        >>> extractor = keras_segen.metrics.FeatureExtractor(encoder, name="mean colour")
+        >>> real = np.random.default_rng(0).uniform(-1, 0.5, (20, 8, 8, 3))
+        >>> report = keras_segen.metrics.generation_report(real, real + 0.5, extractor, real)
+        >>> round(report["fid"], 4), report["comparable_with_published_fid"]  # 3 x 0.5**2
+        (0.75, False)
+        >>> sorted(report)
+        ['comparable_with_published_fid', 'feature_extractor', 'fid', 'generated_images',
+         'held_out_novelty', 'kid', 'kid_std', 'novelty', 'ratio', 'real_images']
     """
     real = extractor(real_images)
     generated = extractor(generated_images)
