@@ -32,8 +32,12 @@ def register_model(task, paper, name=None):
     """Decorator that registers a builder under ``name`` (default: the function's name).
 
     Example:
-        >>> @register_model("segmentation", paper="Me et al. 2026")
-        ... def my_net(input_shape=(None, None, 3), num_classes=2): ...
+        >>> @keras_segen.register_model("segmentation", paper="Me et al. 2026")
+        ... def my_net(input_shape=(None, None, 3), num_classes=2):  # a one-layer segmenter
+        ...     inputs = keras.Input(input_shape)
+        ...     return keras.Model(inputs, keras.layers.Conv2D(num_classes, 1)(inputs))
+        >>> keras_segen.get_model("my_net", num_classes=3).output_shape
+        (None, None, None, 3)
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
@@ -64,7 +68,9 @@ def model_entry(name):
     """The ``ModelEntry`` of a registered model; unknown names raise ``ValueError``.
 
     Example:
-        >>> keras_segen.model_entry("unet").paper
+        >>> entry = keras_segen.model_entry("unet")
+        >>> entry.task, entry.paper
+        ('segmentation', 'Ronneberger, Fischer & Brox, U-Net: ... MICCAI 2015')
     """
     if name not in _MODELS:
         raise ValueError(f"Unknown model {name!r}; registered models: {', '.join(list_models())}.")
@@ -76,5 +82,7 @@ def get_model(name, **kwargs):
 
     Example:
         >>> model = keras_segen.get_model("unet", input_shape=(128, 128, 3), num_classes=4)
+        >>> model.output_shape
+        (None, 128, 128, 4)
     """
     return model_entry(name).builder(**kwargs)

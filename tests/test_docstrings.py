@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 import keras_segen
+from keras_segen import registry
 
 MODULES = (
     "",
@@ -65,6 +66,7 @@ def test_docstring_with_an_example(name):
 @pytest.mark.parametrize("name", sorted(UNIQUE.values()))
 def test_docstring_example_runs(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(registry, "_MODELS", dict(registry._MODELS))  # examples may register
     namespace = {"keras": keras, "np": np, "tf": tf, "keras_segen": keras_segen}
     test = doctest.DocTestParser().get_doctest(
         inspect.getdoc(PUBLIC[name]) or "", namespace, name, None, 0

@@ -48,7 +48,9 @@ def conditional_generator(
 
     Example:
         >>> generator = keras_segen.conditional_generator(64, 3, image_shape=(32, 32, 3))
-        >>> images = generator([keras.random.normal((3, 64)), np.array([0, 1, 2])])
+        >>> images = generator([keras.random.normal((3, 64)), keras.ops.array([0, 1, 2])])
+        >>> images.shape  # one image of each class
+        TensorShape([3, 32, 32, 3])
     """
     builder = "conditional_generator"
     check_int(builder, "latent_dim", latent_dim)
@@ -95,6 +97,8 @@ def conditional_discriminator(
 
     Example:
         >>> critic = keras_segen.conditional_discriminator((32, 32, 3), num_classes=3)
+        >>> critic([np.zeros((2, 32, 32, 3)), np.array([0, 2])]).shape
+        TensorShape([2, 1])
     """
     builder = "conditional_discriminator"
     check_int(builder, "num_classes", num_classes)

@@ -66,6 +66,9 @@ def dcgan_generator(
 
     Example:
         >>> generator = keras_segen.dcgan_generator(latent_dim=100, image_shape=(64, 64, 3))
+        >>> images = generator(keras.random.normal((2, 100)))
+        >>> images.shape, -1 <= float(keras.ops.min(images)), float(keras.ops.max(images)) <= 1
+        (TensorShape([2, 64, 64, 3]), True, True)
     """
     builder = "dcgan_generator"
     check_int(builder, "latent_dim", latent_dim)
@@ -164,6 +167,8 @@ def dcgan_discriminator(
 
     Example:
         >>> discriminator = keras_segen.dcgan_discriminator((64, 64, 3))
+        >>> discriminator.output_shape  # one logit per image
+        (None, 1)
     """
     builder = "dcgan_discriminator"
     check_int(builder, "filters", filters)

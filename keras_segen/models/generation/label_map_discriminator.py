@@ -39,6 +39,9 @@ def label_map_discriminator(
 
     Example:
         >>> discriminator = keras_segen.label_map_discriminator((64, 64, 3), num_classes=4)
+        >>> image, label_map = np.zeros((2, 64, 64, 3)), np.full((2, 64, 64, 4), 0.25)
+        >>> discriminator([image, label_map]).shape  # one logit per (image, label map) pair
+        TensorShape([2, 1])
     """
     builder = "label_map_discriminator"
     check_int(builder, "num_classes", num_classes, minimum=2)

@@ -78,6 +78,8 @@ def pix2pix_generator(
 
     Example:
         >>> generator = keras_segen.pix2pix_generator((256, 256, 3))
+        >>> generator.output_shape  # an image in [-1, 1] (tanh) of the input's size
+        (None, 256, 256, 3)
     """
     builder = "pix2pix_generator"
     check_int(builder, "output_channels", output_channels)
@@ -175,6 +177,8 @@ def patchgan_discriminator(
 
     Example:
         >>> discriminator = keras_segen.patchgan_discriminator((256, 256, 3))
+        >>> discriminator.output_shape  # one logit per 70x70 patch, 256 / 2**3 per side
+        (None, 32, 32, 1)
     """
     builder = "patchgan_discriminator"
     check_int(builder, "target_channels", target_channels)

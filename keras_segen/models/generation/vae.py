@@ -31,6 +31,9 @@ def vae_encoder(image_shape=(64, 64, 3), latent_dim=128, filters=32, name="vae_e
 
     Example:
         >>> encoder = keras_segen.vae_encoder((64, 64, 3), latent_dim=64)
+        >>> z_mean, z_log_var = encoder(np.zeros((2, 64, 64, 3)))
+        >>> z_mean.shape, z_log_var.shape
+        (TensorShape([2, 64]), TensorShape([2, 64]))
     """
     builder = "vae_encoder"
     check_int(builder, "latent_dim", latent_dim)
@@ -60,5 +63,7 @@ def vae_decoder(latent_dim=128, image_shape=(64, 64, 3), filters=32, name="vae_d
 
     Example:
         >>> decoder = keras_segen.vae_decoder(64, (64, 64, 3))
+        >>> decoder.input_shape, decoder.output_shape
+        ((None, 64), (None, 64, 64, 3))
     """
     return dcgan_generator(latent_dim, image_shape, filters, name=name)

@@ -90,8 +90,10 @@ def deeplabv3_plus(
         ``(B, H, W, num_classes)``.
 
     Example:
-        >>> model = keras_segen.deeplabv3_plus((256, 256, 3), num_classes=5,
-        ...                                    backbone="mobilenetv2", weights=None)
+        >>> model = keras_segen.deeplabv3_plus(
+        ...     (256, 256, 3), num_classes=5, backbone="mobilenetv2", weights=None)
+        >>> model.output_shape  # logits at input resolution
+        (None, 256, 256, 5)
     """
     builder = "deeplabv3_plus"
     check_choice(builder, "backbone", backbone, BACKBONES)

@@ -80,6 +80,8 @@ def fcn(
 
     Example:
         >>> model = keras_segen.fcn((224, 224, 3), num_classes=21, variant="8s")
+        >>> model.output_shape  # logits at input resolution
+        (None, 224, 224, 21)
     """
     builder = "fcn"
     check_choice(builder, "variant", variant, VARIANTS)

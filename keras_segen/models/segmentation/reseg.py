@@ -60,6 +60,8 @@ def reseg(
 
     Example:
         >>> model = keras_segen.reseg((128, 128, 3), num_classes=4, cell="lstm")
+        >>> model.output_shape  # logits at input resolution
+        (None, 128, 128, 4)
     """
     builder = "reseg"
     stem_filters = _check_sequence(builder, "stem_filters", stem_filters)

@@ -31,6 +31,8 @@ def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=No
 
     Example:
         >>> model = keras_segen.segnet((256, 256, 3), num_classes=12)
+        >>> model.output_shape  # logits at input resolution
+        (None, 256, 256, 12)
     """
     builder = "segnet"
     check_int(builder, "filters", filters)

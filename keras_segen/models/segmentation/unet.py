@@ -103,6 +103,10 @@ def unet(
 
     Example:
         >>> model = keras_segen.unet(input_shape=(256, 256, 3), num_classes=3)
+        >>> model.output_shape  # logits at input resolution
+        (None, 256, 256, 3)
+        >>> keras_segen.unet(input_shape=(None, None, 3), num_classes=3).output_shape
+        (None, None, None, 3)
     """
     builder = "unet"
     check_int(builder, "filters", filters)
