@@ -57,13 +57,18 @@ class AdversarialSegmenter(AdversarialTrainer):
         ignore_index: mask value that is not a class.
 
     Example:
+        >>> data = keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=64, batch_size=4, num_examples=8)
         >>> trainer = keras_segen.AdversarialSegmenter(
-        ...     keras_segen.unet((64, 64, 3), num_classes=4),
-        ...     keras_segen.label_map_discriminator((64, 64, 3), num_classes=4),
+        ...     keras_segen.unet((64, 64, 3), num_classes=4, filters=8),
+        ...     keras_segen.label_map_discriminator((64, 64, 3), num_classes=4, filters=8),
         ...     adversarial_weight=0.1)
         >>> trainer.compile(optimizer=keras.optimizers.Adam(1e-3))
-        >>> trainer.fit(train_data, validation_data=validation_data, epochs=5)
-        >>> trainer.segmenter.save("segmenter.keras")
+        >>> history = trainer.fit(data, validation_data=data, epochs=2, verbose=0)
+        >>> sorted(history.history)
+        ['adversarial_loss', 'd_loss', 'loss', 'mean_iou', 'segmentation_loss',
+         'val_mean_iou', 'val_segmentation_loss']
+        >>> trainer.segmenter.save("segmenter.keras")  # a plain U-Net for predict and export
     """
 
     def __init__(

@@ -45,7 +45,16 @@ class RunCheckpoint(keras.callbacks.Callback):
             the segmenter of an ``AdversarialSegmenter``.
 
     Example:
-        >>> model.fit(data, callbacks=[keras_segen.training.RunCheckpoint("runs/mine")])
+        >>> data = keras_segen.data.load_segmentation("shapes", image_size=32, num_examples=8)
+        >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
+        >>> model.compile("adam", keras_segen.losses.CrossEntropy(),
+        ...               metrics=[keras_segen.metrics.MeanIoU(num_classes=4)])
+        >>> checkpoint = keras_segen.training.RunCheckpoint("runs/mine")
+        >>> history = model.fit(
+        ...     data, validation_data=data, epochs=2, callbacks=[checkpoint], verbose=0)
+        >>> import os
+        >>> sorted(os.listdir("runs/mine"))
+        ['best.keras', 'history.csv', 'last.keras', 'state.json']
     """
 
     def __init__(
@@ -70,6 +79,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         logs = {key: float(value) for key, value in (logs or {}).items()}
         if not self.write:
             return
+        os.makedirs(self.run_dir, exist_ok=True)
         atomic_save(self.model, os.path.join(self.run_dir, "last.keras"))
         value = logs.get(self.monitor)
         if self._improved(value):
@@ -91,8 +101,11 @@ def read_history(run_dir):
     """``history.csv`` of a run as ``{column: [values]}`` (floats; ``epoch`` as ints).
 
     Example:
+        >>> run = keras_segen.train("unet", epochs=2, image_size=32, num_examples=16,
+        ...     model_kwargs={"filters": 8, "depth": 2}, out="runs/unet", verbose=0)
         >>> history = keras_segen.training.read_history("runs/unet")
-        >>> history["val_mean_iou"][-1]
+        >>> history["epoch"], 0 <= history["val_mean_iou"][-1] <= 1
+        ([1, 2], True)
     """
     path = os.path.join(run_dir, "history.csv")
     with open(path, newline="") as file:

@@ -26,7 +26,13 @@ def discriminator_loss(real_logits, fake_logits, loss="bce", label_smoothing=0.0
     ``"wgan-gp"``: ``D(G(z)) - D(x)`` (the gradient penalty is added by the trainer).
 
     Example:
-        >>> d_loss = keras_segen.training.gan.discriminator_loss(real, fake, "hinge")
+        >>> real_logits, fake_logits = np.array([[2.0]]), np.array([[-0.5]])
+        >>> float(keras_segen.training.discriminator_loss(real_logits, fake_logits, "hinge"))
+        0.5
+        >>> float(keras_segen.training.discriminator_loss(real_logits, fake_logits, "wgan-gp"))
+        -2.5
+        >>> round(float(keras_segen.training.discriminator_loss([[0.0]], [[0.0]])), 4)  # 2 ln 2
+        1.3863
     """
     real_logits = ops.cast(real_logits, "float32")
     fake_logits = ops.cast(fake_logits, "float32")
@@ -43,7 +49,10 @@ def generator_loss(fake_logits, loss="bce"):
     """Generator loss: non-saturating ``-log D(G(z))`` for BCE, ``-D(G(z))`` otherwise.
 
     Example:
-        >>> loss = keras_segen.training.generator_loss(discriminator(fake), "hinge")
+        >>> round(float(keras_segen.training.generator_loss(np.array([[0.0]]))), 4)  # ln 2
+        0.6931
+        >>> float(keras_segen.training.generator_loss(np.array([[1.5]]), "hinge"))
+        -1.5
     """
     fake_logits = ops.cast(fake_logits, "float32")
     if loss == "bce":
@@ -74,9 +83,14 @@ class GAN(AdversarialTrainer):
         seed: seed of the latent and interpolation draws.
 
     Example:
-        >>> gan = keras_segen.GAN(keras_segen.dcgan_generator(), keras_segen.dcgan_discriminator())
+        >>> images = keras_segen.data.load_images("shapes", image_size=32, num_examples=16)
+        >>> gan = keras_segen.GAN(
+        ...     keras_segen.dcgan_generator(64, (32, 32, 3), filters=32),
+        ...     keras_segen.dcgan_discriminator((32, 32, 3), filters=32))
         >>> gan.compile(keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5))
-        >>> gan.fit(images, epochs=5)
+        >>> history = gan.fit(images, epochs=2, verbose=0)
+        >>> sorted(history.history), gan(gan.sample_latent(4)).shape
+        (['d_loss', 'g_loss'], TensorShape([4, 32, 32, 3]))
     """
 
     def __init__(
@@ -233,9 +247,12 @@ class ConditionalGAN(GAN):
         >>> cgan = keras_segen.ConditionalGAN(
         ...     keras_segen.conditional_generator(64, 3, (32, 32, 3)),
         ...     keras_segen.conditional_discriminator((32, 32, 3), 3), num_classes=3)
+        >>> images_and_labels = keras_segen.data.load_images(
+        ...     "shapes", image_size=32, labels=True, num_examples=16)  # circle, rectangle, triangle
         >>> cgan.compile()
-        >>> cgan.fit(images_and_labels, epochs=5)
-        >>> images = cgan.generate([0, 1, 2])
+        >>> history = cgan.fit(images_and_labels, epochs=2, verbose=0)
+        >>> cgan.generate([0, 1, 2]).shape  # one image of each class
+        TensorShape([3, 32, 32, 3])
     """
 
     def __init__(self, generator, discriminator, num_classes, **kwargs):

@@ -42,12 +42,17 @@ class Pix2Pix(AdversarialTrainer):
         loss: adversarial loss, ``"bce"`` (the paper) or ``"hinge"``.
 
     Example:
+        >>> pairs = keras_segen.data.load_segmentation(
+        ...     "shapes_coloured", image_size=64, batch_size=4, num_examples=8)
+        >>> masks_and_images = pairs.map(lambda image, mask: (mask, image * 2 - 1))
         >>> pix2pix = keras_segen.Pix2Pix(
-        ...     keras_segen.pix2pix_generator((64, 64, 4)),
-        ...     keras_segen.patchgan_discriminator((64, 64, 4)), num_classes=4)
+        ...     keras_segen.pix2pix_generator((64, 64, 4), filters=16),
+        ...     keras_segen.patchgan_discriminator((64, 64, 4), filters=16), num_classes=4)
         >>> pix2pix.compile()
-        >>> pix2pix.fit(masks_and_images, epochs=5)
-        >>> images = pix2pix(masks)
+        >>> history = pix2pix.fit(masks_and_images, epochs=2, verbose=0)
+        >>> masks = next(iter(masks_and_images))[0]
+        >>> pix2pix(masks).shape  # label maps in, images in [-1, 1] out
+        TensorShape([4, 64, 64, 3])
     """
 
     def __init__(

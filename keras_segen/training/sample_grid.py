@@ -23,7 +23,15 @@ class SampleGrid(keras.callbacks.Callback):
         inputs: fixed model inputs, for trainers without a latent space (``Pix2Pix``).
 
     Example:
-        >>> gan.fit(images, epochs=10, callbacks=[keras_segen.training.SampleGrid("runs/gan")])
+        >>> images = keras_segen.data.load_images("shapes", image_size=32, num_examples=16)
+        >>> gan = keras_segen.GAN(keras_segen.dcgan_generator(16, (32, 32, 3), filters=16),
+        ...                       keras_segen.dcgan_discriminator((32, 32, 3), filters=16))
+        >>> gan.compile()
+        >>> grids = keras_segen.training.SampleGrid("runs/gan", num_samples=9)
+        >>> history = gan.fit(images, epochs=2, callbacks=[grids], verbose=0)
+        >>> import os
+        >>> sorted(os.listdir("runs/gan"))
+        ['samples_epoch001.png', 'samples_epoch002.png']
     """
 
     def __init__(self, directory, num_samples=16, seed=0, inputs=None):

@@ -18,7 +18,9 @@ def kl_divergence(z_mean, z_log_var):
     """``KL(N(mean, exp(log_var)) || N(0, I))`` per example, summed over latent dimensions.
 
     Example:
-        >>> kl = keras_segen.training.kl_divergence(z_mean, z_log_var)
+        >>> z_mean, z_log_var = [[1.0, 0.0], [0.0, 2.0]], [[0.0, 0.0], [0.0, 0.0]]
+        >>> keras.ops.convert_to_numpy(keras_segen.training.kl_divergence(z_mean, z_log_var))
+        array([0.5, 2. ], dtype=float32)
     """
     z_mean = ops.cast(z_mean, "float32")
     z_log_var = ops.cast(z_log_var, "float32")
@@ -41,10 +43,14 @@ class VAE(keras.Model):
         seed: seed of the reparameterisation noise.
 
     Example:
+        >>> images = keras_segen.data.load_images(
+        ...     "shapes", image_size=32, channels=1, num_examples=16)
         >>> vae = keras_segen.VAE(keras_segen.vae_encoder((32, 32, 1), 16),
         ...                       keras_segen.vae_decoder(16, (32, 32, 1)))
         >>> vae.compile(keras.optimizers.Adam(1e-3))
-        >>> vae.fit(images, epochs=5)
+        >>> history = vae.fit(images, epochs=2, verbose=0)
+        >>> sorted(history.history), vae(vae.sample_latent(4)).shape
+        (['kl_loss', 'loss', 'reconstruction_loss'], TensorShape([4, 32, 32, 1]))
     """
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
