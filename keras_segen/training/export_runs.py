@@ -99,7 +99,12 @@ def export_model(
         ``speedup``.
 
     Example:
-        >>> keras_segen.export_model("runs/quickstart", "tflite", quantize="int8")
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
+        >>> exported = keras_segen.export_model("runs/unet", "tflite", quantize="int8")
+        >>> exported["artifact"], exported["quantization"], 0 <= exported["argmax_agreement"] <= 1
+        ('runs/unet/model_int8.tflite', 'int8', True)
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}; got {format!r}.")

@@ -248,7 +248,7 @@ class ConditionalGAN(GAN):
         ...     keras_segen.conditional_generator(64, 3, (32, 32, 3)),
         ...     keras_segen.conditional_discriminator((32, 32, 3), 3), num_classes=3)
         >>> images_and_labels = keras_segen.data.load_images(
-        ...     "shapes", image_size=32, labels=True, num_examples=16)  # circle, rectangle, triangle
+        ...     "shapes", image_size=32, labels=True, num_examples=16)  # 3 classes of shape
         >>> cgan.compile()
         >>> history = cgan.fit(images_and_labels, epochs=2, verbose=0)
         >>> cgan.generate([0, 1, 2]).shape  # one image of each class

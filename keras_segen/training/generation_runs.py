@@ -172,7 +172,13 @@ def train_generation(
         The training history as ``{column: [values per epoch]}``.
 
     Example:
-        >>> keras_segen.train_generation("dcgan", "shapes", epochs=5, image_size=32, out="runs/dc")
+        >>> history = keras_segen.train_generation("dcgan", "shapes", epochs=2, image_size=32,
+        ...     num_examples=32, filters=16, out="runs/dcgan", verbose=0)
+        >>> history["epoch"], sorted(history)
+        ([1, 2], ['d_loss', 'epoch', 'g_loss'])
+        >>> import os
+        >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch
+        ['config.json', 'curves.png', 'history.csv', 'last.keras', 'samples', 'state.json']
     """
     if model not in GENERATION_MODELS:
         raise ValueError(f"model must be one of {GENERATION_MODELS}; got {model!r}.")
@@ -237,7 +243,11 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
         The full training history.
 
     Example:
-        >>> keras_segen.resume_generation("runs/dcgan", epochs=40)
+        >>> history = keras_segen.train_generation("dcgan", epochs=1, image_size=32,
+        ...     num_examples=16, filters=16, out="runs/dcgan", verbose=0)
+        >>> history = keras_segen.resume_generation("runs/dcgan", epochs=2, verbose=0)
+        >>> history["epoch"]
+        [1, 2]
     """
     config, state = _read_run(run_dir)
     if config.get("task") != "generation":
@@ -300,7 +310,14 @@ def paired_report(pix2pix, dataset):
     """Held-out L1, PSNR and SSIM (images in [-1, 1]) of a ``Pix2Pix`` on ``(source, target)``.
 
     Example:
-        >>> keras_segen.training.paired_report(pix2pix, test_masks_and_images)
+        >>> pix2pix = keras_segen.Pix2Pix(
+        ...     keras_segen.pix2pix_generator((32, 32, 4), filters=8),
+        ...     keras_segen.patchgan_discriminator((32, 32, 4), filters=8), num_classes=4)
+        >>> pairs = keras_segen.data.load_segmentation("shapes", "test", 32, num_examples=8)
+        >>> masks_and_images = pairs.map(lambda image, mask: (mask, image * 2 - 1))
+        >>> report = keras_segen.training.paired_report(pix2pix, masks_and_images)
+        >>> sorted(report), report["images"]  # untrained: low PSNR and SSIM
+        (['images', 'l1', 'psnr', 'ssim'], 8)
     """
     generated, targets = [], []
     for sources, images in dataset:
@@ -335,7 +352,11 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
         The generated images as a NumPy array in [-1, 1].
 
     Example:
-        >>> keras_segen.generate("runs/dcgan", num=64, out="grid.png")
+        >>> history = keras_segen.train_generation("dcgan", epochs=1, image_size=32,
+        ...     num_examples=16, filters=16, out="runs/dcgan", verbose=0)
+        >>> images = keras_segen.generate("runs/dcgan", num=16, out="grid.png")
+        >>> images.shape, bool(images.min() >= -1 and images.max() <= 1)
+        ((16, 32, 32, 3), True)
     """
     if not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")

@@ -215,7 +215,14 @@ def train(
         The ``metrics.json`` content: held-out scores of the best checkpoint.
 
     Example:
-        >>> keras_segen.train("unet", "shapes", epochs=5, image_size=64, out="runs/unet")
+        >>> report = keras_segen.train("unet", "shapes", epochs=2, image_size=32, num_examples=32,
+        ...     validation_examples=16, model_kwargs={"filters": 8}, out="runs/unet", verbose=0)
+        >>> 0 <= report["mean_iou"] <= 1, report["images"]  # scores of the 16 test images
+        (True, 16)
+        >>> import os
+        >>> sorted(os.listdir("runs/unet"))
+        ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'metrics.json',
+         'predictions.png', 'state.json']
     """
     entry = model_entry(model)
     if entry.task != "segmentation":
@@ -316,7 +323,12 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
         The ``metrics.json`` content.
 
     Example:
-        >>> keras_segen.resume("runs/unet")
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2},
+        ...     schedule="constant", out="runs/unet", verbose=0)  # cosine runs end at 0
+        >>> report = keras_segen.resume("runs/unet", epochs=2, verbose=0)  # one more epoch
+        >>> keras_segen.training.read_history("runs/unet")["epoch"]
+        [1, 2]
     """
     config, state = _read_run(run_dir)
     if config.get("task") == "generation":
@@ -456,7 +468,12 @@ def evaluate_model(model, dataset, num_classes, class_names=None, ignore_index=2
     """Streams ``dataset`` through ``model``: ``segmentation_report`` plus ``confusion_matrix``.
 
     Example:
+        >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
+        >>> test_data = keras_segen.data.load_segmentation("shapes", "test", 32, num_examples=8)
         >>> report = keras_segen.evaluate_model(model, test_data, num_classes=4)
+        >>> sorted(report)
+        ['confusion_matrix', 'images', 'mean_dice', 'mean_iou', 'mean_precision', 'mean_recall',
+         'per_class', 'pixel_accuracy', 'seconds']
     """
     metric = metrics.MeanIoU(num_classes, ignore_index=ignore_index)
     start = time.perf_counter()
@@ -478,7 +495,14 @@ def format_report(report):
     """The per-class table of a report as text.
 
     Example:
-        >>> print(keras_segen.training.format_report(keras_segen.evaluate("runs/unet")))
+        >>> matrix = [[1.0, 1.0], [0.0, 2.0]]  # rows: true class, columns: predicted
+        >>> report = keras_segen.metrics.segmentation_report(matrix, ["background", "circle"])
+        >>> print(keras_segen.training.format_report(report))
+        class                IoU    Dice   prec.  recall     pixels
+        background        0.5000  0.6667  1.0000  0.5000          2
+        circle            0.6667  0.8000  0.6667  1.0000          2
+        mean              0.5833  0.7333  0.8333  0.7500
+        pixel accuracy 0.7500
     """
     lines = [f"{'class':16s} {'IoU':>7s} {'Dice':>7s} {'prec.':>7s} {'recall':>7s} {'pixels':>10s}"]
     for name, scores in report["per_class"].items():
@@ -498,7 +522,12 @@ def load_run_or_model(path):
     """``(model, config)`` from a run directory (its ``best.keras``) or a ``.keras`` file.
 
     Example:
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
         >>> model, config = keras_segen.training.load_run_or_model("runs/unet")
+        >>> model.output_shape, config["model"], config["num_classes"]
+        ((None, 32, 32, 4), 'unet', 4)
     """
     path = pathlib.Path(path)
     if path.is_dir():
@@ -536,7 +565,12 @@ def evaluate(
         The report dict.
 
     Example:
-        >>> keras_segen.evaluate("runs/unet", split="test")
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
+        >>> report = keras_segen.evaluate("runs/unet", split="test", verbose=0)
+        >>> 0 <= report["mean_iou"] <= 1, list(report["per_class"])
+        (True, ['background', 'circle', 'rectangle', 'triangle'])
     """
     model, config = load_run_or_model(run_or_model)
     dataset = dataset or config.get("dataset")
@@ -598,7 +632,15 @@ def predict(run_or_model, inputs, out, image_size=None):
         The paths written.
 
     Example:
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
+        >>> import os, PIL.Image
+        >>> os.makedirs("photos")
+        >>> image, _ = keras_segen.data.shapes_example(0, image_size=48)
+        >>> PIL.Image.fromarray((image * 255).astype("uint8")).save("photos/scene.png")
         >>> keras_segen.predict("runs/unet", "photos/", out="predictions/")
+        ['predictions/scene_mask.png', 'predictions/scene_overlay.png']
     """
     from PIL import Image
 
@@ -661,7 +703,18 @@ def quickstart(out="runs/quickstart", verbose=1, **overrides):
         ``"export"`` (``export_model``).
 
     Example:
-        >>> report = keras_segen.quickstart("runs/quickstart")
+        >>> report = keras_segen.quickstart("runs/quickstart")  # doctest: +SKIP
+        >>> report = keras_segen.quickstart("runs/smoke", verbose=0, epochs=1, image_size=32,
+        ...     num_examples=32, validation_examples=16)  # a smoke test
+        <BLANKLINE>
+        quickstart: held-out mean IoU ... (16 test images) after ... s
+          runs/smoke/metrics.json
+          runs/smoke/curves.png
+          runs/smoke/predictions.png
+          runs/smoke/best.keras
+        quickstart: int8 TFLite runs/smoke/model_int8.tflite (... kB): argmax agreement ...
+        >>> report["export"]["artifact"]
+        'runs/smoke/model_int8.tflite'
     """
     settings = {**QUICKSTART, **overrides}
     if os.path.exists(os.path.join(out, "state.json")):
