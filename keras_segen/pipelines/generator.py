@@ -11,7 +11,12 @@ def label_to_image_generator(generator):
     """``(network, num_classes)`` of a ``Pix2Pix`` trainer or a bare one-hot -> image model.
 
     Example:
+        >>> pix2pix = keras_segen.Pix2Pix(
+        ...     keras_segen.pix2pix_generator((32, 32, 4), filters=8),
+        ...     keras_segen.patchgan_discriminator((32, 32, 4), filters=8), num_classes=4)
         >>> network, num_classes = keras_segen.pipelines.label_to_image_generator(pix2pix)
+        >>> network is pix2pix.generator, num_classes
+        (True, 4)
     """
     if isinstance(generator, Pix2Pix):
         if generator.num_classes is None:
@@ -44,7 +49,13 @@ def generate_from_label_maps(generator, label_maps, batch_size=16, ignore_index=
         float32 NumPy ``(B, H, W, 3)`` in [0, 1].
 
     Example:
-        >>> images = keras_segen.pipelines.generate_from_label_maps(pix2pix, masks)
+        >>> one_hot = keras.Input((None, None, 2))
+        >>> paint = keras.layers.Conv2D(3, 1, use_bias=False)
+        >>> generator = keras.Model(one_hot, paint(one_hot))  # a stand-in for a pix2pix
+        >>> paint.set_weights([np.array([[-1.0] * 3, [1.0] * 3]).reshape(1, 1, 2, 3)])
+        >>> images = keras_segen.pipelines.generate_from_label_maps(generator, [[[0, 1]]])
+        >>> images.shape, images[0, 0, :, 0].tolist()  # class 0 black, class 1 white, in [0, 1]
+        ((1, 1, 2, 3), [0.0, 1.0])
     """
     network, num_classes = label_to_image_generator(generator)
     label_maps = np.asarray(label_maps)

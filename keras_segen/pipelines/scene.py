@@ -42,7 +42,11 @@ def segment(segmenter, image):
     resized back (nearest).
 
     Example:
-        >>> label_map = keras_segen.pipelines.segment(unet, image)
+        >>> segmenter = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Identity()])
+        >>> image = np.zeros((2, 4, 3), "float32")  # logits = colours: class = brightest channel
+        >>> image[:, :2, 0], image[:, 2:, 2] = 1.0, 1.0  # red left half, blue right half
+        >>> keras_segen.pipelines.segment(segmenter, image).tolist()
+        [[0, 0, 2, 2], [0, 0, 2, 2]]
     """
     image = _check_image(image)
     fixed = tuple(segmenter.inputs[0].shape[1:3])
@@ -61,7 +65,9 @@ def replace_classes(label_map, mapping):
     Replacements are simultaneous, so ``{1: 2, 2: 1}`` swaps two classes.
 
     Example:
-        >>> edited = keras_segen.pipelines.replace_classes(label_map, {1: 3})
+        >>> label_map = np.array([[0, 1, 2], [2, 1, 0]])
+        >>> keras_segen.pipelines.replace_classes(label_map, {1: 2, 2: 1}).tolist()  # a swap
+        [[0, 2, 1], [1, 2, 0]]
     """
     label_map = _check_label_map(label_map)
     edited = label_map.copy()
@@ -74,7 +80,9 @@ def remove_classes(label_map, classes, fill=0):
     """A copy of ``label_map`` where the listed classes become ``fill`` (the background).
 
     Example:
-        >>> edited = keras_segen.pipelines.remove_classes(label_map, [2])
+        >>> label_map = np.array([[0, 1, 2], [2, 1, 0]])
+        >>> keras_segen.pipelines.remove_classes(label_map, [2]).tolist()
+        [[0, 1, 0], [0, 1, 0]]
     """
     return replace_classes(label_map, {int(c): fill for c in classes})
 
@@ -86,7 +94,10 @@ def paste_region(label_map, source, classes=None, offset=(0, 0), background=0):
     ``source`` may be ``label_map`` itself (duplicate an object elsewhere) or another map.
 
     Example:
-        >>> edited = keras_segen.pipelines.paste_region(label_map, label_map, [1], (0, 20))
+        >>> label_map = np.zeros((3, 5), "int32")
+        >>> label_map[1, 0] = 1
+        >>> keras_segen.pipelines.paste_region(label_map, label_map, [1], (0, 2)).tolist()
+        [[0, 0, 0, 0, 0], [1, 0, 1, 0, 0], [0, 0, 0, 0, 0]]
     """
     label_map = _check_label_map(label_map)
     source = _check_label_map(source, "source")
@@ -107,7 +118,12 @@ def blend_mask(before, after, margin=2):
     """Alpha in [0, 1] for compositing: 1 where the map changed, fading to 0 over ``margin`` px.
 
     Example:
-        >>> alpha = keras_segen.pipelines.blend_mask(label_map, edited, margin=3)
+        >>> before = np.zeros((1, 9), "int32")
+        >>> after = before.copy()
+        >>> after[0, 4] = 1
+        >>> alpha = keras_segen.pipelines.blend_mask(before, after, margin=1)
+        >>> alpha[0].astype(float).round(4).tolist()
+        [0.0, 0.0, 0.3333, 0.6667, 1.0, 0.6667, 0.3333, 0.0, 0.0]
     """
     changed = (np.asarray(before) != np.asarray(after)).astype(np.float32)
     if margin <= 0:
@@ -122,7 +138,9 @@ def composite(image, generated, alpha):
     """``alpha * generated + (1 - alpha) * image`` per pixel.
 
     Example:
-        >>> result = keras_segen.pipelines.composite(image, generated, alpha)
+        >>> image, generated = np.zeros((1, 3, 3)), np.ones((1, 3, 3))
+        >>> keras_segen.pipelines.composite(image, generated, [[0.0, 0.25, 1.0]])[..., 0].tolist()
+        [[0.0, 0.25, 1.0]]
     """
     alpha = np.asarray(alpha, np.float32)[..., None]
     return alpha * np.asarray(generated, np.float32) + (1.0 - alpha) * _check_image(image)
@@ -146,8 +164,19 @@ def edit_scene(image, segmenter, generator, edits=(), margin=2, label_map=None):
         (where generated pixels are used) and ``composite``.
 
     Example:
+        >>> segmenter = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Identity()])
+        >>> one_hot = keras.Input((None, None, 3))
+        >>> paint = keras.layers.Conv2D(3, 1, use_bias=False)
+        >>> generator = keras.Model(one_hot, paint(one_hot))
+        >>> paint.set_weights([(2 * np.eye(3) - 1).reshape(1, 1, 3, 3)])  # class k: colour k
+        >>> image = np.zeros((2, 4, 3), "float32")
+        >>> image[:, :2, 0], image[:, 2:, 2] = 1.0, 1.0  # red (class 0) | blue (class 2)
+        >>> import functools
+        >>> blue_to_green = functools.partial(keras_segen.pipelines.replace_classes, mapping={2: 1})
         >>> stages = keras_segen.pipelines.edit_scene(
-        ...     image, unet, pix2pix, [functools.partial(remove_classes, classes=[1])])
+        ...     image, segmenter, generator, [blue_to_green], margin=0)
+        >>> stages["edited_label_map"][0].tolist(), stages["composite"][0].tolist()
+        ([0, 0, 1, 1], [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
         >>> keras_segen.viz.plot_scene_stages(stages).savefig("scene.png")
     """
     image = _check_image(image)
@@ -211,7 +240,16 @@ def edit_scene_files(
         The stages dict of ``edit_scene``.
 
     Example:
-        >>> keras_segen.pipelines.edit_scene_files("runs/unet", "runs/pix2pix", remove=[2])
+        >>> report = keras_segen.train("unet", "shapes_coloured", epochs=1, image_size=32,
+        ...     num_examples=16, validation_examples=8, model_kwargs={"filters": 8, "depth": 2},
+        ...     out="runs/unet", verbose=0)
+        >>> history = keras_segen.train_generation("pix2pix", "shapes_coloured", epochs=1,
+        ...     image_size=32, num_examples=16, filters=8, out="runs/pix2pix", verbose=0)
+        >>> stages = keras_segen.pipelines.edit_scene_files(
+        ...     "runs/unet", "runs/pix2pix", out="scene.png", remove=[2])
+        >>> import os
+        >>> stages["image"].shape, sorted(name for name in os.listdir() if name.endswith(".png"))
+        ((32, 32, 3), ['scene.png', 'scene_composite.png'])
     """
     from keras_segen.data import load_segmentation
     from keras_segen.training.runs import load_run_or_model

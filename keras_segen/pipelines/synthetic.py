@@ -33,7 +33,13 @@ def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size
         ``(images float32 (num, H, W, 3) in [0, 1], masks int32 (num, H, W))``.
 
     Example:
-        >>> images, masks = keras_segen.pipelines.synthetic_pairs(pix2pix, real_masks, 500)
+        >>> one_hot = keras.Input((None, None, 4))
+        >>> generator = keras.Model(one_hot, keras.layers.Conv2D(3, 1, activation="tanh")(one_hot))
+        >>> _, real_masks = next(iter(keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=32, batch_size=4, num_examples=4)))
+        >>> images, masks = keras_segen.pipelines.synthetic_pairs(generator, real_masks, 10)
+        >>> images.shape, masks.shape, set(np.unique(masks)) <= set(np.unique(real_masks))
+        ((10, 32, 32, 3), (10, 32, 32), True)
     """
     label_maps = np.asarray(label_maps, np.int32)
     if label_maps.ndim != 3 or len(label_maps) == 0:
@@ -55,7 +61,14 @@ def write_pairs(images, masks, out):
     """Writes ``out/images/NNNNN.png`` and ``out/masks/NNNNN.png``: a ``load_segmentation`` folder.
 
     Example:
-        >>> keras_segen.pipelines.write_pairs(images, masks, "synthetic/")
+        >>> images, masks = np.zeros((2, 8, 8, 3)), np.ones((2, 8, 8), "int32")
+        >>> keras_segen.pipelines.write_pairs(images, masks, "synthetic")
+        >>> import os
+        >>> sorted(os.listdir("synthetic/images")), sorted(os.listdir("synthetic/masks"))
+        (['00000.png', '00001.png'], ['00000.png', '00001.png'])
+        >>> data = keras_segen.data.load_segmentation("synthetic", image_size=8, num_classes=2)
+        >>> [mask.shape for _, mask in data]
+        [TensorShape([2, 8, 8])]
     """
     for folder in ("images", "masks"):
         path = os.path.join(out, folder)
@@ -94,7 +107,13 @@ def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0,
         ``out``.
 
     Example:
-        >>> keras_segen.pipelines.synthesize("runs/pix2pix", "synthetic", num=500)
+        >>> history = keras_segen.train_generation("pix2pix", "shapes_coloured", epochs=1,
+        ...     image_size=32, num_examples=16, filters=8, out="runs/pix2pix", verbose=0)
+        >>> keras_segen.pipelines.synthesize("runs/pix2pix", "synthetic", num=20)
+        'synthetic'
+        >>> import os
+        >>> len(os.listdir("synthetic/images")), len(os.listdir("synthetic/masks"))
+        (20, 20)
     """
     trainer, config = load_run_or_model(generator)
     network, num_classes = label_to_image_generator(trainer)
