@@ -42,7 +42,9 @@ def colorize_mask(mask, ignore_index=255):
     """``HxW`` int mask -> ``HxWx3`` float colours (class 0 black, ignored pixels grey).
 
     Example:
-        >>> rgb = keras_segen.viz.colorize_mask(mask)
+        >>> rgb = keras_segen.viz.colorize_mask(np.array([[0, 2, 255]]))  # 255: ignored
+        >>> (rgb[0] * 255).round().tolist()  # black, the class-2 green, grey
+        [[0.0, 0.0, 0.0], [60.0, 180.0, 75.0], [128.0, 128.0, 128.0]]
     """
     mask = np.asarray(mask)
     colours = _PALETTE[np.where(mask == ignore_index, 0, mask) % len(_PALETTE)]
@@ -54,7 +56,10 @@ def overlay(image, mask, alpha=0.5, ignore_index=255):
     """Blends the class colours of ``mask`` over ``image`` (float in [0, 1]); background stays.
 
     Example:
-        >>> picture = keras_segen.viz.overlay(image, predicted_mask)
+        >>> white = np.ones((1, 2, 3))
+        >>> picture = keras_segen.viz.overlay(white, np.array([[0, 1]]), alpha=0.5)
+        >>> picture[0].astype(float).round(3).tolist()  # half white, half (230, 25, 75) / 255
+        [[1.0, 1.0, 1.0], [0.951, 0.549, 0.647]]
     """
     image = np.asarray(image, np.float32)
     if image.ndim == 3 and image.shape[-1] == 1:
@@ -68,8 +73,14 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
     """One row per example: image | ground-truth overlay | predicted overlay.
 
     Example:
-        >>> fig = keras_segen.viz.plot_predictions(images, masks, predicted_masks)
-        >>> fig.savefig("predictions.png")
+        >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
+        >>> images, masks = next(iter(keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=32, batch_size=3, num_examples=3)))
+        >>> predicted = keras_segen.metrics.predicted_labels(model(images))
+        >>> figure = keras_segen.viz.plot_predictions(images, masks, predicted)
+        >>> len(figure.axes)  # image | truth | prediction, for each of the 3 examples
+        9
+        >>> figure.savefig("predictions.png")
     """
     rows = len(images)
     figure = Figure(figsize=(7.5, 2.5 * rows), layout="constrained")
@@ -106,7 +117,12 @@ def plot_curves(history):
         history: dict of metric name -> list of values (e.g. ``History.history``).
 
     Example:
-        >>> keras_segen.viz.plot_curves(model.fit(...).history).savefig("curves.png")
+        >>> history = {"loss": [1.0, 0.6], "val_loss": [1.1, 0.8],
+        ...            "mean_iou": [0.3, 0.5], "val_mean_iou": [0.25, 0.4]}  # History.history
+        >>> figure = keras_segen.viz.plot_curves(history)
+        >>> [axis.get_title() for axis in figure.axes]  # training and validation in each
+        ['loss', 'mean_iou']
+        >>> figure.savefig("curves.png")
     """
     names = [key for key in history if not key.startswith("val_") and key not in ("epoch",)]
     figure = Figure(figsize=(5 * len(names), 3.5), layout="constrained")
@@ -127,7 +143,9 @@ def plot_confusion_matrix(matrix, class_names=None):
     """Row-normalised confusion matrix (rows: true class) with the counts' shares printed.
 
     Example:
-        >>> keras_segen.viz.plot_confusion_matrix(cm, ["bg", "circle"]).savefig("cm.png")
+        >>> matrix = [[1.0, 1.0], [0.0, 2.0]]  # rows: true class, columns: predicted
+        >>> figure = keras_segen.viz.plot_confusion_matrix(matrix, ["background", "circle"])
+        >>> figure.savefig("confusion.png")
     """
     matrix = np.asarray(matrix, np.float64)
     totals = matrix.sum(axis=1, keepdims=True)
@@ -153,7 +171,11 @@ def image_grid(images, columns=None, value_range=(-1.0, 1.0)):
     """A grid figure of generated images (``(N, H, W, C)``, values in ``value_range``).
 
     Example:
-        >>> keras_segen.viz.image_grid(gan(gan.sample_latent(16))).savefig("samples.png")
+        >>> generator = keras_segen.dcgan_generator(64, (32, 32, 3), filters=16)
+        >>> figure = keras_segen.viz.image_grid(generator(keras.random.normal((6, 64))), columns=3)
+        >>> len(figure.axes)  # 2 rows of 3
+        6
+        >>> figure.savefig("samples.png")
     """
     images = np.asarray(images, np.float32)
     low, high = value_range
@@ -185,7 +207,11 @@ def side_by_side(columns, value_range=(-1.0, 1.0)):
         value_range: range of the float images.
 
     Example:
-        >>> keras_segen.viz.side_by_side({"labels": masks, "pix2pix": fake, "real": images})
+        >>> masks = np.zeros((2, 16, 16), "int32")  # label maps are coloured
+        >>> fake, real = np.zeros((2, 16, 16, 3)), np.ones((2, 16, 16, 3))  # in [-1, 1]
+        >>> figure = keras_segen.viz.side_by_side({"labels": masks, "pix2pix": fake, "real": real})
+        >>> len(figure.axes)  # 2 rows of 3
+        6
     """
     low, high = value_range
     prepared = {}
@@ -233,7 +259,11 @@ def plot_scene_stages(stages):
         stages: a dict returned by ``keras_segen.pipelines.edit_scene``, or a list of them.
 
     Example:
-        >>> keras_segen.viz.plot_scene_stages(stages).savefig("scene.png")
+        >>> image, label_map = keras_segen.data.shapes_example(0, image_size=32)
+        >>> stages = dict(image=image, label_map=label_map, generated=image, composite=image,
+        ...     edited_label_map=keras_segen.pipelines.remove_classes(label_map, [1, 2, 3]),
+        ...     alpha=np.zeros((32, 32)))  # as keras_segen.pipelines.edit_scene returns them
+        >>> keras_segen.viz.plot_scene_stages([stages, stages]).savefig("scenes.png")
     """
     stages = [stages] if isinstance(stages, dict) else list(stages)
     columns = {
