@@ -34,7 +34,8 @@ def input_specs(model, input_shape=None, batch_size=1):
         A list of ``tf.TensorSpec``.
 
     Example:
-        >>> keras_segen.export.input_specs(keras_segen.unet((64, 64, 3)))
+        >>> keras_segen.export.input_specs(keras_segen.unet((None, None, 3)), (64, 64, 3))
+        [TensorSpec(shape=(1, 64, 64, 3), dtype=tf.float32, name='image')]
     """
     specs = []
     for index, tensor in enumerate(model.inputs):
@@ -69,7 +70,11 @@ def to_saved_model(model, path, input_shape=None):
     """Writes a TensorFlow SavedModel with one ``serve`` endpoint of fixed signature.
 
     Example:
-        >>> keras_segen.export.to_saved_model(model, "unet_savedmodel", input_shape=(256, 256, 3))
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> path = keras_segen.export.to_saved_model(model, "unet_savedmodel")
+        >>> import os
+        >>> sorted(os.listdir(path))
+        ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
     _write_saved_model(model, input_specs(model, input_shape), path)
     return os.fspath(path)
@@ -160,7 +165,13 @@ def to_tflite(
             need TensorFlow (Flex/Select-TF) ops; the message lists those ops.
 
     Example:
-        >>> keras_segen.export.to_tflite(model, "unet_int8.tflite", "int8", calibration_images)
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> calibration = keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=64, batch_size=None, num_examples=16).map(lambda x, y: x)
+        >>> path = keras_segen.export.to_tflite(model, "unet_int8.tflite", "int8", calibration)
+        >>> info = keras_segen.export.inspect(path)
+        >>> info["inputs"][0]["shape"], info["inputs"][0]["dtype"]  # int8 inside, float I/O
+        ([1, 64, 64, 3], 'float32')
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}; got {quantization!r}.")
@@ -223,7 +234,11 @@ def to_onnx(model, path, opset=17, input_shape=None):
     """Converts ``model`` to ONNX with tf2onnx (fixed batch-1 signature).
 
     Example:
-        >>> keras_segen.export.to_onnx(model, "unet.onnx", input_shape=(256, 256, 3))
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> path = keras_segen.export.to_onnx(model, "unet.onnx")
+        >>> outputs = keras_segen.export.ArtifactRunner(path)(np.zeros((1, 64, 64, 3), "float32"))
+        >>> outputs.shape
+        (1, 64, 64, 4)
     """
     try:
         import tf2onnx

@@ -55,7 +55,12 @@ class ArtifactRunner:
     TensorFlow.
 
     Example:
-        >>> outputs = keras_segen.export.ArtifactRunner("unet.tflite")(images)
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> path = keras_segen.export.to_tflite(model, "unet.tflite")  # float32
+        >>> images = np.random.default_rng(0).uniform(size=(1, 64, 64, 3)).astype("float32")
+        >>> outputs = keras_segen.export.ArtifactRunner(path)(images)
+        >>> outputs.shape, bool(np.allclose(outputs, model(images), atol=1e-4))
+        ((1, 64, 64, 4), True)
     """
 
     def __init__(self, path, num_threads=None):
@@ -188,7 +193,13 @@ def verify(model, artifact, samples, labels=None, task=None):
         or ``psnr_db`` (peak 2 for [-1, 1] images) for generators.
 
     Example:
-        >>> report = keras_segen.export.verify(model, "unet_int8.tflite", images, masks)
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> images, masks = next(iter(keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=64, batch_size=8, num_examples=8)))
+        >>> path = keras_segen.export.to_tflite(model, "unet.tflite", "float16")
+        >>> report = keras_segen.export.verify(model, path, images, masks)
+        >>> report["argmax_agreement"] > 0.99, report["task"], report["format"]
+        (True, 'segmentation', 'tflite')
     """
     runner = ArtifactRunner(artifact)
     inputs = list(samples) if isinstance(samples, (list, tuple)) else [samples]
@@ -238,7 +249,11 @@ def inspect(artifact):
         the converter's analyzer.
 
     Example:
-        >>> keras_segen.export.inspect("unet.tflite")["ops"]
+        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
+        >>> path = keras_segen.export.to_tflite(model, "unet.tflite")
+        >>> info = keras_segen.export.inspect(path)
+        >>> info["format"], info["ops"]  # built-in TFLite ops only
+        ('tflite', ['CONCATENATION', 'CONV_2D', 'MAX_POOL_2D', 'TRANSPOSE_CONV'])
     """
     path = os.fspath(artifact)
     kind = _artifact_format(path)
