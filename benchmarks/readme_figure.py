@@ -32,8 +32,9 @@ def main():
         )  # fmt: skip
         unet = keras.models.load_model(f"{root}/unet/best.keras")
         keras_segen.train_generation(
-            "dcgan", "shapes_coloured", epochs=15, batch_size=32, image_size=32, out=f"{root}/dcgan",
-            latent_dim=64, filters=32, d_filters=32, num_examples=3000, verbose=0,
+            "dcgan", "shapes_coloured", epochs=15, batch_size=32, image_size=32,
+            out=f"{root}/dcgan", latent_dim=64, filters=32, d_filters=32, num_examples=3000,
+            verbose=0,
         )  # fmt: skip
         samples = keras_segen.generate(f"{root}/dcgan", num=16, out=f"{root}/grid.png", seed=3)
     test = keras_segen.data.load_segmentation("shapes", "test", 64, 4, num_examples=4)

@@ -224,13 +224,13 @@ def _loss_class(function, class_name):
         {
             "function": staticmethod(function),
             "__doc__": f"Keras ``Loss`` form of ``{function.__name__}``; options are its "
-            f"keyword arguments.\n\n    Example:\n"
-            f"        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])\n"
+            "keyword arguments.\n\n    Example:\n"
+            "        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])\n"
             f"        >>> loss = keras_segen.losses.{class_name}()\n"
             f"        >>> expected = keras_segen.losses.{function.__name__}(masks, logits)\n"
-            f"        >>> bool(np.isclose(loss(masks, logits), expected))\n"
-            f"        True\n"
-            f"        >>> model = keras.Sequential(\n"
+            "        >>> bool(np.isclose(loss(masks, logits), expected))\n"
+            "        True\n"
+            "        >>> model = keras.Sequential(\n"
             "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
             f'        >>> model.compile("adam", keras_segen.losses.{class_name}())\n',
             "__module__": __name__,
