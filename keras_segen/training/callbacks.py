@@ -101,8 +101,9 @@ def read_history(run_dir):
     """``history.csv`` of a run as ``{column: [values]}`` (floats; ``epoch`` as ints).
 
     Example:
-        >>> run = keras_segen.train("unet", epochs=2, image_size=32, num_examples=16,
-        ...     model_kwargs={"filters": 8, "depth": 2}, out="runs/unet", verbose=0)
+        >>> report = keras_segen.train("unet", epochs=2, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
         >>> history = keras_segen.training.read_history("runs/unet")
         >>> history["epoch"], 0 <= history["val_mean_iou"][-1] <= 1
         ([1, 2], True)
