@@ -56,6 +56,11 @@ def segmenter(root, name, seed, epochs, args, **extra):
     return report["mean_iou"]
 
 
+def batches(examples, batch_size=8):
+    """Steps in one epoch of ``examples`` (the last batch may be partial)."""
+    return -(-examples // batch_size)
+
+
 def main():
     """Runs both arms for every seed; prints and writes the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,7 +72,6 @@ def main():
     parser.add_argument("--pix2pix-epochs", type=int, default=40)
     parser.add_argument("--out", default=RESULTS, help="Markdown file to write")
     args = parser.parse_args()
-    batches = lambda examples: -(-examples // 8)  # noqa: E731  (batch 8, last one partial)
     mixed_steps = args.epochs * batches(mixed_length(args.labelled, args.ratio))
     baseline_epochs = round(mixed_steps / batches(args.labelled))
     baseline_steps = baseline_epochs * batches(args.labelled)

@@ -249,7 +249,7 @@ def _metric_class(score, class_name, summary, example_result):
             f"        {example_result}\n"
             "        >>> model = keras.Sequential(\n"
             "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
-            '        >>> model.compile(\n'
+            "        >>> model.compile(\n"
             '        ...     "adam", keras_segen.losses.CrossEntropy(), metrics=[metric])\n',
             "__module__": __name__,
         },
@@ -257,18 +257,12 @@ def _metric_class(score, class_name, summary, example_result):
     return keras.saving.register_keras_serializable(package="keras_segen")(cls)
 
 
-PixelAccuracy = _metric_class(
-    "pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.", 0.75  # 3 / 4
-)
-MeanIoU = _metric_class(
-    "mean_iou", "MeanIoU", "Streaming mean intersection over union.", 0.5833  # (1/2 + 2/3) / 2
-)
-MeanDice = _metric_class(
-    "mean_dice", "MeanDice", "Streaming mean Dice (F1) score.", 0.7333  # (2/3 + 4/5) / 2
-)
+# Example results for the matrix [[1, 1], [0, 2]]: accuracy 3/4, IoU (1/2 + 2/3) / 2,
+# Dice (2/3 + 4/5) / 2, precision (1 + 2/3) / 2, recall (1/2 + 1) / 2.
+PixelAccuracy = _metric_class("pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.", 0.75)
+MeanIoU = _metric_class("mean_iou", "MeanIoU", "Streaming mean intersection over union.", 0.5833)
+MeanDice = _metric_class("mean_dice", "MeanDice", "Streaming mean Dice (F1) score.", 0.7333)
 MeanPrecision = _metric_class(
-    "mean_precision", "MeanPrecision", "Streaming mean precision.", 0.8333  # (1 + 2/3) / 2
+    "mean_precision", "MeanPrecision", "Streaming mean precision.", 0.8333
 )
-MeanRecall = _metric_class(
-    "mean_recall", "MeanRecall", "Streaming mean recall.", 0.75  # (1/2 + 1) / 2
-)
+MeanRecall = _metric_class("mean_recall", "MeanRecall", "Streaming mean recall.", 0.75)

@@ -75,11 +75,14 @@ class RunCheckpoint(keras.callbacks.Callback):
             return True
         return value > self.best if self.mode == "max" else value < self.best
 
+    def on_train_begin(self, logs=None):
+        if self.write:
+            os.makedirs(self.run_dir, exist_ok=True)
+
     def on_epoch_end(self, epoch, logs=None):
         logs = {key: float(value) for key, value in (logs or {}).items()}
         if not self.write:
             return
-        os.makedirs(self.run_dir, exist_ok=True)
         atomic_save(self.model, os.path.join(self.run_dir, "last.keras"))
         value = logs.get(self.monitor)
         if self._improved(value):
