@@ -7,10 +7,18 @@ Example:
     ['deeplabv3_plus', 'fcn', 'reseg', 'segnet', 'unet']
 """
 
-__version__ = "0.1.0"
-
-from keras_segen import classical, data, export, layers, losses, metrics, pipelines, viz  # noqa: E402
-from keras_segen.models.generation import (  # noqa: E402
+from keras_segen import (
+    classical,
+    data,
+    export,
+    inference,
+    layers,
+    losses,
+    metrics,
+    pipelines,
+    viz,
+)
+from keras_segen.models.generation import (
     conditional_discriminator,
     conditional_generator,
     dcgan_discriminator,
@@ -21,15 +29,15 @@ from keras_segen.models.generation import (  # noqa: E402
     vae_decoder,
     vae_encoder,
 )
-from keras_segen.models.segmentation import (  # noqa: E402
+from keras_segen.models.segmentation import (
     deeplabv3_plus,
     fcn,
     reseg,
     segnet,
     unet,
 )
-from keras_segen.registry import get_model, list_models, model_entry, register_model  # noqa: E402
-from keras_segen.training import (  # noqa: E402
+from keras_segen.registry import get_model, list_models, model_entry, register_model
+from keras_segen.training import (
     GAN,
     VAE,
     AdversarialSegmenter,
@@ -46,6 +54,7 @@ from keras_segen.training import (  # noqa: E402
     train,
     train_generation,
 )
+from keras_segen.version import __version__
 
 __all__ = [
     "AdversarialSegmenter",
@@ -64,6 +73,7 @@ __all__ = [
     "evaluate",
     "evaluate_model",
     "export",
+    "inference",
     "export_model",
     "generate",
     "resume_generation",

@@ -268,8 +268,8 @@ def _single_size(text):
 
 def build_parser():
     """The argument parser of ``keras-segen``."""
-    from keras_segen import __version__
     from keras_segen.registry import TASKS
+    from keras_segen.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="keras-segen", description="Segmentation and generation models for Keras 3."

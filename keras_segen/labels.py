@@ -4,7 +4,8 @@ import numpy as np
 from keras import ops
 
 
-def _is_concrete(tensor):
+def is_concrete(tensor):
+    """Whether ``tensor`` has a value now (eager), rather than inside a traced graph."""
     try:
         np.asarray(tensor)
     except Exception:  # a symbolic tensor inside a traced graph
@@ -51,7 +52,7 @@ def sparse_labels(y_true, y_pred, ignore_index=255, num_classes=None, what="Labe
         valid = ops.not_equal(labels, ignore_index)
     in_range = ops.logical_and(labels >= 0, labels < num_classes)
     out_of_range = ops.sum(ops.cast(ops.logical_and(valid, ops.logical_not(in_range)), "int32"))
-    if _is_concrete(out_of_range) and int(out_of_range) > 0:
+    if is_concrete(out_of_range) and int(out_of_range) > 0:
         values = np.unique(np.asarray(labels)[np.asarray(valid) & ~np.asarray(in_range)])
         raise ValueError(
             f"{what} contain values {values[:10].tolist()} outside 0..{num_classes - 1} "

@@ -38,22 +38,45 @@ _PALETTE = (
 IGNORE_COLOUR = np.array([0.5, 0.5, 0.5], np.float32)
 
 
-def colorize_mask(mask, ignore_index=255):
-    """``HxW`` int mask -> ``HxWx3`` float colours (class 0 black, ignored pixels grey).
+def class_palette(colours=None):
+    """``(N, 3)`` float colours in [0, 1]: a dataset's own ``(r, g, b)`` 0-255 class colours
+    (``DatasetInfo.class_colours``), or the default palette (class 0 black)."""
+    if colours is None:
+        return _PALETTE
+    palette = np.asarray(colours, np.float32)
+    if palette.ndim != 2 or palette.shape[1] != 3:
+        raise ValueError(f"colours must be (r, g, b) triples; got shape {palette.shape}.")
+    return palette / 255.0
+
+
+def colorize_mask(mask, ignore_index=255, colours=None):
+    """``HxW`` int mask -> ``HxWx3`` float colours (ignored pixels grey).
+
+    Args:
+        mask: class ids.
+        ignore_index: the label drawn grey.
+        colours: the dataset's class colours (0-255 ``(r, g, b)``), e.g. Cityscapes'
+            official ones; by default a palette with class 0 black.
 
     Example:
         >>> rgb = keras_segen.viz.colorize_mask(np.array([[0, 2, 255]]))  # 255: ignored
         >>> (rgb[0] * 255).round().tolist()  # black, the class-2 green, grey
         [[0.0, 0.0, 0.0], [60.0, 180.0, 75.0], [128.0, 128.0, 128.0]]
+        >>> rgb = keras_segen.viz.colorize_mask(np.array([[0, 1]]), colours=[(128, 64, 128),
+        ...     (244, 35, 232)])  # Cityscapes road, sidewalk
+        >>> (rgb[0] * 255).round().tolist()
+        [[128.0, 64.0, 128.0], [244.0, 35.0, 232.0]]
     """
     mask = np.asarray(mask)
-    colours = _PALETTE[np.where(mask == ignore_index, 0, mask) % len(_PALETTE)]
+    palette = class_palette(colours)
+    colours = palette[np.where(mask == ignore_index, 0, mask) % len(palette)]
     colours[mask == ignore_index] = IGNORE_COLOUR
     return colours
 
 
-def overlay(image, mask, alpha=0.5, ignore_index=255):
-    """Blends the class colours of ``mask`` over ``image`` (float in [0, 1]); background stays.
+def overlay(image, mask, alpha=0.5, ignore_index=255, colours=None):
+    """Blends the class colours of ``mask`` over ``image`` (float in [0, 1]); pixels of a
+    class coloured black (the default class 0, VOC background) stay as they are.
 
     Example:
         >>> white = np.ones((1, 2, 3))
@@ -64,13 +87,15 @@ def overlay(image, mask, alpha=0.5, ignore_index=255):
     image = np.asarray(image, np.float32)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)
-    mask = np.asarray(mask)
-    weight = np.where(mask == 0, 0.0, alpha)[..., None]
-    return np.clip(image * (1 - weight) + colorize_mask(mask, ignore_index) * weight, 0, 1)
+    painted = colorize_mask(mask, ignore_index, colours)
+    weight = np.where(painted.any(axis=-1), alpha, 0.0)[..., None]
+    return np.clip(image * (1 - weight) + painted * weight, 0, 1)
 
 
-def plot_predictions(images, masks, predictions, class_names=None, ignore_index=255):
+def plot_predictions(images, masks, predictions, class_names=None, ignore_index=255, colours=None):
     """One row per example: image | ground-truth overlay | predicted overlay.
+
+    ``colours`` are the dataset's class colours (``DatasetInfo.class_colours``).
 
     Example:
         >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
@@ -88,8 +113,8 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
     for row in range(rows):
         panels = (
             ("image", images[row]),
-            ("ground truth", overlay(images[row], masks[row], ignore_index=ignore_index)),
-            ("prediction", overlay(images[row], predictions[row], ignore_index=ignore_index)),
+            ("ground truth", overlay(images[row], masks[row], 0.5, ignore_index, colours)),
+            ("prediction", overlay(images[row], predictions[row], 0.5, ignore_index, colours)),
         )
         for axis, (title, picture) in zip(axes[row], panels):
             axis.imshow(np.clip(picture, 0, 1), interpolation="nearest")
@@ -97,8 +122,11 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
             if row == 0:
                 axis.set_title(title)
     if class_names:
+        palette = class_palette(colours)
         handles = [
-            _patch(_PALETTE[i % len(_PALETTE)], name) for i, name in enumerate(class_names) if i
+            _patch(palette[i % len(palette)], name)
+            for i, name in enumerate(class_names)
+            if palette[i % len(palette)].any()
         ]
         figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
     return figure

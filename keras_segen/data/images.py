@@ -5,22 +5,16 @@ import pathlib
 
 import tensorflow as tf
 
+from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, read_image
 from keras_segen.data.preprocessing import image_size_pair, preprocess_image
-from keras_segen.data.segmentation import (
-    IMAGE_SUFFIXES,
-    DatasetInfo,
-    _decode,
-    _shapes_examples,
-    source_kind,
-    tfds_builder,
-    tfds_split,
-)
 from keras_segen.data.shapes import CLASS_NAMES
+from keras_segen.data.sources import PIPELINE_ERROR, DatasetInfo, shapes_examples, source_kind
+from keras_segen.data.tfds_sources import tfds_builder, tfds_split
 
 
 def _shapes_images(source, split, size, num_examples, seed):
     """Shapes images labelled with their dominant shape: 0 circle, 1 rectangle, 2 triangle."""
-    examples, info = _shapes_examples(split, size, 4, num_examples, seed, source)
+    examples, info = shapes_examples(split, size, 4, num_examples, seed, source)
 
     def label(image, mask, _):
         areas = tf.reduce_sum(tf.one_hot(tf.cast(mask, tf.int32), 4), axis=(0, 1))
@@ -38,7 +32,7 @@ def _folder_images(root, split, labels):
     files = sorted(
         path
         for path in base.rglob("*")
-        if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+        if path.suffix.lower() in IMAGE_SUFFIXES and not is_hidden(path)
     )
     if not files:
         raise ValueError(f"No PNG or JPEG images found under {base}.")
@@ -54,8 +48,22 @@ def _folder_images(root, split, labels):
         classes = tuple(sorted({path.relative_to(base).parts[0] for path in files}))
         label_ids = [classes.index(path.relative_to(base).parts[0]) for path in files]
     dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files], label_ids))
-    dataset = dataset.map(lambda path, label: (_decode(path, 3), label))
+    dataset = dataset.map(lambda path, label: (_read(path), label))
     return dataset, DatasetInfo(str(root), split, len(classes), classes, len(files))
+
+
+def _read_file(path):
+    try:
+        return read_image(path.decode())
+    except DataFileError as error:
+        raise ValueError(f"{PIPELINE_ERROR}{error}") from None
+
+
+def _read(path):
+    """An image file decoded by ``read_image`` inside the pipeline."""
+    image = tf.numpy_function(_read_file, [path], tf.uint8)
+    image.set_shape((None, None, 3))
+    return image
 
 
 def _tfds_images(name, split, labels, data_dir):

@@ -5,13 +5,20 @@ scores ``(B, H, W, C)`` (logits or probabilities: the arg-max is the same; a sin
 channel is thresholded) or int label maps ``(B, H, W)``. Pixels labelled ``ignore_index``
 are not counted. A class that never occurs in labels or predictions has an undefined
 score (NaN) and is left out of the means.
+
+Counts are exact integers: one update counts in int32 (exact up to 2^31 - 1 pixels per
+cell, a batch of 1024 full Cityscapes frames), and the streaming metrics keep each cell
+as two int32 parts, ``high * 2^24 + low``, exact up to 2^55 pixels on every backend
+(float32 would stop counting at 2^24 = 16,777,216, one batch of eight 2048x1024 frames).
 """
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_segen.labels import nan_if_positive, sparse_labels
+from keras_segen.labels import is_concrete, nan_if_positive, sparse_labels
+
+_LOW = 2**24  # base of the two-part counts of ConfusionMatrixMetric
 
 
 def predicted_labels(y_pred, from_logits=True):
@@ -39,10 +46,69 @@ def predicted_labels(y_pred, from_logits=True):
     return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
 
 
+def _pixel_weights(sample_weight, valid):
+    """int32 weights of the counted pixels and the number of unusable weights."""
+    if sample_weight is None:
+        return ops.cast(valid, "int32"), 0
+    weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+    while len(weight.shape) < len(valid.shape):
+        weight = ops.expand_dims(weight, -1)
+    weight = ops.broadcast_to(weight, ops.shape(valid))
+    whole = ops.logical_and(ops.equal(weight, ops.round(weight)), weight >= 0)
+    bad = ops.sum(ops.cast(ops.logical_not(whole), "int32"))
+    if is_concrete(bad) and int(bad) > 0:
+        raise ValueError(
+            "sample_weight must be whole non-negative numbers (e.g. a 0/1 mask): the "
+            "confusion matrix counts pixels exactly."
+        )
+    return ops.cast(ops.round(weight), "int32") * ops.cast(valid, "int32"), bad
+
+
+def confusion_counts(y_true, y_pred, num_classes, ignore_index=255, from_logits=True,
+                     sample_weight=None):  # fmt: skip
+    """``(counts, bad)``: int32 ``(num_classes, num_classes)`` pixel counts of one update
+    (rows true, columns predicted) and the number of pixels that could not be counted
+    (labels outside the classes, unusable weights; eager inputs raise instead).
+
+    Example:
+        >>> masks = np.zeros((1, 4097, 4097), "int32")  # 16,785,409 pixels, all class 0
+        >>> counts, bad = keras_segen.metrics.confusion_counts(masks, masks, num_classes=2)
+        >>> keras.ops.convert_to_numpy(counts).tolist(), int(bad)  # exact above 2^24
+        ([[16785409, 0], [0, 0]], 0)
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    predicted = predicted_labels(y_pred, from_logits)
+    if len(y_pred.shape) == 4 and y_pred.shape[-1] not in (1, num_classes):
+        raise ValueError(
+            f"Predictions have {y_pred.shape[-1]} channels but num_classes={num_classes}."
+        )
+    pixels = int(np.prod([d for d in predicted.shape if d is not None], dtype=np.int64))
+    if pixels >= 2**31:
+        raise ValueError(f"One update of {pixels} pixels is over 2^31; use smaller batches.")
+    predicted, _, bad_predictions = sparse_labels(
+        predicted, predicted[..., None], None, num_classes, what="Predicted labels"
+    )
+    labels, valid, bad_labels = sparse_labels(
+        y_true, predicted[..., None], ignore_index, num_classes
+    )
+    weights, bad_weights = _pixel_weights(sample_weight, valid)
+    pairs = ops.reshape(labels * num_classes + predicted, (-1,))
+    # segment_sum rather than bincount: the TensorFlow bincount does not compile with XLA.
+    counts = ops.segment_sum(
+        ops.reshape(weights, (-1,)), pairs, num_segments=num_classes * num_classes
+    )
+    counts = ops.reshape(ops.cast(counts, "int32"), (num_classes, num_classes))
+    return counts, bad_labels + bad_predictions + bad_weights
+
+
 def confusion_matrix(
     y_true, y_pred, num_classes, ignore_index=255, from_logits=True, sample_weight=None
 ):
     """``(num_classes, num_classes)`` float32 pixel counts; rows true, columns predicted.
+
+    NaN inside a traced graph when labels outside the classes reach it (eager inputs
+    raise). Counts above 2^24 are rounded by float32: use ``confusion_counts`` or the
+    streaming metrics for exact counts.
 
     Example:
         >>> masks = np.array([[[0, 0, 1, 1]]])  # one image of 1 x 4 pixels
@@ -51,30 +117,10 @@ def confusion_matrix(
         >>> keras.ops.convert_to_numpy(matrix).tolist()  # one class-0 pixel predicted as 1
         [[1.0, 1.0], [0.0, 2.0]]
     """
-    y_pred = ops.convert_to_tensor(y_pred)
-    predicted = predicted_labels(y_pred, from_logits)
-    if len(y_pred.shape) == 4 and y_pred.shape[-1] not in (1, num_classes):
-        raise ValueError(
-            f"Predictions have {y_pred.shape[-1]} channels but num_classes={num_classes}."
-        )
-    predicted, _, bad_predictions = sparse_labels(
-        predicted, predicted[..., None], None, num_classes, what="Predicted labels"
+    counts, bad = confusion_counts(
+        y_true, y_pred, num_classes, ignore_index, from_logits, sample_weight
     )
-    labels, valid, bad_labels = sparse_labels(
-        y_true, predicted[..., None], ignore_index, num_classes
-    )
-    weights = valid
-    if sample_weight is not None:
-        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
-        while len(sample_weight.shape) < len(valid.shape):
-            sample_weight = ops.expand_dims(sample_weight, -1)
-        weights = valid * sample_weight
-    pairs = ops.reshape(labels * num_classes + predicted, (-1,))
-    weights = ops.reshape(ops.broadcast_to(weights, ops.shape(labels)), (-1,))
-    # segment_sum rather than bincount: the TensorFlow bincount does not compile with XLA.
-    counts = ops.segment_sum(weights, pairs, num_segments=num_classes * num_classes)
-    matrix = ops.reshape(ops.cast(counts, "float32"), (num_classes, num_classes))
-    return nan_if_positive(matrix, bad_labels + bad_predictions)
+    return nan_if_positive(ops.cast(counts, "float32"), bad)
 
 
 def _ratio(numerator, denominator):
@@ -143,7 +189,7 @@ def segmentation_report(matrix, class_names=None):
         >>> {key: round(value, 4) for key, value in report["per_class"]["circle"].items()}
         {'iou': 0.6667, 'dice': 0.8, 'precision': 0.6667, 'recall': 1.0, 'support': 2}
     """
-    matrix = np.asarray(matrix, dtype="float32")
+    matrix = np.asarray(matrix, dtype="float64")
     num_classes = matrix.shape[0]
     names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
     if len(names) != num_classes:
@@ -175,8 +221,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])  # 0, 1, 1, 1
         >>> metric = keras_segen.metrics.MeanIoU(num_classes=2)  # a subclass
         >>> metric.update_state(masks, logits)
-        >>> keras.ops.convert_to_numpy(metric.matrix).tolist()
-        [[1.0, 1.0], [0.0, 2.0]]
+        >>> metric.counts().tolist()  # exact int64 counts
+        [[1, 1], [0, 2]]
         >>> round(metric.report(["background", "circle"])["mean_dice"], 4)
         0.7333
     """
@@ -196,17 +242,43 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         self.ignore_index = ignore_index
         self.from_logits = from_logits
         self.class_id = class_id
-        self.matrix = self.add_variable(
-            shape=(num_classes, num_classes), initializer="zeros", name="confusion_matrix"
+        shape = (num_classes, num_classes)
+        # Each count is counts_high * 2^24 + counts_low, with 0 <= counts_low < 2^24.
+        self.counts_high = self.add_variable(
+            shape=shape, initializer="zeros", dtype="int32", name="counts_high"
+        )
+        self.counts_low = self.add_variable(
+            shape=shape, initializer="zeros", dtype="int32", name="counts_low"
+        )
+        self.uncounted = self.add_variable(
+            shape=(), initializer="zeros", dtype="int32", name="uncounted"
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Adds the pixels of one batch to the confusion matrix."""
-        self.matrix.assign_add(
-            confusion_matrix(
-                y_true, y_pred, self.num_classes, self.ignore_index, self.from_logits, sample_weight
-            )
+        counts, bad = confusion_counts(
+            y_true, y_pred, self.num_classes, self.ignore_index, self.from_logits, sample_weight
         )
+        high = ops.floor_divide(counts, _LOW)
+        low = self.counts_low + (counts - high * _LOW)  # < 2^25: no int32 overflow
+        carry = ops.floor_divide(low, _LOW)
+        self.counts_low.assign(low - carry * _LOW)
+        self.counts_high.assign_add(high + carry)
+        self.uncounted.assign_add(ops.cast(bad, "int32"))
+
+    @property
+    def matrix(self):
+        """The counts as a float32 tensor (for scores; ``counts()`` is exact); NaN once
+        labels outside the classes were seen inside a traced graph."""
+        matrix = ops.cast(self.counts_high, "float32") * float(_LOW) + ops.cast(
+            self.counts_low, "float32"
+        )
+        return nan_if_positive(matrix, self.uncounted)
+
+    def counts(self):
+        """The exact pixel counts so far: int64 NumPy ``(num_classes, num_classes)``."""
+        high = ops.convert_to_numpy(self.counts_high).astype(np.int64)
+        return high * _LOW + ops.convert_to_numpy(self.counts_low).astype(np.int64)
 
     def result(self):
         if self.score == "pixel_accuracy":
@@ -215,11 +287,17 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         return nan_mean(values) if self.class_id is None else values[self.class_id]
 
     def reset_state(self):
-        self.matrix.assign(ops.zeros_like(self.matrix))
+        for variable in (self.counts_high, self.counts_low, self.uncounted):
+            variable.assign(ops.zeros_like(variable))
 
     def report(self, class_names=None):
-        """``segmentation_report`` of everything accumulated so far."""
-        return segmentation_report(ops.convert_to_numpy(self.matrix), class_names)
+        """``segmentation_report`` of everything accumulated so far (exact counts)."""
+        if int(ops.convert_to_numpy(self.uncounted)):
+            raise ValueError(
+                "Labels outside 0..num_classes-1 (not ignore_index) reached this metric "
+                "inside a traced graph; its counts are incomplete."
+            )
+        return segmentation_report(self.counts(), class_names)
 
     def get_config(self):
         return {

@@ -15,7 +15,7 @@ from keras_segen.registry import get_model, list_models, model_entry
 from keras_segen.training.callbacks import write_json
 from keras_segen.training.gan import GAN
 from keras_segen.training.pix2pix import Pix2Pix
-from keras_segen.training.runs import load_run_or_model
+from keras_segen.training.run_files import load_run_or_model
 from keras_segen.training.vae import VAE
 
 FORMATS = ("saved_model", "tflite", "onnx")

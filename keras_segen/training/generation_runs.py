@@ -13,9 +13,10 @@ import tempfile
 import keras
 import numpy as np
 
-from keras_segen import __version__, metrics, viz
+from keras_segen import metrics, viz
 from keras_segen.data import load_images, load_segmentation
 from keras_segen.data.preprocessing import image_size_pair
+from keras_segen.data.sources import data_errors_named
 from keras_segen.models.generation import (
     conditional_discriminator,
     conditional_generator,
@@ -27,19 +28,13 @@ from keras_segen.models.generation import (
     vae_encoder,
 )
 from keras_segen.training.callbacks import RunCheckpoint, read_history, write_json
+from keras_segen.training.distribution import dtype_policy, is_chief, resolve_strategy
 from keras_segen.training.gan import GAN, ConditionalGAN
 from keras_segen.training.pix2pix import Pix2Pix
-from keras_segen.training.runs import (
-    _clear_pipeline_errors,
-    _is_chief,
-    _policy,
-    _read_run,
-    _strategy,
-    _truncate_history,
-    load_run_or_model,
-)
+from keras_segen.training.run_files import load_run_or_model, read_run, truncate_history
 from keras_segen.training.sample_grid import SampleGrid
 from keras_segen.training.vae import VAE
+from keras_segen.version import __version__
 
 GENERATION_MODELS = ("dcgan", "wgan-gp", "cgan", "vae", "pix2pix")
 
@@ -214,17 +209,17 @@ def train_generation(
         "data_dir": data_dir,
         "keras_segen_version": __version__,
     }
-    distribution = _strategy(strategy)
+    distribution = resolve_strategy(strategy)
     keras.utils.set_random_seed(seed)
     train_data, info = _load_data(config, "train")
     conditional = model in ("cgan", "pix2pix")
     config["num_classes"] = info.num_classes if conditional else None
     config["class_names"] = list(info.class_names) if conditional else None
     policy = "mixed_float16" if mixed_precision else keras.mixed_precision.global_policy().name
-    with _policy(policy), distribution.scope():
+    with dtype_policy(policy), distribution.scope():
         trainer = _build_trainer(config, info.num_classes)
     os.makedirs(out, exist_ok=True)
-    if _is_chief(distribution):
+    if is_chief(distribution):
         write_json(config, os.path.join(out, "config.json"))
     return _fit(trainer, config, out, distribution, train_data, 0, callbacks, verbose)
 
@@ -249,19 +244,19 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
         >>> history["epoch"]
         [1, 2]
     """
-    config, state = _read_run(run_dir)
+    config, state = read_run(run_dir)
     if config.get("task") != "generation":
         raise ValueError(f"{run_dir} is not a generation run; use keras_segen.resume.")
     config["epochs"] = epochs or config["epochs"]
     done = state["epochs_completed"]
-    _truncate_history(run_dir, done)
-    distribution = _strategy(strategy if strategy is not None else config["strategy"])
+    truncate_history(run_dir, done)
+    distribution = resolve_strategy(strategy if strategy is not None else config["strategy"])
     keras.utils.set_random_seed(config["seed"] + done)
     train_data, _ = _load_data(config, "train")
     policy = "mixed_float16" if config["mixed_precision"] else "float32"
-    with _policy(policy), distribution.scope():
+    with dtype_policy(policy), distribution.scope():
         trainer = keras.models.load_model(os.path.join(run_dir, "last.keras"))
-    if _is_chief(distribution):
+    if is_chief(distribution):
         write_json(config, os.path.join(run_dir, "config.json"))
     return _fit(trainer, config, run_dir, distribution, train_data, done, callbacks, verbose)
 
@@ -274,7 +269,7 @@ def _sample_inputs(config):
 
 
 def _fit(trainer, config, out, distribution, train_data, initial_epoch, callbacks, verbose):
-    chief = _is_chief(distribution)
+    chief = is_chief(distribution)
     write_dir = out if chief else tempfile.mkdtemp()
     inputs = _sample_inputs(config) if config["model"] == "pix2pix" else None
     grid = SampleGrid(
@@ -282,7 +277,7 @@ def _fit(trainer, config, out, distribution, train_data, initial_epoch, callback
     )
     checkpoint = RunCheckpoint(write_dir, monitor=None)
     if initial_epoch < config["epochs"]:
-        with _clear_pipeline_errors():
+        with data_errors_named():
             trainer.fit(
                 train_data,
                 epochs=config["epochs"],

@@ -149,7 +149,7 @@ def test_evaluate_and_predict(tmp_path):
     ]
     mask = np.asarray(Image.open(tmp_path / "pred" / "photo0_mask.png"))
     assert mask.shape == (40, 40) and mask.max() < 4  # back at the original size
-    with pytest.raises(ValueError, match="No PNG or JPEG images"):
+    with pytest.raises(ValueError, match="No image files"):
         keras_segen.predict(str(out), str(tmp_path / "pred" / ".."), str(tmp_path / "x"))
 
 

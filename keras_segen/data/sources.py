@@ -1,0 +1,105 @@
+"""What a dataset argument names, and what every loader returns about it."""
+
+import contextlib
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_segen.data.layouts import SPLITS
+from keras_segen.data.preprocessing import resize_mask
+from keras_segen.data.shapes import CLASS_NAMES, shapes_arrays
+
+# The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image).
+SHAPES_SOURCES = ("shapes", "shapes_coloured")
+SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200}
+# Marks the message of a file fault raised inside the tf.data graph (``pipeline_error``).
+PIPELINE_ERROR = "keras_segen data fault: "
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What a loaded dataset is: its classes and (where known) its size.
+
+    For segmentation data the classes are the mask labels; for labelled image data
+    (``load_images(..., labels=True)``) they are the image classes. ``class_colours``
+    are the dataset's own ``(r, g, b)`` per class where it has them (VOC, Cityscapes,
+    ADE20K, colour masks); ``layout`` is the folder layout; ``skipped`` lists the
+    ``(path, problem)`` of every pair left out with ``on_bad="skip"``.
+
+    Example:
+        >>> _, info = keras_segen.data.load_segmentation("shapes", num_examples=8, with_info=True)
+        >>> info.num_classes, info.class_names
+        (4, ('background', 'circle', 'rectangle', 'triangle'))
+    """
+
+    source: str
+    split: str
+    num_classes: int
+    class_names: tuple
+    num_examples: int | None
+    class_colours: tuple | None = None
+    layout: str | None = None
+    skipped: tuple = ()  # (path, problem) of the pairs left out with on_bad="skip"
+
+
+def shapes_examples(split, image_size, num_classes, num_examples, seed, source="shapes"):
+    """``(dataset, info)`` of raw shapes examples at ``image_size`` ``(height, width)``."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
+    num_classes = 4 if num_classes is None else num_classes
+    if num_classes not in (2, 3, 4):
+        raise ValueError(f"shapes has 2, 3 or 4 classes; got num_classes={num_classes}.")
+    count = SHAPES_SPLIT_SIZES[split] if num_examples is None else num_examples
+    if count < 1:
+        raise ValueError(f"num_examples must be >= 1; got {count}.")
+    # Disjoint example indices per split, all from the same seed.
+    start = SPLITS.index(split) * 10**6
+    height, width = image_size
+    images, masks = shapes_arrays(
+        count, height, num_classes, seed, start, colour_by_class=source == "shapes_coloured"
+    )
+    if height != width:  # drawn square, then resized like any other data
+        images = tf.image.resize(images, image_size).numpy().astype(np.uint8)
+        masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks))
+    names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
+    info = DatasetInfo(source, split, num_classes, names, count)
+    return dataset.map(lambda image, mask: (image, mask, tf.constant(source))), info
+
+
+def source_kind(source):
+    """``"shapes"``, ``"folder"`` or ``"tfds"`` for a dataset argument; a missing path fails."""
+    if source in SHAPES_SOURCES:
+        return "shapes"
+    folder = os.path.expanduser(str(source))
+    if os.path.isdir(folder):
+        return "folder"
+    if folder.startswith((".", os.sep)) or os.path.isabs(folder):
+        raise ValueError(f"Dataset folder {source!r} does not exist.")
+    return "tfds"
+
+
+def pipeline_error(error):
+    """A ``ValueError`` naming the file, from an error raised inside a ``tf.data`` graph.
+
+    The pipeline's own checks put the file name into their messages; this keeps the
+    message and drops TensorFlow's node names and traceback.
+    """
+    message = getattr(error, "message", str(error))
+    if PIPELINE_ERROR in message:
+        text = message.split(PIPELINE_ERROR, 1)[1].splitlines()[0]
+    else:
+        text = message.split("\n")[0]
+    return ValueError(f"Invalid data: {text}")
+
+
+@contextlib.contextmanager
+def data_errors_named():
+    """Turns a data fault raised inside a ``tf.data`` graph into ``pipeline_error``'s
+    ValueError, which names the file, instead of a bare graph error."""
+    try:
+        yield
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
+        raise pipeline_error(error) from None
