@@ -3,9 +3,14 @@
 It applies exactly the library's preprocessing (bilinear resize with half-pixel centres
 as ``tf.image.resize``, scaling to [0, 1], int8 quantisation from the model's own
 parameters), runs images or a folder through a segmenter and writes class masks and
-overlays, or draws images from a generator, and benchmarks latency.
+overlays at each image's own size, or draws images from a generator, and benchmarks
+latency. A camera frame larger than the model input is segmented like
+``keras_segen.inference`` does it: overlapping tiles of the model's input size, logits
+blended with a weight falling linearly from each tile's centre (``--mode tile``; ``auto``
+picks it for large frames), or one pass at the model size (``--mode resize``).
 
     python runner.py model.tflite photos/ --out results/
+    python runner.py model.tflite frame_2048x1024.png --mode tile --overlap 0.5
     python runner.py generator.tflite --generate 16 --out samples/
     python runner.py model.tflite --benchmark --threads 4
 
@@ -147,6 +152,56 @@ def resize_bilinear(image, height, width):
     return upper_row + (lower_row - upper_row) * y_lerp[:, None, None]
 
 
+def to_unit_range(image):
+    """uint8 -> float32 in [0, 1] (floats are clipped)."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    return np.clip(image.astype(np.float32), 0.0, 1.0)
+
+
+def tile_starts(length, tile, stride):
+    """Start offsets of tiles covering ``length`` pixels, the last one flush with the end."""
+    if length <= tile:
+        return [0]
+    return list(range(0, length - tile, stride)) + [length - tile]
+
+
+def tile_weight(height, width):
+    """Tile blending weight: 1 at the centre, falling linearly to ``1 / size`` at the border."""
+
+    def ramp(size):
+        centres = (np.arange(size) + 0.5) / size
+        return 2.0 * np.minimum(centres, 1.0 - centres)
+
+    return np.outer(ramp(height), ramp(width)).astype(np.float32)
+
+
+def sliding_window(image, tile_size, predict, overlap=0.5):
+    """Logits ``(H, W, K)`` of a float ``(H, W, C)`` image from overlapping tiles;
+    ``predict`` maps one ``(th, tw, C)`` tile to its ``(th, tw, K)`` logits."""
+    if not 0 <= overlap < 1:
+        raise ValueError(f"overlap must be in [0, 1); got {overlap!r}.")
+    height, width = image.shape[:2]
+    tile_h, tile_w = tile_size
+    padded = np.pad(
+        image, ((0, max(tile_h - height, 0)), (0, max(tile_w - width, 0)), (0, 0)), mode="edge"
+    )
+    stride_h = max(1, int(round(tile_h * (1 - overlap))))
+    stride_w = max(1, int(round(tile_w * (1 - overlap))))
+    weight = tile_weight(tile_h, tile_w)[..., None]
+    total = weights = None
+    for y in tile_starts(padded.shape[0], tile_h, stride_h):
+        for x in tile_starts(padded.shape[1], tile_w, stride_w):
+            logits = predict(padded[y : y + tile_h, x : x + tile_w])
+            if total is None:
+                total = np.zeros((*padded.shape[:2], logits.shape[-1]), np.float32)
+                weights = np.zeros((*padded.shape[:2], 1), np.float32)
+            total[y : y + tile_h, x : x + tile_w] += logits * weight
+            weights[y : y + tile_h, x : x + tile_w] += weight
+    return (total / weights)[:height, :width]
+
+
 def preprocess(image, height, width):
     """uint8 ``HxWx3`` -> float32 in [0, 1] at ``height x width`` (``preprocess_image``)."""
     image = np.asarray(image)
@@ -196,12 +251,29 @@ class Model:
                 return name, int(details["shape"][1]), int(details["shape"][2])
         return None
 
-    def segment(self, image):
-        """uint8 image -> ``(class mask at the model size, preprocessed image)``."""
+    def logits(self, image, mode="auto", overlap=0.5, scale=1.0):
+        """Float32 logits ``(H, W, K)`` of a uint8 ``(H, W, 3)`` image at its own size."""
+        if mode not in ("auto", "tile", "resize"):
+            raise ValueError(f"mode must be auto, tile or resize; got {mode!r}.")
         name, height, width = self.image_input
-        x = preprocess(image, height, width)
-        logits = self(**{name: x[None]})[0]
-        return logits.argmax(-1).astype(np.uint8), x
+        pixels = to_unit_range(image)
+        size = pixels.shape[:2]
+        scaled = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+        if scale != 1.0:
+            pixels = np.clip(resize_bilinear(pixels, *scaled), 0.0, 1.0)
+        if mode == "tile" or (mode == "auto" and (scaled[0] > height or scaled[1] > width)):
+            logits = sliding_window(
+                pixels, (height, width), lambda tile: self(**{name: tile[None]})[0], overlap
+            )
+        else:
+            logits = self(**{name: preprocess(pixels, height, width)[None]})[0]
+        if logits.shape[:2] != size:
+            logits = resize_bilinear(logits, *size)
+        return logits
+
+    def segment(self, image, mode="auto", overlap=0.5, scale=1.0):
+        """uint8 image -> class mask ``(H, W)`` at the image's own size (see ``logits``)."""
+        return self.logits(image, mode, overlap, scale).argmax(-1).astype(np.uint8)
 
     def generate(self, count, seed=0, num_classes=None):
         """Images in [0, 1] from ``count`` N(0, 1) latent vectors.
@@ -263,6 +335,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--benchmark", action="store_true")
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--mode", choices=("auto", "tile", "resize"), default="auto")
+    parser.add_argument("--overlap", type=float, default=0.5, help="tile overlap in [0, 1)")
+    parser.add_argument("--scale", type=float, default=1.0, help="resize factor before tiling")
     args = parser.parse_args(argv)
     model = Model(args.model, num_threads=args.threads)
     if args.benchmark:
@@ -280,10 +355,12 @@ def main(argv=None):
     if not args.inputs:
         parser.error("give inputs to segment, --generate N, or --benchmark")
     for path in _inputs(args.inputs):
-        mask, image = model.segment(read_image(path))
+        image = read_image(path)
+        mask = model.segment(image, args.mode, args.overlap, args.scale)
         stem = os.path.splitext(os.path.basename(path))[0]
         write_png(os.path.join(args.out, f"{stem}_mask.png"), mask)
-        write_png(os.path.join(args.out, f"{stem}_overlay.png"), overlay(image, mask))
+        write_png(os.path.join(args.out, f"{stem}_overlay.png"),
+                  overlay(to_unit_range(image), mask))  # fmt: skip
     print(f"wrote masks and overlays to {args.out}")
     return 0
 

@@ -80,6 +80,11 @@ def _command_train(args):
         discriminator_filters=args.discriminator_filters,
         synthetic=args.synthetic,
         synthetic_ratio=args.synthetic_ratio,
+        validation_split=args.validation_split,
+        val_dataset=args.val_dataset,
+        layout=args.layout,
+        colours=args.colours,
+        on_bad="skip" if args.skip_bad else "raise",
         verbose=args.verbose,
     )
     print(f"run directory: {args.out}")
@@ -219,6 +224,10 @@ def _command_evaluate(args):
         image_size=args.image_size,
         batch_size=args.batch_size,
         out=args.out,
+        full_resolution=args.full_resolution,
+        mode=args.mode,
+        overlap=args.overlap,
+        scale=args.scale,
     )
     return 0
 
@@ -226,7 +235,9 @@ def _command_evaluate(args):
 def _command_predict(args):
     from keras_segen.training import predict
 
-    written = predict(args.run, args.inputs, args.out, image_size=args.image_size)
+    written = predict(
+        args.run, args.inputs, args.out, args.image_size, args.mode, args.overlap, args.scale
+    )
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 
@@ -268,6 +279,7 @@ def _single_size(text):
 
 def build_parser():
     """The argument parser of ``keras-segen``."""
+    from keras_segen.cli_data import add_check_data_parser, add_data_options, add_tiling_options
     from keras_segen.registry import TASKS
     from keras_segen.version import __version__
 
@@ -292,6 +304,7 @@ def build_parser():
     train = commands.add_parser("train", help="train a segmentation model into a run directory")
     train.add_argument("--model", default="unet", help="registered model name")
     train.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
+    add_data_options(train)
     train.add_argument("--epochs", type=int, help="total epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--image-size", type=_single_size, default=128, help="S or HxW")
@@ -400,10 +413,18 @@ def build_parser():
     evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
     evaluate.add_argument("run", help="run directory or .keras file")
     evaluate.add_argument("--dataset", help="dataset (default: the run's)")
-    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument(
+        "--split", default="test",
+        help="train, validation or test as the run defined them, or the dataset's split",
+    )  # fmt: skip
     evaluate.add_argument("--image-size", type=_single_size)
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--out", help="output folder (default: the run directory)")
+    evaluate.add_argument(
+        "--full-resolution", action="store_true",
+        help="score each image at its own size against its mask as stored",
+    )  # fmt: skip
+    add_tiling_options(evaluate)
     evaluate.set_defaults(handler=_command_evaluate)
 
     predict = commands.add_parser("predict", help="write mask and overlay PNGs")
@@ -411,7 +432,10 @@ def build_parser():
     predict.add_argument("inputs", help="image file or folder")
     predict.add_argument("--out", required=True)
     predict.add_argument("--image-size", type=_single_size)
+    add_tiling_options(predict)
     predict.set_defaults(handler=_command_predict)
+
+    add_check_data_parser(commands)
 
     quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
     quick.add_argument("--out", default="runs/quickstart")

@@ -195,6 +195,43 @@ def plot_confusion_matrix(matrix, class_names=None):
     return figure
 
 
+def plot_class_histogram(class_pixels, class_names, colours=None):
+    """Bar chart of pixels per class, one group of bars per split (log scale).
+
+    Args:
+        class_pixels: ``{split: pixels per class}`` (e.g. ``DataReport.class_pixels``).
+        class_names: the class names.
+        colours: the dataset's class colours (0-255 ``(r, g, b)``); bars of the first split
+            take them.
+
+    Example:
+        >>> figure = keras_segen.viz.plot_class_histogram(
+        ...     {"train": [900, 80, 20], "validation": [95, 4, 1]}, ["road", "car", "person"])
+        >>> figure.axes[0].get_yscale(), len(figure.axes[0].patches)  # 3 classes x 2 splits
+        ('log', 6)
+        >>> figure.savefig("class_histogram.png")
+    """
+    names = list(class_names)
+    figure = Figure(figsize=(max(5.0, 0.35 * len(names) + 2), 4), layout="constrained")
+    axis = figure.subplots()
+    positions = np.arange(len(names))
+    width = 0.8 / max(len(class_pixels), 1)
+    palette = class_palette(colours)
+    for index, (split, counts) in enumerate(class_pixels.items()):
+        counts = np.asarray(counts, np.float64)
+        colour = [palette[i % len(palette)] for i in range(len(names))] if index == 0 else None
+        axis.bar(
+            positions + index * width, np.maximum(counts, 0.5), width, label=split, color=colour,
+            edgecolor="black", linewidth=0.5, alpha=1.0 if index == 0 else 0.5,
+        )  # fmt: skip
+    axis.set_yscale("log")
+    axis.set_xticks(positions + width * (len(class_pixels) - 1) / 2, names, rotation=60,
+                    ha="right", fontsize=8)  # fmt: skip
+    axis.set_ylabel("pixels")
+    axis.legend()
+    return figure
+
+
 def image_grid(images, columns=None, value_range=(-1.0, 1.0)):
     """A grid figure of generated images (``(N, H, W, C)``, values in ``value_range``).
 

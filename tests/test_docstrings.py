@@ -19,6 +19,7 @@ MODULES = (
     "classical",
     "data",
     "export",
+    "inference",
     "layers",
     "losses",
     "metrics",

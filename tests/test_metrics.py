@@ -140,3 +140,47 @@ def test_metrics_in_fit_and_evaluate():
 def test_predicted_labels_outside_the_classes_are_an_error():
     with pytest.raises(ValueError, match=r"Predicted labels contain values \[255\] outside 0..2"):
         metrics.confusion_matrix(LABELS, np.full((1, 2, 4), 255), num_classes=3)
+
+
+# 4097 * 4097 = 16,785,409 > 2^24 = 16,777,216, and odd: float32 cannot hold it.
+BIG_SIDE = 4097
+BIG_CELL = BIG_SIDE * BIG_SIDE
+
+
+def test_one_update_counts_exactly_above_two_to_the_24():
+    masks = np.zeros((1, BIG_SIDE, BIG_SIDE), "int32")
+    counts, bad = metrics.confusion_counts(masks, masks, num_classes=2)
+    assert keras.ops.convert_to_numpy(counts).tolist() == [[BIG_CELL, 0], [0, 0]]
+    assert int(bad) == 0
+    assert float(np.float32(BIG_CELL)) != BIG_CELL  # what float32 counting would lose
+
+
+def test_streamed_counts_are_exact_eager_and_under_xla():
+    masks = tf.zeros((1, BIG_SIDE, BIG_SIDE), tf.int32)
+    eager = metrics.MeanIoU(num_classes=2)
+    eager.update_state(masks, masks)
+    eager.update_state(masks, masks)
+    compiled = metrics.MeanIoU(num_classes=2)
+    step = tf.function(compiled.update_state, jit_compile=True)
+    step(masks, masks)
+    step(masks, masks)
+    for metric in (eager, compiled):
+        assert metric.counts().tolist() == [[2 * BIG_CELL, 0], [0, 0]]
+        assert metric.report()["per_class"]["0"]["support"] == 2 * BIG_CELL
+        assert float(metric.result()) == pytest.approx(1.0)
+
+
+def test_streamed_counts_stay_exact_past_two_to_the_53():
+    metric = metrics.PixelAccuracy(num_classes=2)
+    # A state of 2^53 + 2^24 - 1 pixels in cell (0, 0): high 2^29, low 2^24 - 1.
+    metric.counts_high.assign(np.array([[2**29, 0], [0, 0]], "int32"))
+    metric.counts_low.assign(np.array([[2**24 - 1, 0], [0, 0]], "int32"))
+    masks = np.zeros((1, BIG_SIDE, BIG_SIDE), "int32")
+    metric.update_state(masks, masks)  # the low part carries into the high part
+    assert metric.counts()[0, 0] == 2**53 + 2**24 - 1 + BIG_CELL
+    assert 0 <= int(keras.ops.convert_to_numpy(metric.counts_low)[0, 0]) < 2**24
+
+
+def test_fractional_sample_weights_are_refused():
+    with pytest.raises(ValueError, match="sample_weight must be whole non-negative numbers"):
+        metrics.confusion_counts(LABELS, PREDICTED, 3, sample_weight=np.full((1, 2, 4), 0.5))

@@ -13,12 +13,14 @@ from keras_segen.data.images import load_images
 from keras_segen.data.layouts import LAYOUTS, Layout, carve_validation, open_layout
 from keras_segen.data.mixing import mix_datasets, mixed_length, perturb_label_maps
 from keras_segen.data.preprocessing import preprocess_image, resize_mask
+from keras_segen.data.report import DataReport, check_data
 from keras_segen.data.segmentation import DatasetInfo, load_segmentation, shapes, source_splits
 from keras_segen.data.shapes import CLASS_NAMES, shapes_example
 
 __all__ = [
     "CLASS_NAMES",
     "DataError",
+    "DataReport",
     "DataFileError",
     "DatasetInfo",
     "LAYOUTS",
@@ -26,6 +28,7 @@ __all__ = [
     "Layout",
     "Scan",
     "carve_validation",
+    "check_data",
     "open_layout",
     "read_class_file",
     "read_image",

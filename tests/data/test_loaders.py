@@ -55,58 +55,14 @@ def test_folder_with_split_subfolders(tmp_path):
     _write_pair(tmp_path / "test", "b")
     _, info = load_segmentation(str(tmp_path), "test", 8, with_info=True)
     assert info.num_examples == 1
-    with pytest.raises(ValueError, match="has no 'validation' subfolder"):
+    with pytest.raises(ValueError, match="has no 'validation' split; its splits are train, test"):
         load_segmentation(str(tmp_path), "validation", 8)
 
 
 def test_flat_folder_only_provides_a_train_split(tmp_path):
     _write_pair(tmp_path, "a")
-    with pytest.raises(ValueError, match="only provides the 'train' split"):
+    with pytest.raises(ValueError, match="no 'test' split .*a flat folder is one set"):
         load_segmentation(str(tmp_path), "test", 8)
-
-
-@pytest.mark.parametrize(
-    "damage, match",
-    [
-        (
-            lambda root: (root / "images" / "lonely.png").write_bytes(
-                (root / "images" / "a.png").read_bytes()
-            ),
-            r"Images without a mask .*\['lonely'\]",
-        ),
-        (
-            lambda root: (root / "masks" / "orphan.png").write_bytes(
-                (root / "masks" / "a.png").read_bytes()
-            ),
-            r"Masks without an image .*\['orphan'\]",
-        ),
-        (
-            lambda root: (root / "images" / "notes.txt").write_text("x"),
-            r"notes.txt is not a PNG or JPEG",
-        ),
-        (
-            lambda root: (root / "images" / "a.png").write_bytes(b"\x89PNG broken"),
-            r"Cannot read .*a.png",
-        ),
-        (
-            lambda root: (
-                _write_pair(root, "a", size=(20, 16)) and _resize_mask(root / "masks" / "a.png")
-            ),
-            r"images/a.png is 16x20 but its mask .*a.png is 10x10",
-        ),
-        (lambda root: _write_pair(root, "a", labels=(0, 7)), r"labels \[7\] >= num_classes=3"),
-    ],
-)
-def test_folder_errors_name_the_file(tmp_path, damage, match):
-    _write_pair(tmp_path, "a")
-    damage(tmp_path)
-    with pytest.raises(ValueError, match=match):
-        load_segmentation(str(tmp_path), "train", 8, num_classes=3)
-
-
-def _resize_mask(path):
-    Image.fromarray(np.zeros((10, 10), np.uint8)).save(path)
-    return True
 
 
 def test_ignore_index_is_allowed_in_folder_masks(tmp_path):
@@ -119,9 +75,9 @@ def test_ignore_index_is_allowed_in_folder_masks(tmp_path):
 def test_empty_or_missing_folders(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()
-    with pytest.raises(ValueError, match="No images found"):
+    with pytest.raises(ValueError, match="has no usable image/mask pairs"):
         load_segmentation(str(tmp_path), "train", 8)
-    with pytest.raises(ValueError, match="Expected a folder"):
+    with pytest.raises(ValueError, match="is no dataset folder keras_segen knows"):
         load_segmentation(str(tmp_path / "images"), "train", 8)
     with pytest.raises(ValueError, match="does not exist"):
         load_segmentation(str(tmp_path / "nowhere"), "train", 8)

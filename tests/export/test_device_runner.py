@@ -2,6 +2,7 @@
 
 import importlib.util
 import pathlib
+import types
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 import keras_segen
 from keras_segen import export
 from keras_segen.data import preprocess_image
+from keras_segen.inference import segment_image
 from tests.helpers import run_python
 
 RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
@@ -47,9 +49,10 @@ def test_png_codec_reads_what_pillow_writes_and_round_trips(tmp_path):
     np.testing.assert_array_equal(runner.read_png(tmp_path / "grey.png")[..., 1], grey)
 
 
-def _library_masks(model, path, images):
-    preprocessed = np.stack([preprocess_image(tf.constant(i), (32, 32)).numpy() for i in images])
-    return export.ArtifactRunner(path)(preprocessed).argmax(-1)
+def _library_masks(path, images, mode):
+    """What ``keras_segen.inference`` makes of the images with the same artifact."""
+    artifact = types.SimpleNamespace(predict_on_batch=export.ArtifactRunner(path))
+    return [segment_image(artifact, image, (32, 32), mode).argmax(-1) for image in images]
 
 
 def test_runner_without_tensorflow_reproduces_the_library(tmp_path):
@@ -75,16 +78,21 @@ sys.meta_path.insert(0, Block())
 spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
 runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
 runner.main([{str(path)!r}, {str(folder)!r}, "--out", {str(tmp_path / "out")!r}])
+runner.main([{str(path)!r}, {str(folder)!r}, "--out", {str(tmp_path / "resized")!r},
+             "--mode", "resize"])
 runner.main([{str(generator_path)!r}, "--generate", "3", "--out", {str(tmp_path / "gen")!r}])
 runner.main([{str(path)!r}, "--benchmark", "--threads", "1", "--repeats", "5"])
 print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
 """)
     assert "loaded []" in output and "threads 1: p50" in output and "p99" in output
-    expected = _library_masks(model, path, images)
-    for index in range(2):
+    tiled, resized = (_library_masks(path, images, mode) for mode in ("tile", "resize"))
+    for index in range(2):  # 48x40 frames, larger than the 32x32 input: tiled by default
         mask = np.asarray(Image.open(tmp_path / "out" / f"photo{index}_mask.png"))
-        np.testing.assert_array_equal(mask, expected[index])
+        np.testing.assert_array_equal(mask, tiled[index])
         assert (tmp_path / "out" / f"photo{index}_overlay.png").is_file()
+        mask = np.asarray(Image.open(tmp_path / "resized" / f"photo{index}_mask.png"))
+        assert mask.shape == (40, 48)  # the logits resized back: agree up to float ties
+        assert np.mean(mask == resized[index]) > 0.99
     latents = np.random.default_rng(0).normal(size=(3, 1, 8)).astype("float32")[:, 0]
     library = (export.ArtifactRunner(generator_path)(latents) + 1) / 2
     for index in range(3):
@@ -103,3 +111,13 @@ def test_runner_cycles_the_classes_of_a_conditional_generator(tmp_path):
     latents = np.stack([rng.normal(size=(1, 8)).astype("float32")[0] for _ in range(4)])
     expected = (np.asarray(generator([latents, np.array([0, 1, 2, 0])])) + 1) / 2
     np.testing.assert_allclose(drawn, np.clip(expected, 0, 1), atol=1e-5)
+
+
+def test_runner_tiles_a_large_frame_like_the_library():
+    frame = np.random.default_rng(2).random((70, 100, 3)).astype(np.float32)
+    pointwise = lambda tile: tile * 3.0  # noqa: E731
+    ours = runner.sliding_window(frame, (32, 32), pointwise, overlap=0.5)
+    library = keras_segen.inference.sliding_window(frame, (32, 32), lambda t: t * 3.0, 0.5)
+    np.testing.assert_allclose(ours, library, atol=1e-6)
+    np.testing.assert_allclose(ours, frame * 3.0, atol=1e-5)
+    assert runner.tile_starts(100, 32, 16) == keras_segen.inference.tile_starts(100, 32, 16)
