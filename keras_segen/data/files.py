@@ -79,9 +79,9 @@ def read_image(path):
             return np.repeat(grey[..., None], 3, axis=-1)
         if image.mode == "F":
             raise DataFileError(path, "32-bit float images are not supported; save 8 or 16 bit")
-        if image.mode in ("RGBA", "LA", "PA"):
-            image = image.convert(image.mode[:-1] if image.mode != "PA" else "P")
-        return np.asarray(image.convert("RGB"))
+        if image.mode in ("LA", "PA"):
+            image = image.convert("RGBA")
+        return np.asarray(image.convert("RGB"))  # RGBA -> RGB keeps the colours as stored
 
 
 def raw_image_size(path):

@@ -10,7 +10,7 @@ from keras_segen.data.folders import folder_examples
 from keras_segen.data.layouts import SPLITS, open_layout
 from keras_segen.data.preprocessing import image_size_pair, preprocess_image, resize_mask
 from keras_segen.data.sources import DatasetInfo, shapes_examples, source_kind
-from keras_segen.data.tfds_sources import tfds_builder, tfds_examples
+from keras_segen.data.tfds_sources import tfds_builder, tfds_examples, tfds_split
 
 __all__ = ["DatasetInfo", "load_segmentation", "shapes", "source_splits"]
 
@@ -27,7 +27,10 @@ def source_splits(source, layout=None, data_dir=None):
         return SPLITS
     if kind == "folder":
         return tuple(s for s in SPLITS if s in open_layout(source, layout).splits)
-    return tuple(s for s in SPLITS if s in tfds_builder(str(source), data_dir).info.splits)
+    builder = tfds_builder(str(source), data_dir)
+    if not builder.info.splits:
+        tfds_split(builder, "train")  # data never prepared: raises the error that says so
+    return tuple(s for s in SPLITS if s in builder.info.splits)
 
 
 def _validate(image, mask, source, num_classes, ignore_index):
