@@ -93,12 +93,25 @@ def confusion_counts(y_true, y_pred, num_classes, ignore_index=255, from_logits=
     )
     weights, bad_weights = _pixel_weights(sample_weight, valid)
     pairs = ops.reshape(labels * num_classes + predicted, (-1,))
-    # segment_sum rather than bincount: the TensorFlow bincount does not compile with XLA.
-    counts = ops.segment_sum(
-        ops.reshape(weights, (-1,)), pairs, num_segments=num_classes * num_classes
-    )
-    counts = ops.reshape(ops.cast(counts, "int32"), (num_classes, num_classes))
+    counts = _count(ops.reshape(weights, (-1,)), pairs, num_classes * num_classes)
+    counts = ops.reshape(counts, (num_classes, num_classes))
     return counts, bad_labels + bad_predictions + bad_weights
+
+
+def _count(weights, ids, num_segments):
+    """Exact int32 sums of ``weights`` per id (``segment_sum``: TensorFlow's ``bincount``
+    does not compile with XLA)."""
+    if keras.backend.backend() != "torch":
+        return ops.cast(ops.segment_sum(weights, ids, num_segments=num_segments), "int32")
+    # Keras' torch segment_sum adds in float32, exact only up to 2^24: sum chunks small
+    # enough to stay below that, then add the chunk sums in int32.
+    size = int(ids.shape[0])
+    heaviest = max(1, int(ops.convert_to_numpy(ops.max(weights)))) if size else 1
+    chunk = max(1, _LOW // heaviest)
+    chunks = max(1, -(-size // chunk))
+    chunk_ids = ops.floor_divide(ops.arange(size, dtype="int32"), chunk)
+    sums = ops.segment_sum(weights, chunk_ids * num_segments + ids, chunks * num_segments)
+    return ops.sum(ops.reshape(ops.cast(sums, "int32"), (chunks, num_segments)), axis=0)
 
 
 def confusion_matrix(
@@ -288,7 +301,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
 
     def reset_state(self):
         for variable in (self.counts_high, self.counts_low, self.uncounted):
-            variable.assign(ops.zeros_like(variable))
+            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
     def report(self, class_names=None):
         """``segmentation_report`` of everything accumulated so far (exact counts)."""

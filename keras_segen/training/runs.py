@@ -120,6 +120,10 @@ def train(
 ):
     """Trains a registered segmentation model into the run directory ``out``.
 
+    Which data validates and which tests is decided once (``split_plan``) and kept in
+    ``config.json`` (``"splits"``); ``metrics.json`` names its split and, when there is
+    no test split, says what it evaluated instead.
+
     Args:
         model: registered model name (``keras_segen.list_models("segmentation")``).
         dataset: ``"shapes"``, a TFDS name or a dataset folder in any layout of
@@ -146,9 +150,6 @@ def train(
         on_bad: ``"raise"`` stops on any data fault, listing them all; ``"skip"`` trains
             on the good pairs and writes the others to ``skipped.csv`` in the run.
 
-    Which data validates and which tests is decided once (``split_plan``) and kept in
-    ``config.json`` (``"splits"``); ``metrics.json`` names its split and, when there is
-    no test split, says what it evaluated instead.
         mixed_precision: build and train under ``mixed_float16``.
         jit_compile: compile the train step with XLA.
         strategy: ``None``, ``"mirrored"``, ``"multiworker"`` or a ``tf.distribute.Strategy``.
