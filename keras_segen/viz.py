@@ -40,7 +40,14 @@ IGNORE_COLOUR = np.array([0.5, 0.5, 0.5], np.float32)
 
 def class_palette(colours=None):
     """``(N, 3)`` float colours in [0, 1]: a dataset's own ``(r, g, b)`` 0-255 class colours
-    (``DatasetInfo.class_colours``), or the default palette (class 0 black)."""
+    (``DatasetInfo.class_colours``), or the default palette (class 0 black).
+
+    Example:
+        >>> keras_segen.viz.class_palette([(255, 0, 0), (0, 0, 255)]).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+        >>> keras_segen.viz.class_palette()[0].tolist()  # the default: class 0 black
+        [0.0, 0.0, 0.0]
+    """
     if colours is None:
         return _PALETTE
     palette = np.asarray(colours, np.float32)

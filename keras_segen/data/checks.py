@@ -27,6 +27,18 @@ class Scan:
     ``good`` are the pairs without problems; ``problems`` are ``(path, problem)``;
     ``sizes`` counts image sizes ``(height, width)``; ``label_pixels`` counts pixels per
     label value (``ignore_index`` included) over the good pairs.
+
+    Example:
+        >>> import os, PIL.Image
+        >>> os.makedirs("data/images"), os.makedirs("data/masks")
+        (None, None)
+        >>> PIL.Image.new("RGB", (3, 2)).save("data/images/a.png")
+        >>> PIL.Image.fromarray(np.array([[0, 1, 1], [0, 0, 255]], np.uint8)).save(
+        ...     "data/masks/a.png")
+        >>> scan = keras_segen.data.scan_pairs(
+        ...     [("data/images/a.png", "data/masks/a.png")], keras_segen.data.LabelMapping())
+        >>> scan.num_classes, dict(scan.sizes), dict(scan.label_pixels)  # 255 is ignored
+        (2, {(2, 3): 1}, {0: 3, 1: 2, 255: 1})
     """
 
     good: list
@@ -37,7 +49,16 @@ class Scan:
 
 
 class DataError(ValueError):
-    """Every problem of a dataset at once: ``problems`` is a list of ``(path, problem)``."""
+    """Every problem of a dataset at once: ``problems`` is a list of ``(path, problem)``.
+
+    Example:
+        >>> error = keras_segen.data.DataError("mydata", [("masks/a.jpg", "lossy mask")])
+        >>> print(error)
+        mydata: 1 problem(s) in 1 file(s):
+          masks/a.jpg: lossy mask
+        Fix or remove these files, or pass on_bad='skip' (CLI: --skip-bad) to use only the
+        good pairs.
+    """
 
     def __init__(self, source, problems, total=None, limit=20):
         self.problems = list(problems)

@@ -124,6 +124,14 @@ class LabelMapping:
     Exactly one of ``lookup`` (``lookup[raw] = label``; -1 marks a raw value that is no
     label of the dataset) and ``colours`` (``{(r, g, b): label}``) is set, or neither:
     the raw values are the labels.
+
+    Example:
+        >>> ade = keras_segen.data.LabelMapping(lookup=(255, 0, 1), description="ADE class")
+        >>> labels, problems = ade.apply(np.array([[0, 1, 2]]))
+        >>> labels.tolist(), problems  # 0 ("other") ignored, k -> k - 1
+        ([[255, 0, 1]], [])
+        >>> ade.apply(np.array([[0, 7, 7]]))[1]
+        ['values that are no ADE class: 7: 2 pixels']
     """
 
     lookup: tuple | None = None

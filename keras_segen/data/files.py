@@ -25,7 +25,17 @@ LOSSY_SUFFIXES = (".jpg", ".jpeg", ".webp")
 
 
 class DataFileError(ValueError):
-    """A file that cannot be used: ``path`` and ``problem`` say which and why."""
+    """A file that cannot be used: ``path`` and ``problem`` say which and why.
+
+    Example:
+        >>> import PIL.Image
+        >>> PIL.Image.new("L", (2, 2)).save("mask.jpg")
+        >>> try:
+        ...     keras_segen.data.read_mask("mask.jpg")
+        ... except keras_segen.data.DataFileError as error:
+        ...     print(error.path, "|", error.problem[:29])
+        mask.jpg | masks must be lossless (PNG);
+    """
 
     def __init__(self, path, problem):
         super().__init__(f"{path}: {problem}")

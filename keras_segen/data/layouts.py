@@ -45,6 +45,17 @@ class Layout:
     ``splits`` maps each split a layout has to a function returning ``(pairs, problems)``:
     ``pairs`` a list of ``(image_path, mask_path)``, ``problems`` a list of
     ``(path, problem)``. ``notes`` says where a split comes from.
+
+    Example:
+        >>> import os, PIL.Image
+        >>> for folder in ("data/train/images", "data/train/masks", "data/val/images"):
+        ...     os.makedirs(folder)
+        >>> PIL.Image.new("RGB", (2, 2)).save("data/train/images/a.png")
+        >>> PIL.Image.new("L", (2, 2)).save("data/train/masks/a.png")
+        >>> source = keras_segen.data.open_layout("data")
+        >>> source.name, list(source.splits), source.pairs("train")
+        ('folder', ['train', 'validation'],
+         ([('data/train/images/a.png', 'data/train/masks/a.png')], []))
     """
 
     name: str

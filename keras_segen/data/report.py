@@ -18,6 +18,18 @@ class DataReport:
     Counter of ``(height, width)``); ``class_pixels`` maps each split to the pixels of
     each class (``ignored`` counts ``ignore_index``); ``problems`` are
     ``(split, path, problem)``.
+
+    Example:
+        >>> import os, PIL.Image
+        >>> os.makedirs("mine/images"), os.makedirs("mine/masks")
+        (None, None)
+        >>> PIL.Image.new("RGB", (2, 2)).save("mine/images/a.png")
+        >>> PIL.Image.fromarray(np.array([[0, 1], [1, 1]], np.uint8)).save("mine/masks/a.png")
+        >>> report = keras_segen.data.check_data("mine")
+        >>> report.ok, report.layout, report.class_pixels
+        (True, 'folder', {'train': [1, 3]})
+        >>> print(report.format().splitlines()[0])
+        mine: folder layout, 2 classes
     """
 
     source: str
