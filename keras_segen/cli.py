@@ -4,19 +4,7 @@ import argparse
 import os
 import sys
 
-
-def _parse_size(text):
-    """``"HxW"``, ``"S"`` or ``"none"`` -> ``(H, W)``."""
-    if text.lower() == "none":
-        return None, None
-    parts = text.lower().split("x")
-    try:
-        sizes = [int(part) for part in parts]
-    except ValueError:
-        sizes = []
-    if len(sizes) not in (1, 2) or min(sizes, default=0) < 1:
-        raise argparse.ArgumentTypeError(f"expected HxW, S or none; got {text!r}")
-    return (sizes[0], sizes[-1])
+from keras_segen.cli_data import parse_size, single_size
 
 
 def _command_list(args):
@@ -214,34 +202,6 @@ def _int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated ints; got {text!r}") from None
 
 
-def _command_evaluate(args):
-    from keras_segen.training import evaluate
-
-    evaluate(
-        args.run,
-        dataset=args.dataset,
-        split=args.split,
-        image_size=args.image_size,
-        batch_size=args.batch_size,
-        out=args.out,
-        full_resolution=args.full_resolution,
-        mode=args.mode,
-        overlap=args.overlap,
-        scale=args.scale,
-    )
-    return 0
-
-
-def _command_predict(args):
-    from keras_segen.training import predict
-
-    written = predict(
-        args.run, args.inputs, args.out, args.image_size, args.mode, args.overlap, args.scale
-    )
-    print(f"wrote {len(written)} files to {args.out}")
-    return 0
-
-
 def _command_quickstart(args):
     from keras_segen.training import quickstart
 
@@ -270,16 +230,13 @@ def _json_object(text):
     return value
 
 
-def _single_size(text):
-    height, width = _parse_size(text)
-    if height is None:
-        raise argparse.ArgumentTypeError("a fixed size is needed here")
-    return height if height == width else (height, width)
-
-
 def build_parser():
     """The argument parser of ``keras-segen``."""
-    from keras_segen.cli_data import add_check_data_parser, add_data_options, add_tiling_options
+    from keras_segen.cli_data import (
+        add_check_data_parser,
+        add_data_options,
+        add_evaluate_parsers,
+    )
     from keras_segen.registry import TASKS
     from keras_segen.version import __version__
 
@@ -295,7 +252,7 @@ def build_parser():
 
     info = commands.add_parser("info", help="describe a model; with --input-size, build it")
     info.add_argument("model", help="registered model name (see `keras-segen list`)")
-    info.add_argument("--input-size", type=_parse_size, help="HxW to build the model at")
+    info.add_argument("--input-size", type=parse_size, help="HxW to build the model at")
     info.add_argument("--num-classes", type=int, help="number of classes to build with")
     info.set_defaults(handler=_command_info)
 
@@ -307,7 +264,7 @@ def build_parser():
     add_data_options(train)
     train.add_argument("--epochs", type=int, help="total epochs (default 10)")
     train.add_argument("--batch-size", type=int, default=16)
-    train.add_argument("--image-size", type=_single_size, default=128, help="S or HxW")
+    train.add_argument("--image-size", type=single_size, default=128, help="S or HxW")
     train.add_argument("--out", default="runs/run", help="run directory to create")
     train.add_argument("--num-classes", type=int)
     train.add_argument("--model-kwargs", type=_json_object, help="JSON, e.g. '{\"filters\": 16}'")
@@ -406,42 +363,18 @@ def build_parser():
     exporter.add_argument("--format", choices=FORMATS, default="tflite")
     exporter.add_argument("--quantize", choices=[q for q in QUANTIZATIONS if q])
     exporter.add_argument("--calibration", help="dataset of the calibration/parity samples")
-    exporter.add_argument("--input-size", type=_single_size, help="S or HxW")
+    exporter.add_argument("--input-size", type=single_size, help="S or HxW")
     exporter.add_argument("--out", help="artifact path")
     exporter.set_defaults(handler=_command_export)
 
-    evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
-    evaluate.add_argument("run", help="run directory or .keras file")
-    evaluate.add_argument("--dataset", help="dataset (default: the run's)")
-    evaluate.add_argument(
-        "--split", default="test",
-        help="train, validation or test as the run defined them, or the dataset's split",
-    )  # fmt: skip
-    evaluate.add_argument("--image-size", type=_single_size)
-    evaluate.add_argument("--batch-size", type=int, default=16)
-    evaluate.add_argument("--out", help="output folder (default: the run directory)")
-    evaluate.add_argument(
-        "--full-resolution", action="store_true",
-        help="score each image at its own size against its mask as stored",
-    )  # fmt: skip
-    add_tiling_options(evaluate)
-    evaluate.set_defaults(handler=_command_evaluate)
-
-    predict = commands.add_parser("predict", help="write mask and overlay PNGs")
-    predict.add_argument("run", help="run directory or .keras file")
-    predict.add_argument("inputs", help="image file or folder")
-    predict.add_argument("--out", required=True)
-    predict.add_argument("--image-size", type=_single_size)
-    add_tiling_options(predict)
-    predict.set_defaults(handler=_command_predict)
-
+    add_evaluate_parsers(commands)
     add_check_data_parser(commands)
 
     quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
     quick.add_argument("--out", default="runs/quickstart")
     quick.add_argument("--epochs", type=int, help="override the number of epochs")
     quick.add_argument("--num-examples", type=int, help="override the training set size")
-    quick.add_argument("--image-size", type=_single_size, help="override the image size")
+    quick.add_argument("--image-size", type=single_size, help="override the image size")
     quick.add_argument("--verbose", type=int, default=2)
     quick.set_defaults(handler=_command_quickstart)
     return parser

@@ -1,7 +1,30 @@
-"""``keras-segen`` pieces about datasets: the ``check-data`` command and the data options
-shared by ``train`` and ``evaluate``."""
+"""``keras-segen`` pieces about data and inference: sizes, the data options of ``train``, and
+the ``evaluate``, ``predict`` and ``check-data`` commands."""
 
+import argparse
 import sys
+
+
+def parse_size(text):
+    """``"HxW"``, ``"S"`` or ``"none"`` -> ``(H, W)``."""
+    if text.lower() == "none":
+        return None, None
+    parts = text.lower().split("x")
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes, default=0) < 1:
+        raise argparse.ArgumentTypeError(f"expected HxW, S or none; got {text!r}")
+    return (sizes[0], sizes[-1])
+
+
+def single_size(text):
+    """``"HxW"`` or ``"S"`` -> ``S`` or ``(H, W)``; ``none`` is refused."""
+    height, width = parse_size(text)
+    if height is None:
+        raise argparse.ArgumentTypeError("a fixed size is needed here")
+    return height if height == width else (height, width)
 
 
 def add_data_options(parser, splits=True):
@@ -66,3 +89,61 @@ def add_check_data_parser(commands):
     check.add_argument("--out", default="class_histogram.png", help="histogram PNG to write")
     check.add_argument("--limit", type=int, default=20, help="problems to list one by one")
     check.set_defaults(handler=command_check_data)
+
+
+def command_evaluate(args):
+    """``keras-segen evaluate``."""
+    from keras_segen.training import evaluate
+
+    evaluate(
+        args.run,
+        dataset=args.dataset,
+        split=args.split,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        out=args.out,
+        full_resolution=args.full_resolution,
+        mode=args.mode,
+        overlap=args.overlap,
+        scale=args.scale,
+    )
+    return 0
+
+
+def command_predict(args):
+    """``keras-segen predict``."""
+    from keras_segen.training import predict
+
+    written = predict(
+        args.run, args.inputs, args.out, args.image_size, args.mode, args.overlap, args.scale
+    )
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def add_evaluate_parsers(commands):
+    """The ``evaluate`` and ``predict`` subcommands."""
+    evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
+    evaluate.add_argument("run", help="run directory or .keras file")
+    evaluate.add_argument("--dataset", help="dataset (default: the run's)")
+    evaluate.add_argument(
+        "--split", default="test",
+        help="train, validation or test as the run defined them, or the dataset's split",
+    )  # fmt: skip
+    evaluate.add_argument("--image-size", type=single_size)
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--out", help="output folder (default: the run directory)")
+    evaluate.add_argument(
+        "--full-resolution", action="store_true",
+        help="score each image at its own size against its mask as stored",
+    )  # fmt: skip
+    add_tiling_options(evaluate)
+    evaluate.set_defaults(handler=command_evaluate)
+
+    predict = commands.add_parser("predict", help="write mask and overlay PNGs")
+    predict.add_argument("run", help="run directory or .keras file")
+    predict.add_argument("inputs", help="image file or folder")
+    predict.add_argument("--out", required=True)
+    predict.add_argument("--image-size", type=single_size)
+    add_tiling_options(predict)
+    predict.set_defaults(handler=command_predict)

@@ -71,13 +71,7 @@ def format_problems(source, problems, total=None, limit=20):
     head = f"{source}: {len(problems)} problem(s) in {count} file(s)"
     if total is not None:
         head += f" of {total} pairs"
-    kinds = collections.Counter(_kind(problem) for _, problem in problems)
-    lines = [head + ":"]
-    if len(problems) > limit:
-        lines += [f"  {n} x {kind}" for kind, n in kinds.most_common()]
-    lines += [f"  {path}: {problem}" for path, problem in problems[:limit]]
-    if len(problems) > limit:
-        lines.append(f"  ... and {len(problems) - limit} more")
+    lines = [head + ":", *problem_lines(problems, limit)]
     lines.append(
         "Fix or remove these files, or pass on_bad='skip' (CLI: --skip-bad) to use only "
         "the good pairs."
@@ -85,8 +79,17 @@ def format_problems(source, problems, total=None, limit=20):
     return "\n".join(lines)
 
 
-def _kind(problem):
-    return problem.split(":")[0].split(" (")[0]
+def problem_lines(problems, limit=20):
+    """``"  where: problem"`` lines of ``(where, problem)`` pairs; past ``limit``, counts by
+    kind of problem first and the rest summarised."""
+    lines = []
+    if len(problems) > limit:
+        kinds = collections.Counter(problem.split(":")[0].split(" (")[0] for _, problem in problems)
+        lines += [f"  {n} x {kind}" for kind, n in kinds.most_common()]
+    lines += [f"  {where}: {problem}" for where, problem in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return lines
 
 
 def _check_pair(image_path, mask_path, mapping):

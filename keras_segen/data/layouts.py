@@ -148,10 +148,12 @@ def _folder_classes(root, colours):
     return names, tuple(table), tables.colour_mapping(table, ignore)
 
 
+SPLIT_FOLDERS = {"train": ("train",), "validation": ("validation", "val"), "test": ("test",)}
+
+
 def _split_folder(root, split):
-    for name in {"train": ("train",), "validation": ("validation", "val"), "test": ("test",)}[
-        split
-    ]:
+    """``root/<split folder>`` holding ``images/``, or ``None``."""
+    for name in SPLIT_FOLDERS[split]:
         if (root / name / "images").is_dir():
             return root / name
     return None

@@ -1,11 +1,10 @@
 """``check_data``: the whole-dataset check as a report (``keras-segen check-data``)."""
 
-import collections
 import dataclasses
 
 import numpy as np
 
-from keras_segen.data.checks import scan_pairs
+from keras_segen.data.checks import problem_lines, scan_pairs
 from keras_segen.data.layouts import open_layout
 
 
@@ -65,13 +64,8 @@ class DataReport:
         lines.append(f"  {'(ignored)':24s} {sum(self.ignored.values()):14d}")
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
-            kinds = collections.Counter(problem.split(":")[0] for _, _, problem in self.problems)
-            if len(self.problems) > limit:
-                lines += [f"  {n} x {kind}" for kind, n in kinds.most_common()]
-            for split, path, problem in self.problems[:limit]:
-                lines.append(f"  [{split}] {path}: {problem}")
-            if len(self.problems) > limit:
-                lines.append(f"  ... and {len(self.problems) - limit} more")
+            found = [(f"[{split}] {path}", problem) for split, path, problem in self.problems]
+            lines += problem_lines(found, limit)
         else:
             lines.append("no problems found")
         return "\n".join(lines)

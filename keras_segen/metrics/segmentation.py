@@ -93,21 +93,24 @@ def confusion_counts(y_true, y_pred, num_classes, ignore_index=255, from_logits=
     )
     weights, bad_weights = _pixel_weights(sample_weight, valid)
     pairs = ops.reshape(labels * num_classes + predicted, (-1,))
-    counts = _count(ops.reshape(weights, (-1,)), pairs, num_classes * num_classes)
+    heaviest = None if sample_weight is None else weights  # 0/1 weights need no look
+    counts = _count(ops.reshape(weights, (-1,)), pairs, num_classes * num_classes, heaviest)
     counts = ops.reshape(counts, (num_classes, num_classes))
     return counts, bad_labels + bad_predictions + bad_weights
 
 
-def _count(weights, ids, num_segments):
+def _count(weights, ids, num_segments, heaviest=None):
     """Exact int32 sums of ``weights`` per id (``segment_sum``: TensorFlow's ``bincount``
-    does not compile with XLA)."""
+    does not compile with XLA); ``heaviest`` holds the weights when they may exceed 1."""
     if keras.backend.backend() != "torch":
         return ops.cast(ops.segment_sum(weights, ids, num_segments=num_segments), "int32")
     # Keras' torch segment_sum adds in float32, exact only up to 2^24: sum chunks small
     # enough to stay below that, then add the chunk sums in int32.
     size = int(ids.shape[0])
-    heaviest = max(1, int(ops.convert_to_numpy(ops.max(weights)))) if size else 1
-    chunk = max(1, _LOW // heaviest)
+    largest = 1
+    if heaviest is not None and size:
+        largest = max(1, int(ops.convert_to_numpy(ops.max(heaviest))))
+    chunk = max(1, _LOW // largest)
     chunks = max(1, -(-size // chunk))
     chunk_ids = ops.floor_divide(ops.arange(size, dtype="int32"), chunk)
     sums = ops.segment_sum(weights, chunk_ids * num_segments + ids, chunks * num_segments)

@@ -3,13 +3,14 @@
 import contextlib
 
 import keras
-import tensorflow as tf
 
 STRATEGIES = (None, "default", "mirrored", "multiworker")
 
 
 def resolve_strategy(strategy):
     """A ``tf.distribute.Strategy`` from a name or an instance."""
+    import tensorflow as tf
+
     if isinstance(strategy, tf.distribute.Strategy):
         return strategy
     if strategy not in STRATEGIES:

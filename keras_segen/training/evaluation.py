@@ -8,6 +8,7 @@ import numpy as np
 from keras_segen import metrics, viz
 from keras_segen.data import load_segmentation
 from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, read_image
+from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import data_errors_named
 from keras_segen.inference import segment_image
 from keras_segen.training.callbacks import write_json
@@ -155,8 +156,9 @@ def evaluate(
         source_split = split
     tiles = None
     if full_resolution:
-        size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-        tiles = dict(input_size=size, mode=mode, overlap=overlap, scale=scale)
+        tiles = dict(
+            input_size=image_size_pair(image_size), mode=mode, overlap=overlap, scale=scale
+        )
     class_names = config.get("class_names") or info.class_names
     report = evaluate_model(
         model, data, num_classes, class_names, config.get("ignore_index", 255), tiles
@@ -247,8 +249,7 @@ def predict(run_or_model, inputs, out, image_size=None, mode="auto", overlap=0.5
     from PIL import Image
 
     model, config = load_run_or_model(run_or_model)
-    size = image_size or config.get("image_size") or fixed_input_size(model)
-    size = (size, size) if isinstance(size, int) else tuple(size)
+    size = image_size_pair(image_size or config.get("image_size") or fixed_input_size(model))
     colours = config.get("class_colours")
     files = _image_files(inputs)
     out = pathlib.Path(out)

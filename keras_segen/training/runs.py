@@ -12,7 +12,6 @@ import tempfile
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_segen import losses, metrics, viz
 from keras_segen.data import load_segmentation, mix_datasets
@@ -56,18 +55,14 @@ def _compile(model, config, num_classes, optimizer, d_optimizer=None):
 
 def _datasets(config):
     """``(train, validation, info, skipped)`` of a run, following ``config["splits"]``."""
+    import tensorflow as tf
+
     train, info = load_role(config, "train", batch_size=None)
     if config.get("synthetic"):
         synthetic = load_segmentation(
-            config["synthetic"],
-            "train",
-            image_size=config["image_size"],
-            batch_size=None,
-            augment=config["augment"],
-            num_classes=info.num_classes,
-            seed=config["seed"],
-            ignore_index=config["ignore_index"],
-        )
+            config["synthetic"], "train", config["image_size"], None, augment=config["augment"],
+            num_classes=info.num_classes, seed=config["seed"], ignore_index=config["ignore_index"],
+        )  # fmt: skip
         train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
     train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
     validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
@@ -320,18 +315,9 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
         _compile(network, config, info.num_classes, **optimizers)
     if is_chief(distribution):
         write_json(config, os.path.join(run_dir, "config.json"))
-    return _fit(
-        network,
-        config,
-        run_dir,
-        distribution,
-        train_data,
-        validation_data,
-        done,
-        state.get("best"),
-        callbacks,
-        verbose,
-    )
+    data = (train_data, validation_data)
+    best = state.get("best")
+    return _fit(network, config, run_dir, distribution, *data, done, best, callbacks, verbose)
 
 
 def _fit(

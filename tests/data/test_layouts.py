@@ -144,14 +144,14 @@ def test_detects_no_layout_with_a_clear_message(tmp_path):
 
 def test_validation_split_is_seeded_disjoint_and_complete(tmp_path):
     fixtures.write_generic(tmp_path, count=10)
-    names = {}
+    sizes = {}
     for split in ("train", "validation"):
-        dataset = load_segmentation(
+        _, info = load_segmentation(
             str(tmp_path), split, 8, batch_size=None, shuffle=False, validation_split=0.3,
             seed=3, with_info=True,
-        )[1]  # fmt: skip
-        names[split] = dataset.num_examples
-    assert names == {"train": 7, "validation": 3}
+        )  # fmt: skip
+        sizes[split] = info.num_examples
+    assert sizes == {"train": 7, "validation": 3}
     pairs = open_layout(tmp_path).pairs("train")[0]
     train, validation = keras_segen.data.carve_validation(pairs, 0.3, seed=3)
     assert sorted(train + validation) == sorted(pairs) and not set(train) & set(validation)
