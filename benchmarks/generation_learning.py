@@ -110,11 +110,11 @@ def pix2pix_run(args):
         num_classes=4,
     )
     pix2pix.compile()
-    before = keras_segen.training.paired_report(pix2pix, test)
+    before = keras_segen.runs.paired_report(pix2pix, test)
     start = time.perf_counter()
     pix2pix.fit(train, epochs=args.pix2pix_epochs, verbose=0)
     seconds = time.perf_counter() - start
-    return before, keras_segen.training.paired_report(pix2pix, test), seconds
+    return before, keras_segen.runs.paired_report(pix2pix, test), seconds
 
 
 def main():

@@ -54,8 +54,8 @@ def main():
             model_kwargs={"filters": 8, "depth": 4}, learning_rate=2e-3, num_examples=1500,
             validation_examples=200, augment=False, verbose=0,
         )  # fmt: skip
-        segmenter, _ = keras_segen.training.load_run_or_model(f"{root}/unet")
-        generator, _ = keras_segen.training.load_run_or_model(f"{root}/p2p")
+        segmenter, _ = keras_segen.runs.load_run_or_model(f"{root}/unet")
+        generator, _ = keras_segen.runs.load_run_or_model(f"{root}/p2p")
     test = keras_segen.data.load_segmentation(
         DATASET, "test", SIZE, batch_size=None, shuffle=False, num_examples=12
     )

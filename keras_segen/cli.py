@@ -1,98 +1,43 @@
-"""The ``keras-segen`` command line: a thin layer over the Python API."""
+"""The ``keras-segen`` command line: one small parser per command over the Python API.
+
+Building the parser imports neither Keras nor TensorFlow, so ``--version``, ``--help``,
+``list`` and ``info NAME`` answer at once; commands that train or convert import them
+after quietening TensorFlow's and absl's logging (``keras-segen --verbose`` shows it).
+"""
 
 import argparse
+import itertools
 import os
 import sys
 
-from keras_segen.cli_data import parse_size, single_size
+from keras_segen.cli_data import (
+    LazyChoices,
+    add_check_data_parser,
+    add_data_options,
+    add_evaluate_parser,
+    add_predict_parser,
+    parse_size,
+    single_size,
+)
 
 
-def _command_list(args):
-    import keras_segen
-
-    for name in keras_segen.list_models(args.task):
-        entry = keras_segen.model_entry(name)
-        print(f"{name:16s} {entry.task:13s} {entry.summary}")
-    return 0
+def _int_list(text):
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated ints; got {text!r}") from None
 
 
-def _command_info(args):
-    import keras_segen
+def _json_object(text):
+    import json
 
-    entry = keras_segen.model_entry(args.model)
-    print(f"{entry.name} ({entry.task})")
-    print(f"  {entry.summary}")
-    print(f"  paper: {entry.paper}")
-    print("  arguments:")
-    for key, value in entry.defaults.items():
-        print(f"    {key} = {value!r}")
-    if args.input_size or args.num_classes:
-        kwargs = {}
-        if args.num_classes:
-            kwargs["num_classes"] = args.num_classes
-        if args.input_size:
-            channels = entry.defaults.get("input_shape", (None, None, 3))[-1]
-            kwargs["input_shape"] = (*args.input_size, channels)
-        model = entry.builder(**kwargs)
-        print(f"  built with {kwargs}:")
-        print(f"    parameters: {model.count_params():,}")
-        print(f"    input:  {tuple(model.input.shape)}")
-        print(f"    output: {tuple(model.output.shape)}")
-    return 0
-
-
-def _command_train(args):
-    from keras_segen.training import resume, train
-
-    if args.resume:
-        resume(args.resume, epochs=args.epochs, strategy=args.strategy, verbose=args.verbose)
-        return 0
-    train(
-        model=args.model,
-        dataset=args.dataset,
-        epochs=args.epochs or 10,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        out=args.out,
-        num_classes=args.num_classes,
-        model_kwargs=args.model_kwargs,
-        learning_rate=args.learning_rate,
-        loss=args.loss,
-        augment=not args.no_augment,
-        num_examples=args.num_examples,
-        mixed_precision=args.mixed_precision,
-        jit_compile=args.jit_compile,
-        strategy=args.strategy,
-        seed=args.seed,
-        adversarial_weight=args.adversarial_weight,
-        discriminator_filters=args.discriminator_filters,
-        synthetic=args.synthetic,
-        synthetic_ratio=args.synthetic_ratio,
-        validation_split=args.validation_split,
-        val_dataset=args.val_dataset,
-        layout=args.layout,
-        colours=args.colours,
-        on_bad="skip" if args.skip_bad else "raise",
-        verbose=args.verbose,
-    )
-    print(f"run directory: {args.out}")
-    return 0
-
-
-def _command_synthesize(args):
-    from keras_segen.pipelines import synthesize
-
-    synthesize(
-        args.generator,
-        args.out,
-        num=args.num,
-        dataset=args.dataset,
-        num_examples=args.num_examples,
-        seed=args.seed,
-        perturb=not args.no_perturb,
-    )
-    print(f"wrote {args.num} pairs to {args.out} (train with --synthetic {args.out})")
-    return 0
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object such as '{\"filters\": 16}'")
+    return value
 
 
 def _class_pair(text):
@@ -112,27 +57,175 @@ def _paste_spec(text):
         raise argparse.ArgumentTypeError(f"expected CLASS:DY,DX; got {text!r}") from None
 
 
-def _command_edit_scene(args):
-    from keras_segen.pipelines import edit_scene_files
+def short_paper(paper):
+    """``"Ronneberger, Fischer & Brox, U-Net: ..., MICCAI 2015"`` -> ``"Ronneberger 2015"``."""
+    first_author = paper.split(",")[0].split(" & ")[0].split(" et al.")[0]
+    year = paper.rstrip(". ")[-4:]
+    return f"{first_author} {year}" if year.isdigit() else first_author
 
-    edit_scene_files(
-        args.segmenter,
-        args.generator,
-        out=args.out,
-        image=args.image,
-        dataset=args.dataset,
-        index=args.index,
-        replace=dict(args.replace or []),
-        remove=args.remove or [],
-        paste=args.paste or [],
-        margin=args.margin,
-    )
-    print(f"wrote {args.out} and {os.path.splitext(args.out)[0]}_composite.png")
+
+def _table(rows):
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join(cells).rstrip())
+
+
+def _command_list(args):
+    from keras_segen.registry import list_models, model_entry
+    from keras_segen.trainers.recipes import RECIPES
+
+    rows = [("name", "task", "presets", "paper")]
+    for name in list_models(args.task):
+        entry = model_entry(name)
+        rows.append((name, entry.task, ",".join(entry.presets) or "-", short_paper(entry.paper)))
+    _table(rows)
+    if args.task in (None, "generation"):
+        print("\ngeneration recipes (keras-segen train-gan --model NAME):")
+        _table([("name", "description")] + [(r.name, r.description) for r in RECIPES.values()])
     return 0
 
 
+def add_list_parser(commands):
+    """``keras-segen list``."""
+    from keras_segen.registry import TASKS
+
+    listing = commands.add_parser("list", help="list the registered models and recipes")
+    listing.add_argument("--task", choices=TASKS, help="only models of this task")
+    listing.set_defaults(handler=_command_list)
+
+
+def _command_info(args):
+    from keras_segen.registry import model_entry
+
+    entry = model_entry(args.model)
+    print(f"{entry.name} ({entry.task})")
+    print(f"  {entry.summary}")
+    print(f"  paper: {entry.paper}")
+    print("  presets:" if entry.presets else "  presets: none")
+    width = max((len(name) for name in entry.presets), default=0)
+    for preset in entry.presets.values():
+        print(f"    {preset.name.ljust(width)}  {preset.description}")
+    print("  arguments:")
+    for key, value in entry.defaults.items():
+        print(f"    {key} = {value!r}")
+    if not (args.preset or args.input_size or args.num_classes):
+        return 0
+    kwargs = entry.config(args.preset)
+    if args.num_classes:
+        kwargs["num_classes"] = args.num_classes
+    if args.input_size:
+        shape = kwargs.get("input_shape", entry.defaults.get("input_shape", (None, None, 3)))
+        kwargs["input_shape"] = (*args.input_size, shape[-1])
+    model = entry.builder(**kwargs)
+    print(f"  built with {kwargs}:")
+    print(f"    parameters: {model.count_params():,}")
+    print(f"    input:  {tuple(model.input.shape)}")
+    print(f"    output: {tuple(model.output.shape)}")
+    return 0
+
+
+def add_info_parser(commands):
+    """``keras-segen info NAME``."""
+    info = commands.add_parser(
+        "info", help="describe a model and its presets; with --preset or --input-size, build it"
+    )
+    info.add_argument("model", help="registered model name (see `keras-segen list`)")
+    info.add_argument("--preset", help="build this preset (see the presets listed)")
+    info.add_argument("--input-size", type=parse_size, help="HxW to build the model at")
+    info.add_argument("--num-classes", type=int, help="number of classes to build with")
+    info.set_defaults(handler=_command_info)
+
+
+def _command_train(args):
+    from keras_segen.runs import resume, train
+
+    if args.resume:
+        resume(args.resume, epochs=args.epochs, strategy=args.strategy, verbose=args.verbose)
+        return 0
+    train(
+        model=args.model,
+        dataset=args.dataset,
+        epochs=args.epochs or 10,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        out=args.out,
+        num_classes=args.num_classes,
+        preset=args.preset,
+        model_kwargs=args.model_kwargs,
+        learning_rate=args.learning_rate,
+        loss=args.loss,
+        augment=not args.no_augment,
+        num_examples=args.num_examples,
+        mixed_precision=args.mixed_precision,
+        jit_compile=args.jit_compile,
+        strategy=args.strategy,
+        seed=args.seed,
+        adversarial_weight=args.adversarial_weight,
+        discriminator_filters=args.discriminator_filters,
+        synthetic=args.synthetic,
+        synthetic_ratio=args.synthetic_ratio,
+        validation_split=args.validation_split,
+        val_dataset=args.val_dataset,
+        layout=args.layout,
+        colours=args.colours,
+        on_bad="skip" if args.skip_bad else "raise",
+        tensorboard=not args.no_tensorboard,
+        verbose=args.verbose,
+    )
+    print(f"run directory: {args.out}")
+    return 0
+
+
+def _add_run_options(parser, out):
+    """Options every training command has."""
+    parser.add_argument("--out", default=out, help="run directory to create")
+    parser.add_argument("--mixed-precision", action="store_true")
+    parser.add_argument("--strategy", choices=("mirrored", "multiworker"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-tensorboard", action="store_true", help="write no logs/ folder")
+    parser.add_argument(
+        "--resume", metavar="RUN_DIR",
+        help="continue this run with its own settings (only --epochs, --strategy, --verbose apply)",
+    )  # fmt: skip
+    parser.add_argument("--verbose", type=int, default=2, help="Keras verbosity (0, 1, 2)")
+
+
+def add_train_parser(commands):
+    """``keras-segen train``."""
+    train = commands.add_parser("train", help="train a segmentation model into a run directory")
+    train.add_argument("--model", default="unet", help="registered model name")
+    train.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
+    add_data_options(train)
+    train.add_argument("--epochs", type=int, help="total epochs (default 10)")
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--image-size", type=single_size, default=128, help="S or HxW")
+    train.add_argument("--num-classes", type=int)
+    train.add_argument("--preset", help="model preset to start from (see `keras-segen info`)")
+    train.add_argument("--model-kwargs", type=_json_object, help="JSON, e.g. '{\"filters\": 16}'")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--loss", choices=LazyChoices("keras_segen.losses", "SEGMENTATION_LOSSES"),
+        default="ce_dice", metavar="LOSS", help="%(choices)s (default: %(default)s)",
+    )  # fmt: skip
+    train.add_argument("--no-augment", action="store_true", help="switch augmentation off")
+    train.add_argument("--num-examples", type=int, help="size of the shapes training split")
+    train.add_argument("--jit-compile", action="store_true")
+    train.add_argument(
+        "--adversarial-weight", type=float, default=0.0,
+        help="lambda > 0: adversarial training with a label-map discriminator (Luc et al.)",
+    )  # fmt: skip
+    train.add_argument("--discriminator-filters", type=int, default=64)
+    train.add_argument("--synthetic", help="folder of generated pairs (keras-segen synthesize)")
+    train.add_argument(
+        "--synthetic-ratio", type=float, default=0.0, help="share of generated training pairs"
+    )
+    _add_run_options(train, "runs/run")
+    train.set_defaults(handler=_command_train)
+
+
 def _command_train_generation(args):
-    from keras_segen.training import resume_generation, train_generation
+    from keras_segen.runs import resume_generation, train_generation
 
     if args.resume:
         resume_generation(args.resume, epochs=args.epochs, strategy=args.strategy,
@@ -155,24 +248,127 @@ def _command_train_generation(args):
         mixed_precision=args.mixed_precision,
         strategy=args.strategy,
         seed=args.seed,
+        tensorboard=not args.no_tensorboard,
         verbose=args.verbose,
     )
     print(f"run directory: {args.out}")
     return 0
 
 
+def add_train_gan_parser(commands):
+    """``keras-segen train-gan``."""
+    from keras_segen.trainers.recipes import list_recipes
+
+    gan = commands.add_parser("train-gan", help="train a generation recipe into a run directory")
+    gan.add_argument("--model", choices=list_recipes(), default="dcgan", help="recipe")
+    gan.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
+    gan.add_argument("--epochs", type=int, help="total epochs (default 20)")
+    gan.add_argument("--batch-size", type=int, default=32)
+    gan.add_argument("--image-size", type=int, default=64, help="side of the square images")
+    gan.add_argument("--latent-dim", type=int, default=128)
+    gan.add_argument("--filters", type=int, help="generator width (default: the builder's)")
+    gan.add_argument("--d-filters", type=int, help="discriminator / encoder width")
+    gan.add_argument("--learning-rate", type=float, help="default: the recipe's")
+    gan.add_argument("--channels", type=int, choices=(1, 3), default=3)
+    gan.add_argument("--ema", type=float, help="generator weight averaging decay, e.g. 0.999")
+    gan.add_argument("--num-examples", type=int, help="size of the shapes training split")
+    _add_run_options(gan, "runs/gan")
+    gan.set_defaults(handler=_command_train_generation)
+
+
 def _command_generate(args):
-    from keras_segen.training import generate
+    from keras_segen.runs import generate
 
     generate(args.run, num=args.num, out=args.out, labels=args.labels, seed=args.seed)
     print(f"wrote {args.out}")
     return 0
 
 
-def _command_export(args):
-    from keras_segen.training.export_runs import export_model
+def add_generate_parser(commands):
+    """``keras-segen generate``."""
+    generate = commands.add_parser("generate", help="write a grid of generated images")
+    generate.add_argument("run", help="generation run directory or .keras trainer")
+    generate.add_argument("--num", type=int, default=64)
+    generate.add_argument("--out", default="grid.png")
+    generate.add_argument("--labels", type=_int_list, help="cGAN classes, e.g. 0,1,2,0")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(handler=_command_generate)
 
-    report = export_model(
+
+def _command_synthesize(args):
+    from keras_segen.pipelines import synthesize
+
+    synthesize(
+        args.generator,
+        args.out,
+        num=args.num,
+        dataset=args.dataset,
+        num_examples=args.num_examples,
+        seed=args.seed,
+        perturb=not args.no_perturb,
+    )
+    print(f"wrote {args.num} pairs to {args.out} (train with --synthetic {args.out})")
+    return 0
+
+
+def add_synthesize_parser(commands):
+    """``keras-segen synthesize``."""
+    synth = commands.add_parser(
+        "synthesize", help="write generated (image, mask) pairs from a pix2pix run"
+    )
+    synth.add_argument("generator", help="label -> image pix2pix run directory or .keras file")
+    synth.add_argument("--out", required=True, help="folder to write images/ and masks/ to")
+    synth.add_argument("--num", type=int, default=500, help="number of pairs")
+    synth.add_argument("--dataset", help="source of the label maps (default: the run's)")
+    synth.add_argument("--num-examples", type=int, help="real label maps to start from")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--no-perturb", action="store_true", help="repaint the maps unchanged")
+    synth.set_defaults(handler=_command_synthesize)
+
+
+def _command_edit_scene(args):
+    from keras_segen.pipelines import edit_scene_files
+
+    edit_scene_files(
+        args.segmenter,
+        args.generator,
+        out=args.out,
+        image=args.image,
+        dataset=args.dataset,
+        index=args.index,
+        replace=dict(args.replace or []),
+        remove=args.remove or [],
+        paste=args.paste or [],
+        margin=args.margin,
+    )
+    print(f"wrote {args.out} and {os.path.splitext(args.out)[0]}_composite.png")
+    return 0
+
+
+def add_edit_scene_parser(commands):
+    """``keras-segen edit-scene``."""
+    scene = commands.add_parser(
+        "edit-scene", help="segment an image, edit its label map, generate and composite"
+    )
+    scene.add_argument("--segmenter", required=True, help="segmentation run or .keras file")
+    scene.add_argument("--generator", required=True, help="label -> image pix2pix run or .keras")
+    scene.add_argument("--image", help="image file (default: a test image of --dataset)")
+    scene.add_argument("--dataset", help="default: the generator run's dataset")
+    scene.add_argument("--index", type=int, default=0, help="which test image of --dataset")
+    scene.add_argument("--replace", type=_class_pair, action="append", help="OLD:NEW, repeatable")
+    scene.add_argument("--remove", type=int, action="append", help="class to erase, repeatable")
+    scene.add_argument(
+        "--paste", type=_paste_spec, action="append", help="CLASS:DY,DX copies a region, repeatable"
+    )
+    scene.add_argument("--margin", type=int, default=2, help="soft seam width in pixels")
+    scene.add_argument("--out", default="scene.png", help="figure of every stage")
+    scene.set_defaults(handler=_command_edit_scene)
+
+
+def _command_export(args):
+    from keras_segen.runs import export_run
+
+    report = export_run(
         args.model_or_run,
         format=args.format,
         quantize=args.quantize,
@@ -195,15 +391,26 @@ def _command_export(args):
     return 0
 
 
-def _int_list(text):
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated ints; got {text!r}") from None
+def add_export_parser(commands):
+    """``keras-segen export``."""
+    exporter = commands.add_parser("export", help="export, verify and time a model")
+    exporter.add_argument("model_or_run", help="registered name, .keras file or run directory")
+    exporter.add_argument(
+        "--format", choices=LazyChoices("keras_segen.runs.export", "FORMATS"),
+        default="tflite", metavar="FORMAT", help="%(choices)s (default: %(default)s)",
+    )  # fmt: skip
+    exporter.add_argument(
+        "--quantize", choices=LazyChoices("keras_segen.export.convert", "QUANTIZATIONS"),
+        metavar="MODE", help="TFLite quantization: %(choices)s",
+    )  # fmt: skip
+    exporter.add_argument("--calibration", help="dataset of the calibration/parity samples")
+    exporter.add_argument("--input-size", type=single_size, help="S or HxW")
+    exporter.add_argument("--out", help="artifact path")
+    exporter.set_defaults(handler=_command_export)
 
 
 def _command_quickstart(args):
-    from keras_segen.training import quickstart
+    from keras_segen.runs import quickstart
 
     overrides = {
         key: value
@@ -218,171 +425,68 @@ def _command_quickstart(args):
     return 0
 
 
-def _json_object(text):
-    import json
+def add_quickstart_parser(commands):
+    """``keras-segen quickstart``."""
+    quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
+    quick.add_argument("--out", default="runs/quickstart")
+    quick.add_argument("--epochs", type=int, help="override the number of epochs")
+    quick.add_argument("--num-examples", type=int, help="override the training set size")
+    quick.add_argument("--image-size", type=single_size, help="override the image size")
+    quick.add_argument("--verbose", type=int, default=2, help="Keras verbosity (0, 1, 2)")
+    quick.set_defaults(handler=_command_quickstart)
 
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object such as '{\"filters\": 16}'")
-    return value
+
+COMMAND_PARSERS = (
+    add_list_parser,
+    add_info_parser,
+    add_train_parser,
+    add_train_gan_parser,
+    add_generate_parser,
+    add_synthesize_parser,
+    add_edit_scene_parser,
+    add_export_parser,
+    add_evaluate_parser,
+    add_predict_parser,
+    add_check_data_parser,
+    add_quickstart_parser,
+)
 
 
 def build_parser():
     """The argument parser of ``keras-segen``."""
-    from keras_segen.cli_data import (
-        add_check_data_parser,
-        add_data_options,
-        add_evaluate_parsers,
-    )
-    from keras_segen.registry import TASKS
     from keras_segen.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="keras-segen", description="Segmentation and generation models for Keras 3."
     )
     parser.add_argument("--version", action="version", version=f"keras-segen {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", dest="show_logs", action="store_true",
+        help="show TensorFlow's and absl's log messages (quiet by default)",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
-
-    listing = commands.add_parser("list", help="list the registered models")
-    listing.add_argument("--task", choices=TASKS, help="only models of this task")
-    listing.set_defaults(handler=_command_list)
-
-    info = commands.add_parser("info", help="describe a model; with --input-size, build it")
-    info.add_argument("model", help="registered model name (see `keras-segen list`)")
-    info.add_argument("--input-size", type=parse_size, help="HxW to build the model at")
-    info.add_argument("--num-classes", type=int, help="number of classes to build with")
-    info.set_defaults(handler=_command_info)
-
-    from keras_segen.losses import SEGMENTATION_LOSSES
-
-    train = commands.add_parser("train", help="train a segmentation model into a run directory")
-    train.add_argument("--model", default="unet", help="registered model name")
-    train.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
-    add_data_options(train)
-    train.add_argument("--epochs", type=int, help="total epochs (default 10)")
-    train.add_argument("--batch-size", type=int, default=16)
-    train.add_argument("--image-size", type=single_size, default=128, help="S or HxW")
-    train.add_argument("--out", default="runs/run", help="run directory to create")
-    train.add_argument("--num-classes", type=int)
-    train.add_argument("--model-kwargs", type=_json_object, help="JSON, e.g. '{\"filters\": 16}'")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--loss", choices=tuple(SEGMENTATION_LOSSES), default="ce_dice")
-    train.add_argument("--no-augment", action="store_true", help="switch augmentation off")
-    train.add_argument("--num-examples", type=int, help="size of the shapes training split")
-    train.add_argument("--mixed-precision", action="store_true")
-    train.add_argument("--jit-compile", action="store_true")
-    train.add_argument("--strategy", choices=("mirrored", "multiworker"))
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument(
-        "--adversarial-weight",
-        type=float,
-        default=0.0,
-        help="lambda > 0: adversarial training with a label-map discriminator (Luc et al.)",
-    )
-    train.add_argument("--discriminator-filters", type=int, default=64)
-    train.add_argument("--synthetic", help="folder of generated pairs (keras-segen synthesize)")
-    train.add_argument(
-        "--synthetic-ratio", type=float, default=0.0, help="share of generated training pairs"
-    )
-    train.add_argument(
-        "--resume",
-        metavar="RUN_DIR",
-        help="continue this run with its own settings (only --epochs, --strategy, --verbose apply)",
-    )
-    train.add_argument("--verbose", type=int, default=2)
-    train.set_defaults(handler=_command_train)
-
-    from keras_segen.training.generation_runs import GENERATION_MODELS
-
-    gan = commands.add_parser("train-gan", help="train a generation model into a run directory")
-    gan.add_argument("--model", choices=GENERATION_MODELS, default="dcgan")
-    gan.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
-    gan.add_argument("--epochs", type=int, help="total epochs (default 20)")
-    gan.add_argument("--batch-size", type=int, default=32)
-    gan.add_argument("--image-size", type=int, default=64, help="side of the square images")
-    gan.add_argument("--out", default="runs/gan", help="run directory to create")
-    gan.add_argument("--latent-dim", type=int, default=128)
-    gan.add_argument("--filters", type=int, help="generator width (default: the builder's)")
-    gan.add_argument("--d-filters", type=int, help="discriminator / encoder width")
-    gan.add_argument("--learning-rate", type=float, help="default: the paper's for the model")
-    gan.add_argument("--channels", type=int, choices=(1, 3), default=3)
-    gan.add_argument("--ema", type=float, help="generator weight averaging decay, e.g. 0.999")
-    gan.add_argument("--num-examples", type=int, help="size of the shapes training split")
-    gan.add_argument("--mixed-precision", action="store_true")
-    gan.add_argument("--strategy", choices=("mirrored", "multiworker"))
-    gan.add_argument("--seed", type=int, default=0)
-    gan.add_argument("--resume", metavar="RUN_DIR", help="continue this run")
-    gan.add_argument("--verbose", type=int, default=2)
-    gan.set_defaults(handler=_command_train_generation)
-
-    generate = commands.add_parser("generate", help="write a grid of generated images")
-    generate.add_argument("run", help="generation run directory or .keras trainer")
-    generate.add_argument("--num", type=int, default=64)
-    generate.add_argument("--out", default="grid.png")
-    generate.add_argument("--labels", type=_int_list, help="cGAN classes, e.g. 0,1,2,0")
-    generate.add_argument("--seed", type=int, default=0)
-    generate.set_defaults(handler=_command_generate)
-
-    synth = commands.add_parser(
-        "synthesize", help="write generated (image, mask) pairs from a pix2pix run"
-    )
-    synth.add_argument("generator", help="label -> image pix2pix run directory or .keras file")
-    synth.add_argument("--out", required=True, help="folder to write images/ and masks/ to")
-    synth.add_argument("--num", type=int, default=500, help="number of pairs")
-    synth.add_argument("--dataset", help="source of the label maps (default: the run's)")
-    synth.add_argument("--num-examples", type=int, help="real label maps to start from")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--no-perturb", action="store_true", help="repaint the maps unchanged")
-    synth.set_defaults(handler=_command_synthesize)
-
-    scene = commands.add_parser(
-        "edit-scene", help="segment an image, edit its label map, generate and composite"
-    )
-    scene.add_argument("--segmenter", required=True, help="segmentation run or .keras file")
-    scene.add_argument("--generator", required=True, help="label -> image pix2pix run or .keras")
-    scene.add_argument("--image", help="image file (default: a test image of --dataset)")
-    scene.add_argument("--dataset", help="default: the generator run's dataset")
-    scene.add_argument("--index", type=int, default=0, help="which test image of --dataset")
-    scene.add_argument("--replace", type=_class_pair, action="append", help="OLD:NEW, repeatable")
-    scene.add_argument("--remove", type=int, action="append", help="class to erase, repeatable")
-    scene.add_argument(
-        "--paste", type=_paste_spec, action="append", help="CLASS:DY,DX copies a region, repeatable"
-    )
-    scene.add_argument("--margin", type=int, default=2, help="soft seam width in pixels")
-    scene.add_argument("--out", default="scene.png", help="figure of every stage")
-    scene.set_defaults(handler=_command_edit_scene)
-
-    from keras_segen.export import QUANTIZATIONS
-    from keras_segen.training.export_runs import FORMATS
-
-    exporter = commands.add_parser("export", help="export, verify and time a model")
-    exporter.add_argument("model_or_run", help="registered name, .keras file or run directory")
-    exporter.add_argument("--format", choices=FORMATS, default="tflite")
-    exporter.add_argument("--quantize", choices=[q for q in QUANTIZATIONS if q])
-    exporter.add_argument("--calibration", help="dataset of the calibration/parity samples")
-    exporter.add_argument("--input-size", type=single_size, help="S or HxW")
-    exporter.add_argument("--out", help="artifact path")
-    exporter.set_defaults(handler=_command_export)
-
-    add_evaluate_parsers(commands)
-    add_check_data_parser(commands)
-
-    quick = commands.add_parser("quickstart", help="train, evaluate and plot a U-Net on shapes")
-    quick.add_argument("--out", default="runs/quickstart")
-    quick.add_argument("--epochs", type=int, help="override the number of epochs")
-    quick.add_argument("--num-examples", type=int, help="override the training set size")
-    quick.add_argument("--image-size", type=single_size, help="override the image size")
-    quick.add_argument("--verbose", type=int, default=2)
-    quick.set_defaults(handler=_command_quickstart)
+    for add_parser in COMMAND_PARSERS:
+        add_parser(commands)
     return parser
+
+
+def quiet_logs():
+    """Silences TensorFlow's C++ and Python logging and absl before TensorFlow is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
 
 
 def main(argv=None):
     """Entry point of the ``keras-segen`` console script."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    leading_options = itertools.takewhile(lambda arg: arg.startswith("-"), argv)
+    if not {"-v", "--verbose"} & set(leading_options):
+        quiet_logs()  # before parsing: a command's --help may import TensorFlow
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

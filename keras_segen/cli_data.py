@@ -2,7 +2,30 @@
 the ``evaluate``, ``predict`` and ``check-data`` commands."""
 
 import argparse
+import importlib
 import sys
+
+
+class LazyChoices:
+    """``choices`` for argparse read from ``module.attribute`` when first needed.
+
+    Building the parser imports nothing heavy; the module is imported only when an option
+    with these choices is parsed or its help is shown. Give such an option a ``metavar``
+    (argparse lists the choices in the metavar otherwise) and ``%(choices)s`` in its help.
+    """
+
+    def __init__(self, module, attribute):
+        self.module, self.attribute = module, attribute
+
+    def _values(self):
+        values = getattr(importlib.import_module(self.module), self.attribute)
+        return tuple(value for value in values if value is not None)
+
+    def __contains__(self, value):
+        return value in self._values()
+
+    def __iter__(self):
+        return iter(self._values())
 
 
 def parse_size(text):
@@ -29,9 +52,11 @@ def single_size(text):
 
 def add_data_options(parser, splits=True):
     """Adds ``--layout``, ``--colours``, ``--skip-bad`` (and, for training, the split options)."""
-    from keras_segen.data import LAYOUTS
-
-    parser.add_argument("--layout", choices=LAYOUTS, help="dataset folder layout (detected)")
+    layouts = LazyChoices("keras_segen.data.layouts", "LAYOUTS")
+    parser.add_argument(
+        "--layout", choices=layouts, metavar="LAYOUT",
+        help="dataset folder layout, detected by default: %(choices)s",
+    )  # fmt: skip
     parser.add_argument(
         "--colours", metavar="FILE", help="colour table of RGB masks (classes.json, "
         "label_colors.txt, class_dict.csv; default: one beside the data)",
@@ -50,11 +75,10 @@ def add_data_options(parser, splits=True):
 
 def add_tiling_options(parser):
     """Adds ``--mode``, ``--overlap`` and ``--scale`` (``keras_segen.inference``)."""
-    from keras_segen.inference import MODES
-
     parser.add_argument(
-        "--mode", choices=MODES, default="auto",
-        help="tile: sliding window over images larger than the model input; resize: one pass",
+        "--mode", choices=LazyChoices("keras_segen.inference", "MODES"), default="auto",
+        metavar="MODE", help="%(choices)s; tile: sliding window over images larger than the "
+        "model input; resize: one pass",
     )  # fmt: skip
     parser.add_argument("--overlap", type=float, default=0.5, help="tile overlap in [0, 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="resize factor before tiling")
@@ -93,7 +117,7 @@ def add_check_data_parser(commands):
 
 def command_evaluate(args):
     """``keras-segen evaluate``."""
-    from keras_segen.training import evaluate
+    from keras_segen.runs import evaluate
 
     evaluate(
         args.run,
@@ -112,7 +136,7 @@ def command_evaluate(args):
 
 def command_predict(args):
     """``keras-segen predict``."""
-    from keras_segen.training import predict
+    from keras_segen.runs import predict
 
     written = predict(
         args.run, args.inputs, args.out, args.image_size, args.mode, args.overlap, args.scale
@@ -121,8 +145,8 @@ def command_predict(args):
     return 0
 
 
-def add_evaluate_parsers(commands):
-    """The ``evaluate`` and ``predict`` subcommands."""
+def add_evaluate_parser(commands):
+    """The ``evaluate`` subcommand."""
     evaluate = commands.add_parser("evaluate", help="per-class scores and a confusion matrix")
     evaluate.add_argument("run", help="run directory or .keras file")
     evaluate.add_argument("--dataset", help="dataset (default: the run's)")
@@ -140,6 +164,9 @@ def add_evaluate_parsers(commands):
     add_tiling_options(evaluate)
     evaluate.set_defaults(handler=command_evaluate)
 
+
+def add_predict_parser(commands):
+    """The ``predict`` subcommand."""
     predict = commands.add_parser("predict", help="write mask and overlay PNGs")
     predict.add_argument("run", help="run directory or .keras file")
     predict.add_argument("inputs", help="image file or folder")

@@ -50,7 +50,7 @@ PUBLIC = dict(
     for item in _public(getattr(keras_segen, suffix) if suffix else keras_segen)
 )
 # Each object once, under its shortest public name (``keras_segen.train``, not
-# ``keras_segen.training.train``).
+# ``keras_segen.runs.train``).
 UNIQUE = {id(value): name for name, value in sorted(PUBLIC.items(), key=lambda item: -len(item[0]))}
 
 

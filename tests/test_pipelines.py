@@ -201,7 +201,7 @@ def test_cli_synthesize_train_with_pairs_and_edit_scene(tmp_path, capsys):
         "--out", str(segmenter_run),
     ]  # fmt: skip
     assert cli.main(arguments) == 0
-    history = keras_segen.training.read_history(str(segmenter_run))
+    history = keras_segen.runs.read_history(str(segmenter_run))
     assert history["epoch"] == [1]
     config = json.loads((segmenter_run / "config.json").read_text())
     assert (config["synthetic"], config["synthetic_ratio"]) == (str(synthetic), 0.5)

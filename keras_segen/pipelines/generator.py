@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_segen.training.pix2pix import Pix2Pix
+from keras_segen.trainers.pix2pix import Pix2Pix
 
 
 def label_to_image_generator(generator):

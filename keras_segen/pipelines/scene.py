@@ -252,7 +252,7 @@ def edit_scene_files(
         ((32, 32, 3), ['scene.png', 'scene_composite.png'])
     """
     from keras_segen.data import load_segmentation
-    from keras_segen.training.run_files import load_run_or_model
+    from keras_segen.runs.files import load_run_or_model
 
     segmenter_model, segmenter_config = load_run_or_model(segmenter)
     generator_model, generator_config = load_run_or_model(generator)

@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from keras_segen.data import load_segmentation, perturb_label_maps
 from keras_segen.pipelines.generator import generate_from_label_maps, label_to_image_generator
-from keras_segen.training.callbacks import write_json
-from keras_segen.training.run_files import load_run_or_model
+from keras_segen.runs.checkpoint import write_json
+from keras_segen.runs.files import load_run_or_model
 
 
 def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size=16):

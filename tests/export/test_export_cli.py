@@ -3,7 +3,7 @@
 import json
 
 from keras_segen import cli
-from keras_segen.training import train_generation
+from keras_segen.runs import train_generation
 
 
 def test_export_registered_segmenter_to_int8(tmp_path, capsys):

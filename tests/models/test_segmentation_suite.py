@@ -8,7 +8,6 @@ import keras_segen
 from tests.helpers import (
     IMAGE_SIZE,
     NUM_CLASSES,
-    SMALL_SEGMENTATION_CONFIGS,
     run_python,
     tiny_batch,
 )
@@ -16,13 +15,12 @@ from tests.helpers import (
 MODELS = keras_segen.list_models("segmentation")
 
 
-def build(name, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), **overrides):
-    kwargs = {**SMALL_SEGMENTATION_CONFIGS[name], **overrides}
-    return keras_segen.get_model(name, input_shape=input_shape, num_classes=NUM_CLASSES, **kwargs)
+def build(name, **overrides):
+    """The tiny preset: 32x32x3 (IMAGE_SIZE) and 3 classes (NUM_CLASSES) unless overridden."""
+    return keras_segen.get_model(name, "tiny", **overrides)
 
 
-def test_every_registered_segmentation_model_is_in_the_suite():
-    assert sorted(SMALL_SEGMENTATION_CONFIGS) == MODELS
+def test_the_five_papers_are_registered():
     assert set(MODELS) == {"fcn", "unet", "segnet", "deeplabv3_plus", "reseg"}
 
 
@@ -98,8 +96,7 @@ print("identical")
 @pytest.mark.parametrize("name", MODELS)
 def test_get_model_matches_the_builder(name):
     builder = getattr(keras_segen, name)
-    kwargs = dict(input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=NUM_CLASSES)
-    kwargs.update(SMALL_SEGMENTATION_CONFIGS[name])
+    kwargs = keras_segen.model_entry(name).config("tiny")
     assert keras_segen.get_model(name, **kwargs).get_config() == builder(**kwargs).get_config()
 
 
@@ -116,7 +113,7 @@ def test_mixed_precision_outputs_float32(name):
 @pytest.mark.parametrize("num_classes", [0, -1, 2.5, True])
 def test_bad_num_classes_is_rejected(name, num_classes):
     with pytest.raises(ValueError, match="num_classes"):
-        keras_segen.get_model(name, num_classes=num_classes, **SMALL_SEGMENTATION_CONFIGS[name])
+        keras_segen.get_model(name, "tiny", num_classes=num_classes)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -145,10 +142,7 @@ def test_unknown_activation_is_rejected(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_single_channel_binary_model_trains_with_the_binary_losses(name):
     images, masks = tiny_batch(num_classes=2)
-    kwargs = {**SMALL_SEGMENTATION_CONFIGS[name]}
-    model = keras_segen.get_model(
-        name, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), num_classes=1, **kwargs
-    )
+    model = build(name, num_classes=1)
     model.compile(
         keras.optimizers.Adam(1e-2),
         keras_segen.losses.CEDiceLoss(),

@@ -126,3 +126,22 @@ def conditional_discriminator(
         logits = layers.Add(name="logit_plus_projection")([logits, projection])
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([image, label], logits, name=name)
+
+PAPER = "Mirza & Osindero, Conditional Generative Adversarial Nets, arXiv 2014"
+# No "paper" preset: the paper's networks are MNIST MLPs; these are DCGAN-style.
+PRESETS = {
+    "conditional_generator": {
+        "tiny": {
+            "description": "8-d latent, 3 classes, 4 filters at 32x32 (tests)",
+            "config": {
+                "latent_dim": 8, "num_classes": 3, "image_shape": (32, 32, 3), "filters": 4,
+            },
+        },
+    },
+    "conditional_discriminator": {
+        "tiny": {
+            "description": "3 classes, 4 filters at 32x32 (tests)",
+            "config": {"image_shape": (32, 32, 3), "num_classes": 3, "filters": 4},
+        },
+    },
+}  # fmt: skip

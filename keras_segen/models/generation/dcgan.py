@@ -181,3 +181,30 @@ def dcgan_discriminator(
     logits = layers.Dense(1, kernel_initializer=initial_weights(), name="logit")(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model(image, logits, name=name)
+
+PAPER = (
+    "Radford, Metz & Chintala, Unsupervised Representation Learning with Deep "
+    "Convolutional Generative Adversarial Networks, ICLR 2016"
+)
+PRESETS = {
+    "dcgan_generator": {
+        "paper": {
+            "description": "100-d latent -> 4x4x1024 ... 64x64x3 (Fig. 1 of the paper)",
+            "config": {"latent_dim": 100, "image_shape": (64, 64, 3), "filters": 128},
+        },
+        "tiny": {
+            "description": "8-d latent, 4 filters, 32x32 (tests)",
+            "config": {"latent_dim": 8, "image_shape": (32, 32, 3), "filters": 4},
+        },
+    },
+    "dcgan_discriminator": {
+        "paper": {
+            "description": "64x64x3 -> 64, 128, 256, 512 strided convolutions -> 1 logit",
+            "config": {"image_shape": (64, 64, 3), "filters": 64},
+        },
+        "tiny": {
+            "description": "4 filters at 32x32 (tests)",
+            "config": {"image_shape": (32, 32, 3), "filters": 4},
+        },
+    },
+}  # fmt: skip

@@ -60,3 +60,16 @@ def label_map_discriminator(
     x = layers.Conv2D(1, 3, padding="same", name="logit_map")(x)
     logit = layers.GlobalAveragePooling2D(dtype="float32", name="logit")(x)
     return keras.Model([image, label_map], logit, name=name)
+
+PAPER = (
+    "Luc, Couprie, Chintala & Verbeek, Semantic Segmentation using Adversarial Networks, "
+    "NIPS Workshop on Adversarial Training 2016"
+)
+PRESETS = {
+    "label_map_discriminator": {
+        "tiny": {
+            "description": "8 filters, 3 classes at 32x32 (tests)",
+            "config": {"input_shape": (32, 32, 3), "num_classes": 3, "filters": 8},
+        },
+    },
+}  # fmt: skip

@@ -209,3 +209,33 @@ def patchgan_discriminator(
     )(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([source, target], logits, name=name)
+
+PAPER = (
+    "Isola, Zhu, Zhou & Efros, Image-to-Image Translation with Conditional Adversarial "
+    "Networks, CVPR 2017"
+)
+PRESETS = {
+    "pix2pix_generator": {
+        "paper": {
+            "description": "U-Net 256 (ngf 64, 8 down blocks): 54,413,955 parameters",
+            "config": {"input_shape": (256, 256, 3), "output_channels": 3, "filters": 64},
+        },
+        "tiny": {
+            "description": "4 filters, 4-channel source at 32x32 (tests)",
+            "config": {"input_shape": (32, 32, 4), "output_channels": 3, "filters": 4},
+        },
+    },
+    "patchgan_discriminator": {
+        "paper": {
+            "description": "70x70 PatchGAN (3 layers, ndf 64) on 256x256 pairs: 2,768,705 parameters",
+            "config": {
+                "input_shape": (256, 256, 3), "target_channels": 3, "filters": 64,
+                "num_layers": 3,
+            },
+        },
+        "tiny": {
+            "description": "4 filters, 4-channel source at 32x32 (tests)",
+            "config": {"input_shape": (32, 32, 4), "target_channels": 3, "filters": 4},
+        },
+    },
+}  # fmt: skip

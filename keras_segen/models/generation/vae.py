@@ -67,3 +67,20 @@ def vae_decoder(latent_dim=128, image_shape=(64, 64, 3), filters=32, name="vae_d
         ((None, 64), (None, 64, 64, 3))
     """
     return dcgan_generator(latent_dim, image_shape, filters, name=name)
+
+PAPER = "Kingma & Welling, Auto-Encoding Variational Bayes, ICLR 2014"
+# No "paper" preset: the paper's networks are MLPs; these are convolutional.
+PRESETS = {
+    "vae_encoder": {
+        "tiny": {
+            "description": "4 filters, 4-d latent at 32x32 (tests)",
+            "config": {"image_shape": (32, 32, 3), "latent_dim": 4, "filters": 4},
+        },
+    },
+    "vae_decoder": {
+        "tiny": {
+            "description": "4 filters, 4-d latent at 32x32 (tests)",
+            "config": {"latent_dim": 4, "image_shape": (32, 32, 3), "filters": 4},
+        },
+    },
+}  # fmt: skip

@@ -134,3 +134,34 @@ def deeplabv3_plus(
     x = layers.Conv2D(num_classes, 1, name="logits")(x)
     x = ResizeLike(name="upsample_to_input")([x, inputs])
     return keras.Model(inputs, output_activation(x, activation), name=name)
+
+PAPER = (
+    "Chen et al., Encoder-Decoder with Atrous Separable Convolution for Semantic Image "
+    "Segmentation, ECCV 2018"
+)
+# No "paper" preset: the paper's Xception-65 / ResNet-101 backbones are not built in.
+PRESETS = {
+    "deeplabv3_plus": {
+        "mobile": {
+            "description": "MobileNetV2 backbone (the DeepLab mobile setting), ASPP 256, "
+            "low-level 48, output stride 16, 21 VOC classes at 512x512",
+            "config": {
+                "input_shape": (512, 512, 3), "num_classes": 21, "backbone": "mobilenetv2",
+            },
+        },
+        "edge": {
+            "description": "MobileNetV2 (alpha 0.5), ASPP 128 at 256x256, int8-friendly",
+            "config": {
+                "input_shape": (256, 256, 3), "num_classes": 21, "backbone": "mobilenetv2",
+                "alpha": 0.5, "aspp_filters": 128, "low_level_filters": 32,
+            },
+        },
+        "tiny": {
+            "description": "light backbone with 4 filters at 32x32, 3 classes (tests)",
+            "config": {
+                "input_shape": (32, 32, 3), "num_classes": 3, "filters": 4,
+                "aspp_filters": 8, "low_level_filters": 4,
+            },
+        },
+    },
+}  # fmt: skip

@@ -124,3 +124,24 @@ def fcn(
         pretrained = keras.applications.VGG16(include_top=False, weights=weights)
         copy_weights_by_name(pretrained, model)
     return model
+
+PAPER = "Long, Shelhamer & Darrell, Fully Convolutional Networks for Semantic Segmentation, CVPR 2015"
+PRESETS = {
+    "fcn": {
+        "paper": {
+            "description": "FCN-8s on VGG16 with 4096-wide fc6/fc7, 21 PASCAL VOC classes",
+            "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "8s"},
+        },
+        "edge": {
+            "description": "FCN-8s on MobileNetV2 (alpha 0.5) at 256x256, int8-friendly",
+            "config": {
+                "input_shape": (256, 256, 3), "num_classes": 21, "variant": "8s",
+                "backbone": "mobilenetv2", "alpha": 0.5,
+            },
+        },
+        "tiny": {
+            "description": "4-filter VGG16 layout at 32x32, 3 classes (tests)",
+            "config": {"input_shape": (32, 32, 3), "num_classes": 3, "filters": 4, "fc_units": 8},
+        },
+    },
+}  # fmt: skip

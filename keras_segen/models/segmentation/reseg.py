@@ -98,3 +98,28 @@ def reseg(
             name=f"upsample{index}",
         )(x)
     return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
+
+PAPER = (
+    "Visin et al., ReSeg: A Recurrent Neural Network-based Model for Semantic Segmentation, "
+    "CVPR Workshops 2016"
+)
+# No "paper" preset yet: the paper's frozen VGG16 stem and 1x1 patches are not expressible.
+PRESETS = {
+    "reseg": {
+        "edge": {
+            "description": "narrow stem (16, 32) and 32-unit GRU sweeps at 256x256 "
+            "(float exports: recurrent layers have no int8 kernels)",
+            "config": {
+                "input_shape": (256, 256, 3), "num_classes": 11, "stem_filters": (16, 32),
+                "renet_units": (32, 32), "upsampling_filters": 32,
+            },
+        },
+        "tiny": {
+            "description": "one 8-filter stem block and one 8-unit ReNet layer at 32x32 (tests)",
+            "config": {
+                "input_shape": (32, 32, 3), "num_classes": 3, "stem_filters": (8,),
+                "renet_units": (8,), "patch_sizes": (2,), "upsampling_filters": 8,
+            },
+        },
+    },
+}  # fmt: skip

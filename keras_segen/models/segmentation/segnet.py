@@ -58,3 +58,24 @@ def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=No
         for conv, width in zip(range(convs, 0, -1), widths):
             x = conv_bn_act(x, width, name=f"decoder{block}_conv{conv}")
     return keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)
+
+PAPER = (
+    "Badrinarayanan, Kendall & Cipolla, SegNet: A Deep Convolutional Encoder-Decoder "
+    "Architecture for Image Segmentation, TPAMI 2017"
+)
+PRESETS = {
+    "segnet": {
+        "paper": {
+            "description": "VGG16 encoder, 11 CamVid classes; 360x480 frames padded to 384x480",
+            "config": {"input_shape": (384, 480, 3), "num_classes": 11},
+        },
+        "edge": {
+            "description": "16 base filters at 256x256, int8-friendly",
+            "config": {"input_shape": (256, 256, 3), "num_classes": 11, "filters": 16},
+        },
+        "tiny": {
+            "description": "4 base filters at 32x32, 3 classes (tests)",
+            "config": {"input_shape": (32, 32, 3), "num_classes": 3, "filters": 4},
+        },
+    },
+}  # fmt: skip

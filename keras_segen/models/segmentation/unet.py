@@ -146,3 +146,34 @@ def unet(
         x = layers.Concatenate(name=f"decoder{level}_concat")([skip, x])
         x = _double_conv(x, width, padding, batch_norm, f"decoder{level}")
     return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
+
+PAPER = (
+    "Ronneberger, Fischer & Brox, U-Net: Convolutional Networks for Biomedical Image "
+    "Segmentation, MICCAI 2015"
+)
+PRESETS = {
+    "unet": {
+        "paper": {
+            "description": "572x572 grey tiles -> 388x388, 2 classes, unpadded convs, no BN",
+            "config": {
+                "input_shape": (572, 572, 1), "num_classes": 2, "padding": "valid",
+                "batch_norm": False,
+            },
+        },
+        "edge": {
+            "description": "16 base filters, bilinear upsampling at 256x256, int8-friendly",
+            "config": {
+                "input_shape": (256, 256, 3), "num_classes": 2, "filters": 16,
+                "upsampling": "bilinear",
+            },
+        },
+        "small": {
+            "description": "8 base filters at 64x64, 4 classes (the quickstart on shapes)",
+            "config": {"input_shape": (64, 64, 3), "num_classes": 4, "filters": 8},
+        },
+        "tiny": {
+            "description": "4 base filters, depth 2 at 32x32, 3 classes (tests)",
+            "config": {"input_shape": (32, 32, 3), "num_classes": 3, "filters": 4, "depth": 2},
+        },
+    },
+}  # fmt: skip

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.training.gan import discriminator_loss, generator_loss
+from keras_segen.trainers.gan import discriminator_loss, generator_loss
 
 LN2 = math.log(2.0)
 
@@ -138,7 +138,7 @@ def test_sample_grid_uses_the_same_latents_every_epoch(tmp_path):
 
     gan = _tiny_gan(ema=1.0)  # the sampling generator stays at its initial weights
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
-    grid = keras_segen.training.SampleGrid(str(tmp_path / "samples"), num_samples=4, seed=5)
+    grid = keras_segen.trainers.SampleGrid(str(tmp_path / "samples"), num_samples=4, seed=5)
     gan.fit(
         np.zeros((4, 32, 32, 1), "float32"), batch_size=4, epochs=2, verbose=0, callbacks=[grid]
     )

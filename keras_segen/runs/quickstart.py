@@ -4,14 +4,14 @@ import os
 import shutil
 import time
 
-from keras_segen.training.export_runs import export_model
-from keras_segen.training.runs import train
+from keras_segen.runs.export import export_run
+from keras_segen.runs.segmentation import train
 
 QUICKSTART = dict(
     model="unet",
+    preset="small",
     dataset="shapes",
     image_size=64,
-    model_kwargs={"filters": 8, "depth": 4},
     num_examples=4000,
     validation_examples=200,
     epochs=6,
@@ -32,7 +32,7 @@ def quickstart(out="runs/quickstart", verbose=1, **overrides):
 
     Returns:
         The held-out report (``metrics.json``) with the int8 TFLite export's report under
-        ``"export"`` (``export_model``).
+        ``"export"`` (``export_run``).
 
     Example:
         >>> report = keras_segen.quickstart("runs/quickstart")  # doctest: +SKIP
@@ -60,7 +60,7 @@ def quickstart(out="runs/quickstart", verbose=1, **overrides):
     )
     for name in ("metrics.json", "curves.png", "predictions.png", "best.keras"):
         print(f"  {os.path.join(out, name)}")
-    exported = export_model(out, "tflite", quantize="int8", num_samples=32)
+    exported = export_run(out, "tflite", quantize="int8", num_samples=32)
     print(
         f"quickstart: int8 TFLite {exported['artifact']} ({exported['size_bytes'] / 1e3:.0f} kB): "
         f"argmax agreement with Keras {exported['argmax_agreement']:.4f}, mean IoU change "

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.training import kl_divergence
+from keras_segen.trainers import kl_divergence
 
 
 def _vae(**kwargs):

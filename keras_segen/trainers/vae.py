@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_segen.training.trainer_utils import (
+from keras_segen.trainers.base import (
     apply_gradients,
     batch_images,
     deserialize_submodels,
@@ -19,7 +19,7 @@ def kl_divergence(z_mean, z_log_var):
 
     Example:
         >>> z_mean, z_log_var = [[1.0, 0.0], [0.0, 2.0]], [[0.0, 0.0], [0.0, 0.0]]
-        >>> keras.ops.convert_to_numpy(keras_segen.training.kl_divergence(z_mean, z_log_var))
+        >>> keras.ops.convert_to_numpy(keras_segen.trainers.kl_divergence(z_mean, z_log_var))
         array([0.5, 2. ], dtype=float32)
     """
     z_mean = ops.cast(z_mean, "float32")

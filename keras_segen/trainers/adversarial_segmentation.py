@@ -5,8 +5,8 @@ import tensorflow as tf
 from keras import ops
 
 from keras_segen import losses, metrics
-from keras_segen.training.gan import discriminator_loss, generator_loss
-from keras_segen.training.trainer_utils import (
+from keras_segen.trainers.gan import discriminator_loss, generator_loss
+from keras_segen.trainers.base import (
     AdversarialTrainer,
     apply_gradients,
     deserialize_submodels,

@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.training.adversarial_segmentation import scale_ground_truth
+from keras_segen.trainers.adversarial_segmentation import scale_ground_truth
 from tests.helpers import (
     IMAGE_SIZE,
     NUM_CLASSES,
-    SMALL_SEGMENTATION_CONFIGS,
     small_model,
     tiny_batch,
 )
@@ -135,7 +134,7 @@ def test_discriminator_learns_to_tell_truth_from_predictions():
     assert np.all(keras.ops.convert_to_numpy(real) > keras.ops.convert_to_numpy(fake))
 
 
-@pytest.mark.parametrize("name", sorted(SMALL_SEGMENTATION_CONFIGS))
+@pytest.mark.parametrize("name", keras_segen.list_models("segmentation"))
 def test_any_registered_segmenter_trains(name):
     images, masks = tiny_batch(4)
     trainer = keras_segen.AdversarialSegmenter(small_model(name), _discriminator(4))

@@ -37,7 +37,7 @@ def load_run_or_model(path):
         >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
         ...     verbose=0)
-        >>> model, config = keras_segen.training.load_run_or_model("runs/unet")
+        >>> model, config = keras_segen.runs.load_run_or_model("runs/unet")
         >>> model.output_shape, config["model"], config["num_classes"]
         ((None, 32, 32, 4), 'unet', 4)
     """

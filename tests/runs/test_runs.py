@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.training import read_history
+from keras_segen.runs import read_history
 from tests.helpers import run_python
 
 TINY = dict(

@@ -148,14 +148,14 @@ def test_mixed_precision_pix2pix_and_cgan():
 def test_sample_grid_for_conditional_and_paired_trainers(tmp_path):
     cgan = _cgan()
     cgan.compile()
-    grid = keras_segen.training.SampleGrid(str(tmp_path / "c"), num_samples=6)
+    grid = keras_segen.trainers.SampleGrid(str(tmp_path / "c"), num_samples=6)
     cgan.fit(*_labelled_images(4), batch_size=4, verbose=0, callbacks=[grid])
     pix2pix = _pix2pix()
     pix2pix.compile()
     masks, images = _masks_and_images(4)
-    paired = keras_segen.training.SampleGrid(str(tmp_path / "p"), inputs=masks[:2])
+    paired = keras_segen.trainers.SampleGrid(str(tmp_path / "p"), inputs=masks[:2])
     pix2pix.fit(masks, images, batch_size=4, verbose=0, callbacks=[paired])
     assert len(grid.paths) == len(paired.paths) == 1
     with pytest.raises(ValueError, match="has no latent space; pass the fixed inputs"):
         pix2pix.fit(masks, images, batch_size=4, verbose=0,
-                    callbacks=[keras_segen.training.SampleGrid(str(tmp_path / "x"))])  # fmt: skip
+                    callbacks=[keras_segen.trainers.SampleGrid(str(tmp_path / "x"))])  # fmt: skip

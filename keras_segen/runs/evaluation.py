@@ -11,9 +11,9 @@ from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, rea
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import data_errors_named
 from keras_segen.inference import segment_image
-from keras_segen.training.callbacks import write_json
-from keras_segen.training.run_data import ROLES, load_role
-from keras_segen.training.run_files import load_run_or_model
+from keras_segen.runs.checkpoint import write_json
+from keras_segen.runs.splits import ROLES, load_role
+from keras_segen.runs.files import load_run_or_model
 
 
 def evaluate_model(
@@ -69,7 +69,7 @@ def format_report(report):
     Example:
         >>> matrix = [[1.0, 1.0], [0.0, 2.0]]  # rows: true class, columns: predicted
         >>> report = keras_segen.metrics.segmentation_report(matrix, ["background", "circle"])
-        >>> print(keras_segen.training.format_report(report))
+        >>> print(keras_segen.runs.format_report(report))
         class                IoU    Dice   prec.  recall     pixels
         background        0.5000  0.6667  1.0000  0.5000          2
         circle            0.6667  0.8000  0.6667  1.0000          2

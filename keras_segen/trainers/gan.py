@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_segen.training.trainer_utils import (
+from keras_segen.trainers.base import (
     AdversarialTrainer,
     apply_gradients,
     batch_images,
@@ -27,11 +27,11 @@ def discriminator_loss(real_logits, fake_logits, loss="bce", label_smoothing=0.0
 
     Example:
         >>> real_logits, fake_logits = np.array([[2.0]]), np.array([[-0.5]])
-        >>> float(keras_segen.training.discriminator_loss(real_logits, fake_logits, "hinge"))
+        >>> float(keras_segen.trainers.discriminator_loss(real_logits, fake_logits, "hinge"))
         0.5
-        >>> float(keras_segen.training.discriminator_loss(real_logits, fake_logits, "wgan-gp"))
+        >>> float(keras_segen.trainers.discriminator_loss(real_logits, fake_logits, "wgan-gp"))
         -2.5
-        >>> round(float(keras_segen.training.discriminator_loss([[0.0]], [[0.0]])), 4)  # 2 ln 2
+        >>> round(float(keras_segen.trainers.discriminator_loss([[0.0]], [[0.0]])), 4)  # 2 ln 2
         1.3863
     """
     real_logits = ops.cast(real_logits, "float32")
@@ -49,9 +49,9 @@ def generator_loss(fake_logits, loss="bce"):
     """Generator loss: non-saturating ``-log D(G(z))`` for BCE, ``-D(G(z))`` otherwise.
 
     Example:
-        >>> round(float(keras_segen.training.generator_loss(np.array([[0.0]]))), 4)  # ln 2
+        >>> round(float(keras_segen.trainers.generator_loss(np.array([[0.0]]))), 4)  # ln 2
         0.6931
-        >>> float(keras_segen.training.generator_loss(np.array([[1.5]]), "hinge"))
+        >>> float(keras_segen.trainers.generator_loss(np.array([[1.5]]), "hinge"))
         -1.5
     """
     fake_logits = ops.cast(fake_logits, "float32")

@@ -1,14 +1,12 @@
-"""Segmentation runs: train into a run directory, resume, evaluate, predict.
+"""Segmentation runs: train a registered segmenter into a run directory, resume it.
 
 A run directory holds ``config.json`` (every argument), ``last.keras`` and ``best.keras``
 (model with optimizer state), ``history.csv``, ``state.json`` (epochs completed),
-``metrics.json`` (held-out evaluation of the best model), ``curves.png`` and
-``predictions.png``.
+``logs/`` (TensorBoard), ``metrics.json`` (held-out evaluation of the best model),
+``curves.png`` and ``predictions.png``.
 """
 
 import os
-import shutil
-import tempfile
 
 import keras
 import numpy as np
@@ -16,16 +14,22 @@ import numpy as np
 from keras_segen import losses, metrics, viz
 from keras_segen.data import load_segmentation, mix_datasets
 from keras_segen.data.preprocessing import image_size_pair
-from keras_segen.data.sources import data_errors_named
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
-from keras_segen.training.adversarial_segmentation import AdversarialSegmenter
-from keras_segen.training.callbacks import RunCheckpoint, read_history, write_json
-from keras_segen.training.distribution import dtype_policy, is_chief, resolve_strategy
-from keras_segen.training.evaluation import evaluate_model, format_report
-from keras_segen.training.run_data import legacy_plan, load_role, split_plan, write_skipped
-from keras_segen.training.run_files import read_run, truncate_history
-from keras_segen.version import __version__
+from keras_segen.runs.checkpoint import read_history, write_json
+from keras_segen.runs.evaluation import evaluate_model, format_report
+from keras_segen.runs.lifecycle import (
+    RunData,
+    RunTask,
+    check_new_run,
+    create_run,
+    resume_run,
+    strategy_name,
+)
+from keras_segen.runs.splits import legacy_plan, load_role, split_plan
+from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
+
+PREVIEW_IMAGES = 4
 
 
 def _optimizer(config, steps_per_epoch):
@@ -41,33 +45,15 @@ def _compile(model, config, num_classes, optimizer, d_optimizer=None):
             optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=config["jit_compile"]
         )
         return
-    loss = losses.segmentation_loss(config["loss"], config["ignore_index"])
     model.compile(
         optimizer=optimizer,
-        loss=loss,
+        loss=losses.segmentation_loss(config["loss"], config["ignore_index"]),
         metrics=[
             metrics.MeanIoU(num_classes, ignore_index=config["ignore_index"]),
             metrics.PixelAccuracy(num_classes, ignore_index=config["ignore_index"]),
         ],
         jit_compile=config["jit_compile"],
     )
-
-
-def _datasets(config):
-    """``(train, validation, info, skipped)`` of a run, following ``config["splits"]``."""
-    import tensorflow as tf
-
-    train, info = load_role(config, "train", batch_size=None)
-    if config.get("synthetic"):
-        synthetic = load_segmentation(
-            config["synthetic"], "train", config["image_size"], None, augment=config["augment"],
-            num_classes=info.num_classes, seed=config["seed"], ignore_index=config["ignore_index"],
-        )  # fmt: skip
-        train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
-    train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
-    validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
-    skipped = {"train": info.skipped, "validation": validation_info.skipped}
-    return train, validation, info, skipped
 
 
 def _steps_per_epoch(dataset, config):
@@ -80,6 +66,118 @@ def _steps_per_epoch(dataset, config):
     return steps
 
 
+def _predictions_figure(model, images, masks, config):
+    network = getattr(model, "segmenter", model)
+    predicted = np.argmax(keras.ops.convert_to_numpy(network(images, training=False)), axis=-1)
+    return viz.plot_predictions(
+        images, masks, predicted, config["class_names"], config["ignore_index"],
+        colours=config.get("class_colours"),
+    )  # fmt: skip
+
+
+class SegmentationTask(RunTask):
+    """Segmentation runs: ``best.keras`` by validation mean IoU, a held-out report."""
+
+    task = "segmentation"
+    monitor = "val_mean_iou"
+    mode = "max"
+
+    def prepare(self, config):
+        import tensorflow as tf
+
+        config.setdefault("splits", legacy_plan(config))
+        train, info = load_role(config, "train", batch_size=None)
+        if config.get("synthetic"):
+            synthetic = load_segmentation(
+                config["synthetic"], "train", config["image_size"], None,
+                augment=config["augment"], num_classes=info.num_classes, seed=config["seed"],
+                ignore_index=config["ignore_index"],
+            )  # fmt: skip
+            train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
+        train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
+        validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
+        config["num_classes"] = info.num_classes
+        config["class_names"] = list(info.class_names)
+        config["class_colours"] = info.class_colours and [list(c) for c in info.class_colours]
+        skipped = {"train": info.skipped, "validation": validation_info.skipped}
+        return RunData(train, validation, info, skipped)
+
+    def build(self, config, data):
+        info = data.info
+        size = image_size_pair(config["image_size"])
+        network = get_model(
+            config["model"],
+            config.get("preset"),
+            input_shape=(*size, 3),
+            num_classes=info.num_classes,
+            **config["model_kwargs"],
+        )
+        if config["adversarial_weight"]:
+            network = AdversarialSegmenter(
+                network,
+                label_map_discriminator(
+                    (*size, 3), info.num_classes, filters=config["discriminator_filters"]
+                ),
+                config["adversarial_weight"],
+                loss=config["loss"],
+                ignore_index=config["ignore_index"],
+            )
+        optimizer = _optimizer(config, _steps_per_epoch(data.train, config))
+        _compile(network, config, info.num_classes, optimizer)
+        return network
+
+    def recompile(self, model, config, data):
+        if isinstance(model, AdversarialSegmenter):
+            optimizers = {"optimizer": model.g_optimizer, "d_optimizer": model.d_optimizer}
+        else:
+            optimizers = {"optimizer": model.optimizer}
+        _compile(model, config, data.info.num_classes, **optimizers)
+
+    def check_epochs(self, config, epochs, run_dir):
+        if config["schedule"] == "cosine":
+            raise ValueError(
+                f"{run_dir} uses a cosine schedule that reaches 0 after its planned "
+                f"{config['epochs']} epochs; it cannot be extended. Train with "
+                "schedule='constant' to extend runs."
+            )
+
+    def best_model(self, model):
+        return getattr(model, "segmenter", model)
+
+    def figures(self, config, data):
+        images, masks = next(iter(data.validation.unbatch().batch(PREVIEW_IMAGES)))
+        images, masks = images.numpy(), masks.numpy()
+        return {"predictions": lambda model: _predictions_figure(model, images, masks, config)}
+
+    def finish(self, run_dir, config, model, data, verbose):
+        """Held-out evaluation of ``best.keras``, curves and prediction overlays."""
+        history = read_history(run_dir)
+        viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
+            os.path.join(run_dir, "curves.png"), dpi=100
+        )
+        best = keras.models.load_model(os.path.join(run_dir, "best.keras"), compile=False)
+        test = config["splits"]["test"]
+        test_data, _ = load_role(config, "test")
+        report = evaluate_model(
+            best, test_data, config["num_classes"], config["class_names"], config["ignore_index"]
+        )
+        report = {
+            "split": test["split"],
+            "dataset": test["source"],
+            "evaluated_on": test["note"],
+            "epochs": len(history.get("epoch", [])),
+            **report,
+        }
+        write_json(report, os.path.join(run_dir, "metrics.json"))
+        images, masks = next(iter(test_data.unbatch().batch(PREVIEW_IMAGES)))
+        _predictions_figure(best, images.numpy(), masks.numpy(), config).savefig(
+            os.path.join(run_dir, "predictions.png"), dpi=100
+        )
+        if verbose:
+            print(format_report(report))
+        return report
+
+
 def train(
     model="unet",
     dataset="shapes",
@@ -88,6 +186,7 @@ def train(
     image_size=128,
     out="runs/run",
     num_classes=None,
+    preset=None,
     model_kwargs=None,
     learning_rate=1e-3,
     schedule="cosine",
@@ -110,6 +209,7 @@ def train(
     discriminator_filters=64,
     synthetic=None,
     synthetic_ratio=0.0,
+    tensorboard=True,
     callbacks=None,
     verbose=1,
 ):
@@ -128,6 +228,8 @@ def train(
         image_size: int or ``(height, width)``.
         out: run directory; must not hold a run already (use ``resume``).
         num_classes: classes (inferred from the dataset when ``None``).
+        preset: a preset of the model (``keras_segen.list_presets(model)``) to start from;
+            its input shape and class count follow the data.
         model_kwargs: extra builder arguments, e.g. ``{"filters": 16}``.
         learning_rate: Adam learning rate (the start of the schedule).
         schedule: ``"cosine"`` (decay to 0 over all epochs) or ``"constant"``.
@@ -158,6 +260,8 @@ def train(
         synthetic: a folder of generated ``(image, mask)`` pairs (``keras-segen
             synthesize``) mixed into the training split.
         synthetic_ratio: fraction of training examples drawn from ``synthetic``, in [0, 1).
+        tensorboard: write TensorBoard ``logs/`` (scalars, learning rate, prediction
+            overlays of four validation images every epoch).
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity.
 
@@ -171,8 +275,8 @@ def train(
         (True, 16)
         >>> import os
         >>> sorted(os.listdir("runs/unet"))
-        ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'metrics.json',
-         'predictions.png', 'state.json']
+        ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'logs',
+         'metrics.json', 'predictions.png', 'state.json']
     """
     entry = model_entry(model)
     if entry.task != "segmentation":
@@ -180,25 +284,25 @@ def train(
             f"train() trains segmentation models; {model!r} is {entry.task} (use "
             "train_generation / `keras-segen train-gan`)."
         )
+    entry.config(preset)  # raises for an unknown preset
     losses.segmentation_loss(loss)  # raises for an unknown name
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}.")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer; got {epochs!r}.")
     if (synthetic is None) != (not synthetic_ratio):
         raise ValueError(
             "synthetic and synthetic_ratio go together: give a folder of generated pairs and "
             f"a ratio in (0, 1); got synthetic={synthetic!r}, synthetic_ratio={synthetic_ratio!r}."
         )
-    if os.path.exists(os.path.join(out, "state.json")):
-        raise ValueError(f"{out} already holds a run; resume it or choose another --out.")
+    check_new_run(out, epochs)
     config = {
+        "task": "segmentation",
         "model": model,
         "dataset": str(dataset),
         "epochs": epochs,
         "batch_size": batch_size,
         "image_size": image_size,
         "num_classes": num_classes,
+        "preset": preset,
         "model_kwargs": model_kwargs or {},
         "learning_rate": learning_rate,
         "schedule": schedule,
@@ -213,9 +317,7 @@ def train(
         "on_bad": on_bad,
         "mixed_precision": mixed_precision,
         "jit_compile": jit_compile,
-        "strategy": strategy
-        if isinstance(strategy, (str, type(None)))
-        else type(strategy).__name__,
+        "strategy": strategy_name(strategy),
         "seed": seed,
         "ignore_index": ignore_index,
         "data_dir": data_dir,
@@ -223,45 +325,10 @@ def train(
         "discriminator_filters": discriminator_filters,
         "synthetic": None if synthetic is None else str(synthetic),
         "synthetic_ratio": synthetic_ratio,
+        "tensorboard": tensorboard,
+        "splits": split_plan(dataset, validation_split, val_dataset, layout, data_dir),
     }
-    config["splits"] = split_plan(dataset, validation_split, val_dataset, layout, data_dir)
-    distribution = resolve_strategy(strategy)
-    keras.utils.set_random_seed(seed)
-    train_data, validation_data, info, skipped = _datasets(config)
-    config["num_classes"] = info.num_classes
-    config["class_names"] = list(info.class_names)
-    config["class_colours"] = info.class_colours and [list(c) for c in info.class_colours]
-    size = image_size_pair(image_size)
-    with dtype_policy(
-        "mixed_float16" if mixed_precision else keras.mixed_precision.global_policy().name
-    ):
-        with distribution.scope():
-            network = get_model(
-                model,
-                input_shape=(*size, 3),
-                num_classes=info.num_classes,
-                **config["model_kwargs"],
-            )
-            if adversarial_weight:
-                network = AdversarialSegmenter(
-                    network,
-                    label_map_discriminator(
-                        (*size, 3), info.num_classes, filters=discriminator_filters
-                    ),
-                    adversarial_weight,
-                    loss=loss,
-                    ignore_index=ignore_index,
-                )
-            optimizer = _optimizer(config, _steps_per_epoch(train_data, config))
-            _compile(network, config, info.num_classes, optimizer)
-    config["keras_segen_version"] = __version__
-    os.makedirs(out, exist_ok=True)
-    if is_chief(distribution):
-        write_json(config, os.path.join(out, "config.json"))
-        write_skipped(out, skipped)
-    return _fit(
-        network, config, out, distribution, train_data, validation_data, 0, None, callbacks, verbose
-    )
+    return create_run(SegmentationTask(), config, out, strategy, callbacks, verbose)
 
 
 def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
@@ -283,111 +350,7 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2},
         ...     schedule="constant", out="runs/unet", verbose=0)  # cosine runs end at 0
         >>> report = keras_segen.resume("runs/unet", epochs=2, verbose=0)  # one more epoch
-        >>> keras_segen.training.read_history("runs/unet")["epoch"]
+        >>> keras_segen.runs.read_history("runs/unet")["epoch"]
         [1, 2]
     """
-    config, state = read_run(run_dir)
-    if config.get("task") == "generation":
-        raise ValueError(f"{run_dir} is a generation run; use resume_generation.")
-    if epochs is not None and epochs != config["epochs"]:
-        if config["schedule"] == "cosine":
-            raise ValueError(
-                f"{run_dir} uses a cosine schedule that reaches 0 after its planned "
-                f"{config['epochs']} epochs; it cannot be extended. Train with "
-                "schedule='constant' to extend runs."
-            )
-        config["epochs"] = epochs
-    done = state["epochs_completed"]
-    truncate_history(run_dir, done)
-    distribution = resolve_strategy(strategy if strategy is not None else config["strategy"])
-    keras.utils.set_random_seed(config["seed"] + done)
-    config.setdefault("splits", legacy_plan(config))
-    train_data, validation_data, info, _ = _datasets(config)
-    # Loading under the run's policy matters: under mixed_float16 the saved optimizer is a
-    # LossScaleOptimizer, and Keras restores its variables only when the policy matches.
-    policy = "mixed_float16" if config["mixed_precision"] else "float32"
-    with dtype_policy(policy), distribution.scope():
-        network = keras.models.load_model(os.path.join(run_dir, "last.keras"))
-        if isinstance(network, AdversarialSegmenter):
-            optimizers = {"optimizer": network.g_optimizer, "d_optimizer": network.d_optimizer}
-        else:
-            optimizers = {"optimizer": network.optimizer}
-        _compile(network, config, info.num_classes, **optimizers)
-    if is_chief(distribution):
-        write_json(config, os.path.join(run_dir, "config.json"))
-    data = (train_data, validation_data)
-    best = state.get("best")
-    return _fit(network, config, run_dir, distribution, *data, done, best, callbacks, verbose)
-
-
-def _fit(
-    network,
-    config,
-    out,
-    distribution,
-    train_data,
-    validation_data,
-    initial_epoch,
-    best,
-    callbacks,
-    verbose,
-):
-    chief = is_chief(distribution)
-    write_dir = out if chief else tempfile.mkdtemp()
-    checkpoint = RunCheckpoint(
-        write_dir,
-        monitor="val_mean_iou",
-        mode="max",
-        best=best,
-        best_model=lambda model: getattr(model, "segmenter", model),
-    )
-    if initial_epoch < config["epochs"]:
-        with data_errors_named():
-            network.fit(
-                train_data,
-                validation_data=validation_data,
-                epochs=config["epochs"],
-                initial_epoch=initial_epoch,
-                callbacks=[checkpoint, *(callbacks or [])],
-                shuffle=False,  # the pipeline shuffles
-                verbose=verbose,
-            )
-    if not chief:
-        shutil.rmtree(write_dir, ignore_errors=True)
-        return None
-    return _finish_run(out, config, verbose)
-
-
-def _finish_run(run_dir, config, verbose):
-    """Held-out evaluation of ``best.keras``, curves and prediction overlays."""
-    history = read_history(run_dir)
-    viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
-        os.path.join(run_dir, "curves.png"), dpi=100
-    )
-    best = keras.models.load_model(os.path.join(run_dir, "best.keras"), compile=False)
-    test = config["splits"]["test"]
-    test_data, _ = load_role(config, "test")
-    report = evaluate_model(
-        best, test_data, config["num_classes"], config["class_names"], config["ignore_index"]
-    )
-    report = {
-        "split": test["split"],
-        "dataset": test["source"],
-        "evaluated_on": test["note"],
-        "epochs": len(history.get("epoch", [])),
-        **report,
-    }
-    write_json(report, os.path.join(run_dir, "metrics.json"))
-    images, masks = next(iter(test_data.unbatch().batch(4)))
-    predicted = np.argmax(best.predict(images, verbose=0), axis=-1)
-    viz.plot_predictions(
-        images.numpy(),
-        masks.numpy(),
-        predicted,
-        config["class_names"],
-        config["ignore_index"],
-        colours=config.get("class_colours"),
-    ).savefig(os.path.join(run_dir, "predictions.png"), dpi=100)
-    if verbose:
-        print(format_report(report))
-    return report
+    return resume_run(SegmentationTask(), run_dir, epochs, strategy, callbacks, verbose)

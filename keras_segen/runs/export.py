@@ -12,11 +12,11 @@ from keras_segen.data import load_segmentation
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.export.convert import input_name
 from keras_segen.registry import get_model, list_models, model_entry
-from keras_segen.training.callbacks import write_json
-from keras_segen.training.gan import GAN
-from keras_segen.training.pix2pix import Pix2Pix
-from keras_segen.training.run_files import load_run_or_model
-from keras_segen.training.vae import VAE
+from keras_segen.runs.checkpoint import write_json
+from keras_segen.trainers.gan import GAN
+from keras_segen.trainers.pix2pix import Pix2Pix
+from keras_segen.runs.files import load_run_or_model
+from keras_segen.trainers.vae import VAE
 
 FORMATS = ("saved_model", "tflite", "onnx")
 SUFFIXES = {"saved_model": "_saved_model", "tflite": ".tflite", "onnx": ".onnx"}
@@ -69,7 +69,7 @@ def _median_ms(function, inputs, repeats):
     return float(np.median(times))
 
 
-def export_model(
+def export_run(
     model_or_run,
     format="tflite",
     quantize=None,
@@ -102,7 +102,7 @@ def export_model(
         >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
         ...     verbose=0)
-        >>> exported = keras_segen.export_model("runs/unet", "tflite", quantize="int8")
+        >>> exported = keras_segen.export_run("runs/unet", "tflite", quantize="int8")
         >>> exported["artifact"], exported["quantization"], 0 <= exported["argmax_agreement"] <= 1
         ('runs/unet/model_int8.tflite', 'int8', True)
     """
@@ -154,3 +154,6 @@ def export_model(
     )
     write_json(report, f"{path}.json")
     return report
+
+
+export_model = export_run  # the name of releases up to 0.x; kept for existing code

@@ -27,7 +27,7 @@ class SampleGrid(keras.callbacks.Callback):
         >>> gan = keras_segen.GAN(keras_segen.dcgan_generator(16, (32, 32, 3), filters=16),
         ...                       keras_segen.dcgan_discriminator((32, 32, 3), filters=16))
         >>> gan.compile()
-        >>> grids = keras_segen.training.SampleGrid("runs/gan", num_samples=9)
+        >>> grids = keras_segen.trainers.SampleGrid("runs/gan", num_samples=9)
         >>> history = gan.fit(images, epochs=2, callbacks=[grids], verbose=0)
         >>> import os
         >>> sorted(os.listdir("runs/gan"))
@@ -41,6 +41,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = seed
         self.inputs = inputs
         self.paths = []
+        self.images = None
 
     def _fixed_inputs(self):
         if self.inputs is not None:
@@ -57,9 +58,14 @@ class SampleGrid(keras.callbacks.Callback):
             return latent
         return [latent, np.arange(self.num_samples, dtype="int32") % num_classes]
 
+    def figure(self):
+        """The grid of the latest epoch as a matplotlib figure."""
+        return viz.image_grid(self.images)
+
     def on_epoch_end(self, epoch, logs=None):
-        images = keras.ops.convert_to_numpy(self.model(self._fixed_inputs(), training=False))
+        inputs = self._fixed_inputs()
+        self.images = keras.ops.convert_to_numpy(self.model(inputs, training=False))
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"samples_epoch{epoch + 1:03d}.png")
-        viz.image_grid(images).savefig(path, dpi=80)
+        self.figure().savefig(path, dpi=80)
         self.paths.append(path)

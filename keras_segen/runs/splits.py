@@ -25,7 +25,7 @@ def split_plan(dataset, validation_split=None, val_dataset=None, layout=None, da
     """``{role: {"source", "split", "validation_split", "note"}}`` (see the module table).
 
     Example:
-        >>> plan = keras_segen.training.split_plan("shapes")
+        >>> plan = keras_segen.runs.split_plan("shapes")
         >>> {role: spec["split"] for role, spec in plan.items()}
         {'train': 'train', 'validation': 'validation', 'test': 'test'}
     """

@@ -49,7 +49,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
         >>> model.compile("adam", keras_segen.losses.CrossEntropy(),
         ...               metrics=[keras_segen.metrics.MeanIoU(num_classes=4)])
-        >>> checkpoint = keras_segen.training.RunCheckpoint("runs/mine")
+        >>> checkpoint = keras_segen.runs.RunCheckpoint("runs/mine")
         >>> history = model.fit(
         ...     data, validation_data=data, epochs=2, callbacks=[checkpoint], verbose=0)
         >>> import os
@@ -107,7 +107,7 @@ def read_history(run_dir):
         >>> report = keras_segen.train("unet", epochs=2, image_size=32, num_examples=16,
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
         ...     verbose=0)
-        >>> history = keras_segen.training.read_history("runs/unet")
+        >>> history = keras_segen.runs.read_history("runs/unet")
         >>> history["epoch"], 0 <= history["val_mean_iou"][-1] <= 1
         ([1, 2], True)
     """

@@ -1,0 +1,28 @@
+"""Trainers: ``keras.Model`` subclasses with custom train steps, their callbacks, recipes.
+
+``GAN`` (DCGAN / WGAN-GP), ``ConditionalGAN``, ``VAE``, ``Pix2Pix`` and
+``AdversarialSegmenter`` (the adversarial ones share ``AdversarialTrainer``: one optimizer
+per network); ``SampleGrid`` draws samples after every epoch; the generation recipes
+(``list_recipes``) say which builders, trainer and optimizers a run uses. Names are
+imported on first use.
+"""
+
+from keras_segen.lazy import lazy_attributes
+
+_EXPORTS = {
+    "AdversarialSegmenter": "keras_segen.trainers.adversarial_segmentation",
+    "AdversarialTrainer": "keras_segen.trainers.base",
+    "ConditionalGAN": "keras_segen.trainers.gan",
+    "GAN": "keras_segen.trainers.gan",
+    "GenerationRecipe": "keras_segen.trainers.recipes",
+    "Pix2Pix": "keras_segen.trainers.pix2pix",
+    "SampleGrid": "keras_segen.trainers.callbacks",
+    "VAE": "keras_segen.trainers.vae",
+    "discriminator_loss": "keras_segen.trainers.gan",
+    "generator_loss": "keras_segen.trainers.gan",
+    "get_recipe": "keras_segen.trainers.recipes",
+    "kl_divergence": "keras_segen.trainers.vae",
+    "list_recipes": "keras_segen.trainers.recipes",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

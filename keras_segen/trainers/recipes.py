@@ -1,0 +1,149 @@
+"""Generation recipes: which builders, which trainer, which optimizers (registered data).
+
+A recipe names its networks in the order the trainer takes them, the trainer class, the
+run values the trainer takes, and the papers' Adam settings. ``keras-segen train-gan
+--model NAME`` and ``keras_segen.train_generation(NAME)`` read it; nothing here imports
+Keras, so the command line can list recipes quickly.
+"""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """One network of a recipe: a registered builder, its width option and fixed arguments.
+
+    ``width`` names the run option that sets the builder's ``filters``: ``"filters"`` for
+    generators and decoders, ``"d_filters"`` for discriminators and encoders.
+    """
+
+    builder: str
+    width: str
+    arguments: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationRecipe:
+    """A trainable generation setup.
+
+    Attributes:
+        name: the ``--model`` name.
+        description: one line for ``keras-segen list``.
+        trainer: class name in ``keras_segen.trainers``.
+        networks: the trainer's networks, in its argument order.
+        trainer_arguments: fixed trainer arguments (loss, critic steps, ...).
+        run_arguments: run values the trainer takes (``ema``, ``seed``, ``num_classes``).
+        learning_rate: the paper's Adam learning rate (a run may override it).
+        betas: Adam ``(beta_1, beta_2)``.
+        optimizers: Adam instances the trainer's ``compile`` takes (one per network for
+            adversarial trainers).
+        data: ``"images"``, ``"labelled_images"`` (class-conditional) or ``"label_maps"``
+            (label map -> image pairs from a segmentation dataset).
+        paper: where the settings come from.
+    """
+
+    name: str
+    description: str
+    trainer: str
+    networks: tuple
+    trainer_arguments: dict
+    run_arguments: tuple
+    learning_rate: float
+    betas: tuple
+    optimizers: int
+    data: str
+    paper: str
+
+    @property
+    def conditional(self):
+        """Whether the recipe trains on class labels or label maps."""
+        return self.data != "images"
+
+
+RECIPES = {}
+
+
+def register_recipe(recipe):
+    """Adds a ``GenerationRecipe`` under its name (a name may be registered once)."""
+    if recipe.name in RECIPES:
+        raise ValueError(f"A generation recipe named {recipe.name!r} is already registered.")
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def list_recipes():
+    """The names of the generation recipes, in registration order.
+
+    Example:
+        >>> keras_segen.trainers.list_recipes()
+        ['dcgan', 'wgan-gp', 'cgan', 'vae', 'pix2pix']
+    """
+    return list(RECIPES)
+
+
+def get_recipe(name):
+    """The ``GenerationRecipe`` called ``name``; unknown names raise ``ValueError``."""
+    if name not in RECIPES:
+        raise ValueError(f"model must be one of {tuple(RECIPES)}; got {name!r}.")
+    return RECIPES[name]
+
+
+register_recipe(GenerationRecipe(
+    name="dcgan",
+    description="DCGAN: BCE loss, Adam(2e-4, 0.5)",
+    trainer="GAN",
+    networks=(Network("dcgan_generator", "filters"), Network("dcgan_discriminator", "d_filters")),
+    trainer_arguments={"loss": "bce", "d_steps": 1},
+    run_arguments=("ema", "seed"),
+    learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="images",
+    paper="Radford, Metz & Chintala, ICLR 2016",
+))  # fmt: skip
+register_recipe(GenerationRecipe(
+    name="wgan-gp",
+    description="WGAN-GP: LayerNorm critic, 5 critic steps, Adam(1e-4, 0, 0.9)",
+    trainer="GAN",
+    networks=(
+        Network("dcgan_generator", "filters"),
+        Network("dcgan_discriminator", "d_filters", {"norm": "layer"}),
+    ),
+    trainer_arguments={"loss": "wgan-gp", "d_steps": 5},
+    run_arguments=("ema", "seed"),
+    learning_rate=1e-4, betas=(0.0, 0.9), optimizers=2, data="images",
+    paper="Gulrajani et al., Improved Training of Wasserstein GANs, NeurIPS 2017",
+))  # fmt: skip
+register_recipe(GenerationRecipe(
+    name="cgan",
+    description="class-conditional GAN with a projection discriminator, Adam(2e-4, 0.5)",
+    trainer="ConditionalGAN",
+    networks=(
+        Network("conditional_generator", "filters"),
+        Network("conditional_discriminator", "d_filters"),
+    ),
+    trainer_arguments={},
+    run_arguments=("num_classes", "ema", "seed"),
+    learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="labelled_images",
+    paper="Mirza & Osindero, arXiv 2014",
+))  # fmt: skip
+register_recipe(GenerationRecipe(
+    name="vae",
+    description="convolutional VAE, Adam(1e-3)",
+    trainer="VAE",
+    networks=(Network("vae_encoder", "d_filters"), Network("vae_decoder", "filters")),
+    trainer_arguments={},
+    run_arguments=("seed",),
+    learning_rate=1e-3, betas=(0.9, 0.999), optimizers=1, data="images",
+    paper="Kingma & Welling, ICLR 2014",
+))  # fmt: skip
+register_recipe(GenerationRecipe(
+    name="pix2pix",
+    description="label map -> image: U-Net generator, 70x70 PatchGAN, L1 100, Adam(2e-4, 0.5)",
+    trainer="Pix2Pix",
+    networks=(
+        Network("pix2pix_generator", "filters"),
+        Network("patchgan_discriminator", "d_filters"),
+    ),
+    trainer_arguments={},
+    run_arguments=("num_classes",),
+    learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="label_maps",
+    paper="Isola, Zhu, Zhou & Efros, CVPR 2017",
+))  # fmt: skip
