@@ -18,16 +18,37 @@ _GENERATION = "keras_segen.models.generation"
 _EXPORTS = {
     # subpackages and modules
     **dict.fromkeys(
-        ("classical", "data", "export", "inference", "layers", "losses", "metrics", "models",
-         "pipelines", "registry", "runs", "trainers", "viz"),
+        (
+            "classical",
+            "data",
+            "export",
+            "inference",
+            "layers",
+            "losses",
+            "metrics",
+            "models",
+            "pipelines",
+            "registry",
+            "runs",
+            "trainers",
+            "viz",
+        ),
         "",
     ),  # fmt: skip
     # builders
     **dict.fromkeys(("deeplabv3_plus", "fcn", "reseg", "segnet", "unet"), _SEGMENTATION),
     **dict.fromkeys(
-        ("conditional_discriminator", "conditional_generator", "dcgan_discriminator",
-         "dcgan_generator", "label_map_discriminator", "patchgan_discriminator",
-         "pix2pix_generator", "vae_decoder", "vae_encoder"),
+        (
+            "conditional_discriminator",
+            "conditional_generator",
+            "dcgan_discriminator",
+            "dcgan_generator",
+            "label_map_discriminator",
+            "patchgan_discriminator",
+            "pix2pix_generator",
+            "vae_decoder",
+            "vae_encoder",
+        ),
         _GENERATION,
     ),  # fmt: skip
     # the registry
@@ -41,8 +62,19 @@ _EXPORTS = {
     ),
     # runs
     **dict.fromkeys(
-        ("evaluate", "evaluate_model", "export_model", "export_run", "generate", "predict",
-         "quickstart", "resume", "resume_generation", "train", "train_generation"),
+        (
+            "evaluate",
+            "evaluate_model",
+            "export_model",
+            "export_run",
+            "generate",
+            "predict",
+            "quickstart",
+            "resume",
+            "resume_generation",
+            "train",
+            "train_generation",
+        ),
         "keras_segen.runs",
     ),  # fmt: skip
 }

@@ -1,5 +1,6 @@
-"""``keras-segen`` pieces about data and inference: sizes, the data options of ``train``, and
-the ``evaluate``, ``predict`` and ``check-data`` commands."""
+"""``keras-segen`` pieces about data, runs and inference: sizes, lazy choices, the data and
+run options of the training commands, and the ``evaluate``, ``predict`` and ``check-data``
+commands."""
 
 import argparse
 import importlib
@@ -71,6 +72,20 @@ def add_data_options(parser, splits=True):
             "--skip-bad", action="store_true",
             help="train on the good pairs; write the faulty ones to skipped.csv in the run",
         )  # fmt: skip
+
+
+def add_run_options(parser, out):
+    """Options every training command has: ``--out``, ``--seed``, ``--resume``, ..."""
+    parser.add_argument("--out", default=out, help="run directory to create")
+    parser.add_argument("--mixed-precision", action="store_true")
+    parser.add_argument("--strategy", choices=("mirrored", "multiworker"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-tensorboard", action="store_true", help="write no logs/ folder")
+    parser.add_argument(
+        "--resume", metavar="RUN_DIR",
+        help="continue this run with its own settings (only --epochs, --strategy, --verbose apply)",
+    )  # fmt: skip
+    parser.add_argument("--verbose", type=int, default=2, help="Keras verbosity (0, 1, 2)")
 
 
 def add_tiling_options(parser):

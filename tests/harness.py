@@ -95,7 +95,9 @@ def run_trainer_test(name, tmp_path, epochs=6):
     for original, loaded in zip(before, after):
         assert int(loaded.iterations) == int(original.iterations) > 0
         for a, b in zip(original.variables, loaded.variables):
-            np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+            )
     with dtype_policy("mixed_float16"):
         mixed = build_trainer(recipe, config, TINY_CLASSES)
     generated = mixed(_generator_inputs(recipe, data))

@@ -9,11 +9,53 @@ import keras_segen
 from keras_segen import cli
 
 
-def test_list(capsys):
+def test_list_is_an_aligned_table(capsys):
     assert cli.main(["list", "--task", "segmentation"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == keras_segen.list_models("segmentation")
-    assert "Builds a U-Net." in next(line for line in lines if line.startswith("unet"))
+    assert lines[0].split() == ["name", "task", "presets", "paper"]
+    assert [line.split()[0] for line in lines[1:]] == keras_segen.list_models("segmentation")
+    columns = [lines[0].index(word) for word in ("task", "presets", "paper")]
+    for line in lines[1:]:  # every column starts where its header does
+        assert all(line[c - 2 : c] == "  " and line[c] != " " for c in columns), line
+    assert lines[-1].split() == [
+        "unet",
+        "segmentation",
+        "paper,edge,small,tiny",
+        "Ronneberger",
+        "2015",
+    ]
+
+
+def test_list_shows_the_generation_recipes(capsys):
+    assert cli.main(["list", "--task", "generation"]) == 0
+    out = capsys.readouterr().out
+    recipes = out.split("generation recipes")[1].splitlines()[2:]
+    assert [line.split()[0] for line in recipes] == ["dcgan", "wgan-gp", "cgan", "vae", "pix2pix"]
+
+
+def test_info_lists_presets_and_builds_one(capsys):
+    assert cli.main(["info", "unet"]) == 0
+    out = capsys.readouterr().out
+    assert "    tiny   4 base filters, depth 2 at 32x32, 3 classes (tests)" in out
+    assert "built with" not in out
+    assert cli.main(["info", "unet", "--preset", "paper"]) == 0
+    out = capsys.readouterr().out
+    assert "parameters: 31,030,658" in out and "output: (None, 388, 388, 2)" in out
+
+
+def test_version_list_and_info_do_not_import_keras(tmp_path):
+    """The answers come from the registry's reading of the sources, not from Keras."""
+    from tests.helpers import run_python
+
+    out = run_python(
+        "import sys\n"
+        "from keras_segen import cli\n"
+        "for argv in (['list'], ['info', 'fcn'], ['info', 'dcgan_generator']):\n"
+        "    assert cli.main(argv) == 0\n"
+        "heavy = ('keras', 'tensorflow', 'matplotlib')\n"
+        "print('imported:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert out.splitlines()[-1] == "imported: []"
 
 
 def test_info_builds_at_a_size(capsys):
@@ -40,6 +82,7 @@ def test_console_script():
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"keras-segen {keras_segen.__version__}"
+    assert result.stderr == ""  # no TensorFlow or absl log lines
 
 
 def test_train_resume_evaluate_predict_quickstart(tmp_path, capsys):

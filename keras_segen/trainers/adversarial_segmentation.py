@@ -5,7 +5,6 @@ import tensorflow as tf
 from keras import ops
 
 from keras_segen import losses, metrics
-from keras_segen.trainers.gan import discriminator_loss, generator_loss
 from keras_segen.trainers.base import (
     AdversarialTrainer,
     apply_gradients,
@@ -13,6 +12,7 @@ from keras_segen.trainers.base import (
     scaled_loss,
     track,
 )
+from keras_segen.trainers.gan import discriminator_loss, generator_loss
 
 
 def scale_ground_truth(one_hot, probabilities, tau):

@@ -4,7 +4,6 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_segen.trainers.gan import discriminator_loss, generator_loss
 from keras_segen.trainers.base import (
     AdversarialTrainer,
     apply_gradients,
@@ -12,6 +11,7 @@ from keras_segen.trainers.base import (
     scaled_loss,
     track,
 )
+from keras_segen.trainers.gan import discriminator_loss, generator_loss
 
 PIX2PIX_LOSSES = ("bce", "hinge")
 

@@ -127,6 +127,7 @@ def conditional_discriminator(
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([image, label], logits, name=name)
 
+
 PAPER = "Mirza & Osindero, Conditional Generative Adversarial Nets, arXiv 2014"
 # No "paper" preset: the paper's networks are MNIST MLPs; these are DCGAN-style.
 PRESETS = {

@@ -182,6 +182,7 @@ def dcgan_discriminator(
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model(image, logits, name=name)
 
+
 PAPER = (
     "Radford, Metz & Chintala, Unsupervised Representation Learning with Deep "
     "Convolutional Generative Adversarial Networks, ICLR 2016"

@@ -61,6 +61,7 @@ def label_map_discriminator(
     logit = layers.GlobalAveragePooling2D(dtype="float32", name="logit")(x)
     return keras.Model([image, label_map], logit, name=name)
 
+
 PAPER = (
     "Luc, Couprie, Chintala & Verbeek, Semantic Segmentation using Adversarial Networks, "
     "NIPS Workshop on Adversarial Training 2016"

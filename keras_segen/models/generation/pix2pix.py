@@ -210,6 +210,7 @@ def patchgan_discriminator(
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([source, target], logits, name=name)
 
+
 PAPER = (
     "Isola, Zhu, Zhou & Efros, Image-to-Image Translation with Conditional Adversarial "
     "Networks, CVPR 2017"
@@ -217,7 +218,7 @@ PAPER = (
 PRESETS = {
     "pix2pix_generator": {
         "paper": {
-            "description": "U-Net 256 (ngf 64, 8 down blocks): 54,413,955 parameters",
+            "description": "U-Net 256 (ngf 64, 8 down blocks): 54,413,955 trainable parameters",
             "config": {"input_shape": (256, 256, 3), "output_channels": 3, "filters": 64},
         },
         "tiny": {
@@ -227,7 +228,8 @@ PRESETS = {
     },
     "patchgan_discriminator": {
         "paper": {
-            "description": "70x70 PatchGAN (3 layers, ndf 64) on 256x256 pairs: 2,768,705 parameters",
+            "description": "70x70 PatchGAN (3 layers, ndf 64) on 256x256 pairs: 2,768,705 "
+            "trainable parameters",
             "config": {
                 "input_shape": (256, 256, 3), "target_channels": 3, "filters": 64,
                 "num_layers": 3,

@@ -68,6 +68,7 @@ def vae_decoder(latent_dim=128, image_shape=(64, 64, 3), filters=32, name="vae_d
     """
     return dcgan_generator(latent_dim, image_shape, filters, name=name)
 
+
 PAPER = "Kingma & Welling, Auto-Encoding Variational Bayes, ICLR 2014"
 # No "paper" preset: the paper's networks are MLPs; these are convolutional.
 PRESETS = {

@@ -135,6 +135,7 @@ def deeplabv3_plus(
     x = ResizeLike(name="upsample_to_input")([x, inputs])
     return keras.Model(inputs, output_activation(x, activation), name=name)
 
+
 PAPER = (
     "Chen et al., Encoder-Decoder with Atrous Separable Convolution for Semantic Image "
     "Segmentation, ECCV 2018"

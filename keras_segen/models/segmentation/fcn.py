@@ -125,7 +125,10 @@ def fcn(
         copy_weights_by_name(pretrained, model)
     return model
 
-PAPER = "Long, Shelhamer & Darrell, Fully Convolutional Networks for Semantic Segmentation, CVPR 2015"
+
+PAPER = (
+    "Long, Shelhamer & Darrell, Fully Convolutional Networks for Semantic Segmentation, CVPR 2015"
+)
 PRESETS = {
     "fcn": {
         "paper": {

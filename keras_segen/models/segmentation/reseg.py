@@ -99,6 +99,7 @@ def reseg(
         )(x)
     return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
 
+
 PAPER = (
     "Visin et al., ReSeg: A Recurrent Neural Network-based Model for Semantic Segmentation, "
     "CVPR Workshops 2016"

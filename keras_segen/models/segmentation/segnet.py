@@ -59,6 +59,7 @@ def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=No
             x = conv_bn_act(x, width, name=f"decoder{block}_conv{conv}")
     return keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)
 
+
 PAPER = (
     "Badrinarayanan, Kendall & Cipolla, SegNet: A Deep Convolutional Encoder-Decoder "
     "Architecture for Image Segmentation, TPAMI 2017"

@@ -147,6 +147,7 @@ def unet(
         x = _double_conv(x, width, padding, batch_norm, f"decoder{level}")
     return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
 
+
 PAPER = (
     "Ronneberger, Fischer & Brox, U-Net: Convolutional Networks for Biomedical Image "
     "Segmentation, MICCAI 2015"
