@@ -71,6 +71,15 @@ class AdversarialTrainer(keras.Model):
     learning rate 2e-4 and beta_1 0.5, the DCGAN and pix2pix setting, when omitted), wraps
     them in ``LossScaleOptimizer`` under ``mixed_float16``, builds them at once and saves
     them with the trainer.
+
+    Example:
+        >>> gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+        ...                       keras_segen.get_model("dcgan_discriminator", "tiny"))
+        >>> isinstance(gan, keras_segen.trainers.AdversarialTrainer)
+        True
+        >>> gan.compile()  # Adam(2e-4, beta_1=0.5) for each network
+        >>> float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.beta_1)
+        (0.0002, 0.5)
     """
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):

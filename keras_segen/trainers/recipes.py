@@ -40,6 +40,11 @@ class GenerationRecipe:
         data: ``"images"``, ``"labelled_images"`` (class-conditional) or ``"label_maps"``
             (label map -> image pairs from a segmentation dataset).
         paper: where the settings come from.
+
+    Example:
+        >>> recipe = keras_segen.trainers.get_recipe("wgan-gp")
+        >>> recipe.trainer, recipe.trainer_arguments, recipe.learning_rate, recipe.betas
+        ('GAN', {'loss': 'wgan-gp', 'd_steps': 5}, 0.0001, (0.0, 0.9))
     """
 
     name: str
@@ -82,7 +87,12 @@ def list_recipes():
 
 
 def get_recipe(name):
-    """The ``GenerationRecipe`` called ``name``; unknown names raise ``ValueError``."""
+    """The ``GenerationRecipe`` called ``name``; unknown names raise ``ValueError``.
+
+    Example:
+        >>> [network.builder for network in keras_segen.trainers.get_recipe("pix2pix").networks]
+        ['pix2pix_generator', 'patchgan_discriminator']
+    """
     if name not in RECIPES:
         raise ValueError(f"model must be one of {tuple(RECIPES)}; got {name!r}.")
     return RECIPES[name]
