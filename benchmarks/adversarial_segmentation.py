@@ -34,7 +34,7 @@ def run(seed, weight, args, root):
         batch_size=8,
         image_size=64,
         out=os.path.join(root, f"seed{seed}_weight{weight}"),
-        model_kwargs={"filters": 8, "depth": 4},
+        preset="small",
         learning_rate=2e-3,
         loss="ce",
         augment=False,

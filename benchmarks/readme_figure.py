@@ -27,7 +27,7 @@ def main():
     with tempfile.TemporaryDirectory() as root:
         report = keras_segen.train(
             "unet", "shapes", epochs=6, batch_size=8, image_size=64, out=f"{root}/unet",
-            model_kwargs={"filters": 8, "depth": 4}, learning_rate=2e-3, num_examples=3000,
+            preset="small", learning_rate=2e-3, num_examples=3000,
             validation_examples=200, augment=False, verbose=0,
         )  # fmt: skip
         unet = keras.models.load_model(f"{root}/unet/best.keras")

@@ -51,7 +51,7 @@ def main():
             generator_scores = json.load(file)
         report = keras_segen.train(
             "unet", DATASET, epochs=4, batch_size=8, image_size=SIZE, out=f"{root}/unet",
-            model_kwargs={"filters": 8, "depth": 4}, learning_rate=2e-3, num_examples=1500,
+            preset="small", learning_rate=2e-3, num_examples=1500,
             validation_examples=200, augment=False, verbose=0,
         )  # fmt: skip
         segmenter, _ = keras_segen.runs.load_run_or_model(f"{root}/unet")

@@ -43,7 +43,7 @@ def segmenter(root, name, seed, epochs, args, **extra):
         batch_size=8,
         image_size=64,
         out=os.path.join(root, f"{name}_seed{seed}"),
-        model_kwargs={"filters": 8, "depth": 4},
+        preset="small",
         learning_rate=2e-3,
         loss="ce",
         augment=False,

@@ -33,7 +33,7 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 def _model(image_size, jit_compile, weights=None):
-    model = keras_segen.unet((image_size, image_size, 3), 4, filters=8, depth=4)
+    model = keras_segen.get_model("unet", "small", input_shape=(image_size, image_size, 3))
     if weights is not None:
         model.set_weights(weights)
     model.compile(
