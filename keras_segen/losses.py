@@ -198,8 +198,16 @@ def ce_dice_loss(
     return ce_weight * ce + dice_weight * dice
 
 
-class _SegmentationLoss(keras.losses.Loss):
-    """Keras ``Loss`` around one of the functions above; the batch reduction is the function's."""
+class SegmentationLoss(keras.losses.Loss):
+    """Base of the Keras ``Loss`` classes below: ``call`` applies the class's ``function``
+    with the keyword options given to the constructor; the batch reduction is the
+    function's.
+
+    Example:
+        >>> loss = keras_segen.losses.DiceLoss(smooth=0.5)
+        >>> isinstance(loss, keras_segen.losses.SegmentationLoss), loss.get_config()["smooth"]
+        (True, 0.5)
+    """
 
     function = None
 
@@ -217,34 +225,114 @@ class _SegmentationLoss(keras.losses.Loss):
         return {"name": self.name, "reduction": self.reduction, **self.options}
 
 
-def _loss_class(function, class_name):
-    cls = type(
-        class_name,
-        (_SegmentationLoss,),
-        {
-            "function": staticmethod(function),
-            "__doc__": f"Keras ``Loss`` form of ``{function.__name__}``; options are its "
-            "keyword arguments.\n\n    Example:\n"
-            "        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])\n"
-            f"        >>> loss = keras_segen.losses.{class_name}()\n"
-            f"        >>> expected = keras_segen.losses.{function.__name__}(masks, logits)\n"
-            "        >>> bool(np.isclose(loss(masks, logits), expected))\n"
-            "        True\n"
-            "        >>> model = keras.Sequential(\n"
-            "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
-            f'        >>> model.compile("adam", keras_segen.losses.{class_name}())\n',
-            "__module__": __name__,
-        },
-    )
-    return keras.saving.register_keras_serializable(package="keras_segen")(cls)
+@keras.saving.register_keras_serializable(package="keras_segen")
+class CrossEntropy(SegmentationLoss):
+    """Pixel-wise cross-entropy: the Keras ``Loss`` form of ``sparse_categorical_crossentropy``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.CrossEntropy()
+        >>> expected = keras_segen.losses.sparse_categorical_crossentropy(masks, logits)
+        >>> bool(np.isclose(loss(masks, logits), expected))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.CrossEntropy())
+    """
+
+    function = staticmethod(sparse_categorical_crossentropy)
 
 
-CrossEntropy = _loss_class(sparse_categorical_crossentropy, "CrossEntropy")
-FocalLoss = _loss_class(focal_loss, "FocalLoss")
-DiceLoss = _loss_class(dice_loss, "DiceLoss")
-JaccardLoss = _loss_class(jaccard_loss, "JaccardLoss")
-TverskyLoss = _loss_class(tversky_loss, "TverskyLoss")
-CEDiceLoss = _loss_class(ce_dice_loss, "CEDiceLoss")
+@keras.saving.register_keras_serializable(package="keras_segen")
+class FocalLoss(SegmentationLoss):
+    """Focal loss of Lin et al. (``gamma``, ``alpha``): the Keras ``Loss`` form of ``focal_loss``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.FocalLoss()
+        >>> bool(np.isclose(loss(masks, logits), keras_segen.losses.focal_loss(masks, logits)))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.FocalLoss())
+    """
+
+    function = staticmethod(focal_loss)
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class DiceLoss(SegmentationLoss):
+    """Soft Dice loss: the Keras ``Loss`` form of ``dice_loss``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.DiceLoss()
+        >>> bool(np.isclose(loss(masks, logits), keras_segen.losses.dice_loss(masks, logits)))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.DiceLoss())
+    """
+
+    function = staticmethod(dice_loss)
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class JaccardLoss(SegmentationLoss):
+    """Soft Jaccard (IoU) loss: the Keras ``Loss`` form of ``jaccard_loss``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.JaccardLoss()
+        >>> bool(np.isclose(loss(masks, logits), keras_segen.losses.jaccard_loss(masks, logits)))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.JaccardLoss())
+    """
+
+    function = staticmethod(jaccard_loss)
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class TverskyLoss(SegmentationLoss):
+    """Tversky loss: the Keras ``Loss`` form of ``tversky_loss``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.TverskyLoss()
+        >>> bool(np.isclose(loss(masks, logits), keras_segen.losses.tversky_loss(masks, logits)))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.TverskyLoss())
+    """
+
+    function = staticmethod(tversky_loss)
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class CEDiceLoss(SegmentationLoss):
+    """Cross-entropy plus Dice loss: the Keras ``Loss`` form of ``ce_dice_loss``.
+
+    Options are the function's keyword arguments.
+
+    Example:
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> loss = keras_segen.losses.CEDiceLoss()
+        >>> bool(np.isclose(loss(masks, logits), keras_segen.losses.ce_dice_loss(masks, logits)))
+        True
+        >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+        >>> model.compile("adam", keras_segen.losses.CEDiceLoss())
+    """
+
+    function = staticmethod(ce_dice_loss)
+
 
 SEGMENTATION_LOSSES = {
     "ce": CrossEntropy,

@@ -8,7 +8,8 @@ from keras_segen.export.convert import (
     to_saved_model,
     to_tflite,
 )
-from keras_segen.export.verify import ArtifactRunner, inspect, verify
+from keras_segen.export.runners import ArtifactRunner
+from keras_segen.export.verify import inspect, verify
 
 __all__ = [
     "QUANTIZATIONS",

@@ -3,22 +3,11 @@
 import contextlib
 import io
 import os
-from importlib import metadata
 
 import numpy as np
 
 from keras_segen.export.convert import input_name
-
-
-def _artifact_format(path):
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return "saved_model"
-    if path.endswith(".tflite"):
-        return "tflite"
-    if path.endswith(".onnx"):
-        return "onnx"
-    raise ValueError(f"{path} is not a SavedModel folder, a .tflite or an .onnx file.")
+from keras_segen.export.runners import ArtifactRunner, artifact_format
 
 
 def _size(path):
@@ -29,131 +18,6 @@ def _size(path):
             for name in names
         )
     return os.path.getsize(path)
-
-
-def _quantize(array, details):
-    scale, zero_point = details["quantization"]
-    if details["dtype"] == np.float32 or not scale:
-        return array.astype(details["dtype"])
-    info = np.iinfo(details["dtype"])
-    quantized = np.round(array / scale + zero_point)
-    return np.clip(quantized, info.min, info.max).astype(details["dtype"])
-
-
-def _dequantize(array, details):
-    scale, zero_point = details["quantization"]
-    if not np.issubdtype(array.dtype, np.integer) or not scale:
-        return array.astype(np.float32)
-    return ((array.astype(np.float32) - zero_point) * scale).astype(np.float32)
-
-
-class ArtifactRunner:
-    """Runs one exported artifact example by example (the exports have batch 1).
-
-    TFLite runs in the ai-edge-litert interpreter (int8 inputs and outputs are quantised
-    and dequantised with the model's own parameters), ONNX in onnxruntime, SavedModel in
-    TensorFlow.
-
-    Example:
-        >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
-        >>> path = keras_segen.export.to_tflite(model, "unet.tflite")  # float32
-        >>> images = np.random.default_rng(0).uniform(size=(1, 64, 64, 3)).astype("float32")
-        >>> outputs = keras_segen.export.ArtifactRunner(path)(images)
-        >>> outputs.shape, bool(np.allclose(outputs, model(images), atol=1e-4))
-        ((1, 64, 64, 4), True)
-    """
-
-    def __init__(self, path, num_threads=None):
-        self.path = os.fspath(path)
-        self.format = _artifact_format(self.path)
-        if self.format == "tflite":
-            from ai_edge_litert.interpreter import Interpreter
-
-            self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
-            self._runner = self._interpreter.get_signature_runner()
-            self.input_names = list(self._runner.get_input_details())
-            self.runtime = f"ai-edge-litert {metadata.version('ai-edge-litert')}"
-        elif self.format == "onnx":
-            try:
-                import onnxruntime
-            except ImportError:
-                raise ValueError(
-                    'Running ONNX needs onnxruntime: pip install "keras_segen[export]".'
-                ) from None
-
-            options = onnxruntime.SessionOptions()
-            if num_threads:
-                options.intra_op_num_threads = num_threads
-            self._session = onnxruntime.InferenceSession(
-                self.path, options, providers=["CPUExecutionProvider"]
-            )
-            self.input_names = [node.name.split(":")[0] for node in self._session.get_inputs()]
-            self.runtime = f"onnxruntime {onnxruntime.__version__}"
-        else:
-            import tensorflow as tf
-
-            self._loaded = tf.saved_model.load(self.path)  # keeps the variables alive
-            self._function = self._loaded.serve
-            self.input_names = None
-            self.runtime = f"tensorflow {tf.__version__}"
-
-    def _named(self, inputs):
-        """``{input name: array}`` from a dict, or from a list in the artifact's input order."""
-        if isinstance(inputs, dict):
-            missing = set(self.input_names or ()) - set(inputs)
-            if missing:
-                raise ValueError(f"Inputs {sorted(missing)} missing; the artifact takes "
-                                 f"{self.input_names}.")  # fmt: skip
-            return inputs
-        if self.input_names is None:
-            return inputs
-        return dict(zip(self.input_names, inputs))
-
-    def run_one(self, inputs):
-        """One example (arrays with batch 1, as a dict by input name or a list) -> outputs.
-
-        Returns a list with one float32 array per model output.
-        """
-        inputs = self._named(inputs)
-        if self.format == "tflite":
-            details = self._runner.get_input_details()
-            feed = {
-                name: _quantize(np.asarray(inputs[name]), details[name])
-                for name in self.input_names
-            }
-            outputs = self._runner(**feed)
-            output_details = self._runner.get_output_details()
-            return [_dequantize(outputs[name], output_details[name]) for name in sorted(outputs)]
-        if self.format == "onnx":
-            feed = {}
-            for node, name in zip(self._session.get_inputs(), self.input_names):
-                dtype = np.int32 if "int" in node.type else np.float32
-                feed[node.name] = np.asarray(inputs[name]).astype(dtype)
-            return [np.asarray(out, np.float32) for out in self._session.run(None, feed)]
-        values = inputs.values() if isinstance(inputs, dict) else inputs
-        outputs = self._function(*values)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [np.asarray(out, np.float32) for out in outputs]
-
-    def __call__(self, inputs):
-        """A batch -> outputs (float32), example by example.
-
-        ``inputs``: an array, a list of arrays in the artifact's input order, or a dict
-        ``{input name: array}`` (the names are the Keras input names). Returns one array,
-        or a list of arrays for a model with several outputs.
-        """
-        if isinstance(inputs, dict):
-            names, arrays = list(inputs), [np.asarray(v) for v in inputs.values()]
-        else:
-            names = None
-            arrays = [np.asarray(v) for v in (inputs if isinstance(inputs, (list, tuple))
-                                               else [inputs])]  # fmt: skip
-        outputs = []
-        for index in range(len(arrays[0])):
-            example = [array[index : index + 1] for array in arrays]
-            outputs.append(self.run_one(dict(zip(names, example)) if names else example))
-        joined = [np.concatenate(parts) for parts in zip(*outputs)]
-        return joined[0] if len(joined) == 1 else joined
 
 
 def _task(model):
@@ -256,7 +120,7 @@ def inspect(artifact):
         ('tflite', ['CONCATENATION', 'CONV_2D', 'MAX_POOL_2D', 'TRANSPOSE_CONV'])
     """
     path = os.fspath(artifact)
-    kind = _artifact_format(path)
+    kind = artifact_format(path)
     report = {"format": kind, "size_bytes": _size(path)}
     if kind == "tflite":
         import tensorflow as tf

@@ -15,12 +15,6 @@ from keras_segen.metrics.generation import (
     ssim,
 )
 from keras_segen.metrics.segmentation import (
-    ConfusionMatrixMetric,
-    MeanDice,
-    MeanIoU,
-    MeanPrecision,
-    MeanRecall,
-    PixelAccuracy,
     confusion_counts,
     confusion_matrix,
     nan_mean,
@@ -28,6 +22,14 @@ from keras_segen.metrics.segmentation import (
     pixel_accuracy,
     predicted_labels,
     segmentation_report,
+)
+from keras_segen.metrics.streaming import (
+    ConfusionMatrixMetric,
+    MeanDice,
+    MeanIoU,
+    MeanPrecision,
+    MeanRecall,
+    PixelAccuracy,
 )
 
 __all__ = [

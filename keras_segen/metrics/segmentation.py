@@ -7,9 +7,8 @@ are not counted. A class that never occurs in labels or predictions has an undef
 score (NaN) and is left out of the means.
 
 Counts are exact integers: one update counts in int32 (exact up to 2^31 - 1 pixels per
-cell, a batch of 1024 full Cityscapes frames), and the streaming metrics keep each cell
-as two int32 parts, ``high * 2^24 + low``, exact up to 2^55 pixels on every backend
-(float32 would stop counting at 2^24 = 16,777,216, one batch of eight 2048x1024 frames).
+cell, a batch of 1024 full Cityscapes frames); the streaming metrics built on these
+functions are in ``keras_segen.metrics.streaming``.
 """
 
 import keras
@@ -18,7 +17,7 @@ from keras import ops
 
 from keras_segen.labels import is_concrete, nan_if_positive, sparse_labels
 
-_LOW = 2**24  # base of the two-part counts of ConfusionMatrixMetric
+FLOAT32_EXACT = 2**24  # float32 represents every integer up to here
 
 
 def predicted_labels(y_pred, from_logits=True):
@@ -110,7 +109,7 @@ def _count(weights, ids, num_segments, heaviest=None):
     largest = 1
     if heaviest is not None and size:
         largest = max(1, int(ops.convert_to_numpy(ops.max(heaviest))))
-    chunk = max(1, _LOW // largest)
+    chunk = max(1, FLOAT32_EXACT // largest)
     chunks = max(1, -(-size // chunk))
     chunk_ids = ops.floor_divide(ops.arange(size, dtype="int32"), chunk)
     sums = ops.segment_sum(weights, chunk_ids * num_segments + ids, chunks * num_segments)
@@ -219,144 +218,3 @@ def segmentation_report(matrix, class_names=None):
         for i, name in enumerate(names)
     }
     return report
-
-
-class ConfusionMatrixMetric(keras.metrics.Metric):
-    """Base class: accumulates a confusion matrix; subclasses say which score to report.
-
-    Args:
-        num_classes: number of classes (2 for a single-channel binary model).
-        ignore_index: label value that is not counted, or ``None``.
-        from_logits: whether single-channel scores are logits (threshold 0) or
-            probabilities (threshold 0.5); irrelevant for multi-channel arg-max.
-        class_id: report the score of this class only instead of the mean over classes.
-        name: metric name.
-
-    Example:
-        >>> masks = np.array([[[0, 0, 1, 1]]])  # one image of 1 x 4 pixels
-        >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])  # 0, 1, 1, 1
-        >>> metric = keras_segen.metrics.MeanIoU(num_classes=2)  # a subclass
-        >>> metric.update_state(masks, logits)
-        >>> metric.counts().tolist()  # exact int64 counts
-        [[1, 1], [0, 2]]
-        >>> round(metric.report(["background", "circle"])["mean_dice"], 4)
-        0.7333
-    """
-
-    score = None
-
-    def __init__(
-        self, num_classes, ignore_index=255, from_logits=True, class_id=None, name=None, dtype=None
-    ):
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}.")
-        if class_id is not None and not 0 <= class_id < num_classes:
-            raise ValueError(f"class_id must be in [0, {num_classes}); got {class_id!r}.")
-        default_name = self.score if class_id is None else f"{self.score}_class_{class_id}"
-        super().__init__(name=name or default_name, dtype=dtype)
-        self.num_classes = num_classes
-        self.ignore_index = ignore_index
-        self.from_logits = from_logits
-        self.class_id = class_id
-        shape = (num_classes, num_classes)
-        # Each count is counts_high * 2^24 + counts_low, with 0 <= counts_low < 2^24.
-        self.counts_high = self.add_variable(
-            shape=shape, initializer="zeros", dtype="int32", name="counts_high"
-        )
-        self.counts_low = self.add_variable(
-            shape=shape, initializer="zeros", dtype="int32", name="counts_low"
-        )
-        self.uncounted = self.add_variable(
-            shape=(), initializer="zeros", dtype="int32", name="uncounted"
-        )
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        """Adds the pixels of one batch to the confusion matrix."""
-        counts, bad = confusion_counts(
-            y_true, y_pred, self.num_classes, self.ignore_index, self.from_logits, sample_weight
-        )
-        high = ops.floor_divide(counts, _LOW)
-        low = self.counts_low + (counts - high * _LOW)  # < 2^25: no int32 overflow
-        carry = ops.floor_divide(low, _LOW)
-        self.counts_low.assign(low - carry * _LOW)
-        self.counts_high.assign_add(high + carry)
-        self.uncounted.assign_add(ops.cast(bad, "int32"))
-
-    @property
-    def matrix(self):
-        """The counts as a float32 tensor (for scores; ``counts()`` is exact); NaN once
-        labels outside the classes were seen inside a traced graph."""
-        matrix = ops.cast(self.counts_high, "float32") * float(_LOW) + ops.cast(
-            self.counts_low, "float32"
-        )
-        return nan_if_positive(matrix, self.uncounted)
-
-    def counts(self):
-        """The exact pixel counts so far: int64 NumPy ``(num_classes, num_classes)``."""
-        high = ops.convert_to_numpy(self.counts_high).astype(np.int64)
-        return high * _LOW + ops.convert_to_numpy(self.counts_low).astype(np.int64)
-
-    def result(self):
-        if self.score == "pixel_accuracy":
-            return pixel_accuracy(self.matrix)
-        values = per_class_scores(self.matrix)[self.score.replace("mean_", "")]
-        return nan_mean(values) if self.class_id is None else values[self.class_id]
-
-    def reset_state(self):
-        for variable in (self.counts_high, self.counts_low, self.uncounted):
-            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
-
-    def report(self, class_names=None):
-        """``segmentation_report`` of everything accumulated so far (exact counts)."""
-        if int(ops.convert_to_numpy(self.uncounted)):
-            raise ValueError(
-                "Labels outside 0..num_classes-1 (not ignore_index) reached this metric "
-                "inside a traced graph; its counts are incomplete."
-            )
-        return segmentation_report(self.counts(), class_names)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "ignore_index": self.ignore_index,
-            "from_logits": self.from_logits,
-            "class_id": self.class_id,
-        }
-
-
-def _metric_class(score, class_name, summary, example_result):
-    """A ``ConfusionMatrixMetric`` reporting ``score``; ``example_result`` is the score of
-    the docstring example's confusion matrix ``[[1, 1], [0, 2]]``, worked out by hand."""
-    cls = type(
-        class_name,
-        (ConfusionMatrixMetric,),
-        {
-            "score": score,
-            "__doc__": f"{summary}\n\n    Arguments as for ``ConfusionMatrixMetric``.\n\n"
-            "    Example:\n"
-            f"        >>> metric = keras_segen.metrics.{class_name}(num_classes=2)\n"
-            "        >>> masks = np.array([[[0, 0, 1, 1]]])\n"
-            "        >>> logits = np.array([[[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]]])\n"
-            "        >>> metric.update_state(masks, logits)\n"
-            "        >>> round(float(metric.result()), 4)\n"
-            f"        {example_result}\n"
-            "        >>> model = keras.Sequential(\n"
-            "        ...     [keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])\n"
-            "        >>> model.compile(\n"
-            '        ...     "adam", keras_segen.losses.CrossEntropy(), metrics=[metric])\n',
-            "__module__": __name__,
-        },
-    )
-    return keras.saving.register_keras_serializable(package="keras_segen")(cls)
-
-
-# Example results for the matrix [[1, 1], [0, 2]]: accuracy 3/4, IoU (1/2 + 2/3) / 2,
-# Dice (2/3 + 4/5) / 2, precision (1 + 2/3) / 2, recall (1/2 + 1) / 2.
-PixelAccuracy = _metric_class("pixel_accuracy", "PixelAccuracy", "Streaming pixel accuracy.", 0.75)
-MeanIoU = _metric_class("mean_iou", "MeanIoU", "Streaming mean intersection over union.", 0.5833)
-MeanDice = _metric_class("mean_dice", "MeanDice", "Streaming mean Dice (F1) score.", 0.7333)
-MeanPrecision = _metric_class(
-    "mean_precision", "MeanPrecision", "Streaming mean precision.", 0.8333
-)
-MeanRecall = _metric_class("mean_recall", "MeanRecall", "Streaming mean recall.", 0.75)
