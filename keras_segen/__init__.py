@@ -10,7 +10,9 @@ Example:
     ['deeplabv3_plus', 'fcn', 'reseg', 'segnet', 'unet']
 """
 
-from keras_segen.lazy import lazy_attributes
+import importlib
+
+from keras_segen.lazy import lazy_attributes, when_keras_is_imported
 from keras_segen.version import __version__
 
 _SEGMENTATION = "keras_segen.models.segmentation"
@@ -80,3 +82,23 @@ _EXPORTS = {
 }
 __all__ = ["__version__", *sorted(_EXPORTS)]
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
+
+# Modules that register Keras-serialisable classes (layers, losses, metrics, trainers).
+SERIALIZABLE_MODULES = (
+    "keras_segen.layers",
+    "keras_segen.losses",
+    "keras_segen.metrics",
+    "keras_segen.trainers.adversarial_segmentation",
+    "keras_segen.trainers.gan",
+    "keras_segen.trainers.pix2pix",
+    "keras_segen.trainers.vae",
+    "keras_segen.classical",
+)
+
+
+def _register_serializables():
+    for module in SERIALIZABLE_MODULES:
+        importlib.import_module(module)
+
+
+when_keras_is_imported(_register_serializables)
