@@ -187,7 +187,7 @@ def list_presets(name):
 
     Example:
         >>> keras_segen.list_presets("unet")
-        ['paper', 'edge', 'tiny']
+        ['paper', 'edge', 'small', 'tiny']
     """
     return list(model_entry(name).presets)
 

@@ -78,7 +78,7 @@ class AdversarialTrainer(keras.Model):
         >>> isinstance(gan, keras_segen.trainers.AdversarialTrainer)
         True
         >>> gan.compile()  # Adam(2e-4, beta_1=0.5) for each network
-        >>> float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.beta_1)
+        >>> round(float(gan.g_optimizer.learning_rate), 6), float(gan.d_optimizer.beta_1)
         (0.0002, 0.5)
     """
 
