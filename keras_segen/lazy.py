@@ -17,13 +17,12 @@ def lazy_attributes(package, exports):
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module = importlib.import_module(exports[name] or f"{package}.{name}")
         value = module if not exports[name] else getattr(module, name)
-        globals_of_package = importlib.import_module(package).__dict__
-        globals_of_package[name] = value  # later lookups skip __getattr__
+        setattr(sys.modules[package], name, value)  # later lookups skip __getattr__
         run_pending()
         return value
 
     def __dir__():
-        return sorted({*importlib.import_module(package).__dict__, *exports})
+        return sorted({*vars(sys.modules[package]), *exports})
 
     return __getattr__, __dir__
 

@@ -78,6 +78,10 @@ def _presets(table):
     }
 
 
+def _first_line(docstring):
+    return next(iter((docstring or "").splitlines()), "")
+
+
 def _literal(node):
     try:
         return ast.literal_eval(node)
@@ -105,7 +109,7 @@ def _static_entries(module, task):
         arguments = function.args
         named = arguments.args[len(arguments.args) - len(arguments.defaults) :]
         defaults = {arg.arg: _literal(node) for arg, node in zip(named, arguments.defaults)}
-        summary = (ast.get_docstring(function) or "").splitlines()[0]
+        summary = _first_line(ast.get_docstring(function))
         entries.append(
             ModelEntry(name, task, values["PAPER"], _presets(table), summary, defaults, module)
         )
@@ -147,7 +151,7 @@ def register_model(task, paper, name=None, presets=None):
         defaults = {
             p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
         }
-        summary = (inspect.getdoc(builder) or "").splitlines()[0] if builder.__doc__ else ""
+        summary = _first_line(inspect.getdoc(builder))
         _MODELS[key] = ModelEntry(
             key, task, paper, _presets(presets or {}), summary, defaults, builder
         )

@@ -17,6 +17,7 @@ import numpy as np
 import keras_segen
 from keras_segen.runs.distribution import dtype_policy
 from keras_segen.runs.generation import build_trainer
+from keras_segen.trainers.base import optimizers_in_use
 from keras_segen.trainers.recipes import get_recipe
 from tests.helpers import sample_inputs
 
@@ -67,13 +68,6 @@ def tiny_data(recipe, count=8, seed=0):
     return maps, np.repeat((maps[..., None] / (TINY_CLASSES - 1)) * 2 - 1, 3, -1).astype("float32")
 
 
-def _optimizers(trainer):
-    """The optimizers a trainer uses (adversarial trainers: one per network)."""
-    if getattr(trainer, "g_optimizer", None) is not None:
-        return [trainer.g_optimizer, trainer.d_optimizer]
-    return [trainer.optimizer]
-
-
 def run_trainer_test(name, tmp_path, epochs=6):
     """Checks a generation recipe's trainer on tiny networks (see the module docstring)."""
     recipe = get_recipe(name)
@@ -90,7 +84,8 @@ def run_trainer_test(name, tmp_path, epochs=6):
     path = tmp_path / f"{name}.keras"
     trainer.save(path)
     restored = keras.models.load_model(path)
-    before, after = _optimizers(trainer), _optimizers(restored)
+    before = list(optimizers_in_use(trainer).values())
+    after = list(optimizers_in_use(restored).values())
     assert len(before) == len(after) == recipe.optimizers
     for original, loaded in zip(before, after):
         assert int(loaded.iterations) == int(original.iterations) > 0

@@ -120,7 +120,7 @@ class GenerationTask(RunTask):
         return [self.grid]
 
     def figures(self, config, data):
-        return {"samples": lambda model: self.grid.figure()}
+        return {"samples": lambda model: self.grid.figure}  # drawn once by the SampleGrid
 
     def finish(self, run_dir, config, model, data, verbose):
         history = read_history(run_dir)

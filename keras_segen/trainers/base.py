@@ -64,6 +64,18 @@ def track(trackers, values):
     return {tracker.name: tracker.result() for tracker in trackers}
 
 
+def optimizers_in_use(model):
+    """``{prefix: optimizer}`` of the optimizers ``fit`` updates.
+
+    Adversarial trainers give ``{"g": ..., "d": ...}`` (their inherited ``optimizer`` is
+    Keras' unused default); a compiled model ``{"": model.optimizer}``; else ``{}``.
+    """
+    if isinstance(getattr(model, "g_optimizer", None), keras.optimizers.Optimizer):
+        return {"g": model.g_optimizer, "d": model.d_optimizer}
+    optimizer = getattr(model, "optimizer", None)
+    return {"": optimizer} if isinstance(optimizer, keras.optimizers.Optimizer) else {}
+
+
 class AdversarialTrainer(keras.Model):
     """Base of the trainers that pit a generator against a discriminator.
 

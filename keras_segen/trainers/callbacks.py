@@ -41,7 +41,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = seed
         self.inputs = inputs
         self.paths = []
-        self.images = None
+        self.figure = None  # the latest epoch's grid (a matplotlib Figure)
 
     def _fixed_inputs(self):
         if self.inputs is not None:
@@ -58,14 +58,10 @@ class SampleGrid(keras.callbacks.Callback):
             return latent
         return [latent, np.arange(self.num_samples, dtype="int32") % num_classes]
 
-    def figure(self):
-        """The grid of the latest epoch as a matplotlib figure."""
-        return viz.image_grid(self.images)
-
     def on_epoch_end(self, epoch, logs=None):
-        inputs = self._fixed_inputs()
-        self.images = keras.ops.convert_to_numpy(self.model(inputs, training=False))
+        images = self.model(self._fixed_inputs(), training=False)
+        self.figure = viz.image_grid(keras.ops.convert_to_numpy(images))
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"samples_epoch{epoch + 1:03d}.png")
-        self.figure().savefig(path, dpi=80)
+        self.figure.savefig(path, dpi=80)
         self.paths.append(path)
