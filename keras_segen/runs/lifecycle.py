@@ -1,0 +1,157 @@
+"""One run lifecycle for every task: create, fit with checkpoints, resume, finish.
+
+A ``RunTask`` supplies what differs between segmentation and generation (its data, how to
+build and compile the model, the checkpoint's monitor, the finishing report); this module
+does the rest the same way for both: the run directory, seeds, the dtype policy and
+distribution scope, chief-only writes, ``RunCheckpoint``, TensorBoard logs, resuming from
+``last.keras`` with the optimizer state.
+"""
+
+import collections
+import os
+import shutil
+import tempfile
+
+import keras
+
+from keras_segen.data.sources import data_errors_named
+from keras_segen.runs.checkpoint import RunCheckpoint, write_json
+from keras_segen.runs.distribution import dtype_policy, is_chief, resolve_strategy
+from keras_segen.runs.files import read_run, truncate_history
+from keras_segen.runs.splits import write_skipped
+from keras_segen.runs.tensorboard import RunTensorBoard
+from keras_segen.version import __version__
+
+RunData = collections.namedtuple("RunData", "train validation info skipped")
+
+
+class RunTask:
+    """What one kind of run supplies to the lifecycle; subclasses override the hooks."""
+
+    task = None
+    monitor = None  # the log entry that picks best.keras (None: no best.keras)
+    mode = "max"
+
+    def prepare(self, config):
+        """Loads the data of ``config`` as a ``RunData``; may add what it learns to ``config``."""
+        raise NotImplementedError
+
+    def build(self, config, data):
+        """The compiled model or trainer of a new run (called in the strategy scope)."""
+        raise NotImplementedError
+
+    def recompile(self, model, config, data):
+        """Re-compiles a loaded ``last.keras`` where its saved compile state is not enough."""
+
+    def check_epochs(self, config, epochs, run_dir):
+        """Raises when the run cannot be trained to ``epochs`` in total."""
+
+    def best_model(self, model):
+        """The network saved as ``best.keras``."""
+        return model
+
+    def callbacks(self, config, write_dir, data):
+        """Task callbacks: sample grids and the like."""
+        return []
+
+    def figures(self, config, data):
+        """``{tag: model -> matplotlib Figure}`` logged to TensorBoard after every epoch.
+
+        Called after ``callbacks``, and its figures are drawn after theirs each epoch, so a
+        figure may be one a task callback already drew.
+        """
+        return {}
+
+    def finish(self, run_dir, config, model, data, verbose):
+        """Reports, plots and files written once training is over; the run's return value."""
+        raise NotImplementedError
+
+
+def check_new_run(out, epochs):
+    """Refuses a bad epoch count and a directory that already holds a run."""
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer; got {epochs!r}.")
+    if os.path.exists(os.path.join(out, "state.json")):
+        raise ValueError(f"{out} already holds a run; resume it or choose another --out.")
+
+
+def strategy_name(strategy):
+    """What ``config.json`` records of a strategy: its name, or its class name."""
+    return strategy if isinstance(strategy, (str, type(None))) else type(strategy).__name__
+
+
+def create_run(task, config, out, strategy=None, callbacks=None, verbose=1):
+    """Builds the model of ``config`` and trains it into the new run directory ``out``."""
+    distribution = resolve_strategy(strategy)
+    keras.utils.set_random_seed(config["seed"])
+    data = task.prepare(config)
+    policy = (
+        "mixed_float16" if config["mixed_precision"] else keras.mixed_precision.global_policy().name
+    )
+    with dtype_policy(policy), distribution.scope():
+        model = task.build(config, data)
+    config["keras_segen_version"] = __version__
+    os.makedirs(out, exist_ok=True)
+    if is_chief(distribution):
+        write_json(config, os.path.join(out, "config.json"))
+        write_skipped(out, data.skipped or {})
+    return _fit(task, model, config, out, distribution, data, 0, None, callbacks, verbose)
+
+
+def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
+    """Continues the run in ``run_dir`` from its last completed epoch, optimizer state included."""
+    config, state = read_run(run_dir)
+    if config.get("task", "segmentation") != task.task:
+        kind = config.get("task", "segmentation")
+        use = "resume_generation" if kind == "generation" else "resume"
+        raise ValueError(f"{run_dir} is a {kind} run; use {use}.")
+    if epochs is not None and epochs != config["epochs"]:
+        task.check_epochs(config, epochs, run_dir)
+        config["epochs"] = epochs
+    done = state["epochs_completed"]
+    truncate_history(run_dir, done)
+    distribution = resolve_strategy(strategy if strategy is not None else config["strategy"])
+    keras.utils.set_random_seed(config["seed"] + done)
+    data = task.prepare(config)
+    # Loading under the run's policy matters: under mixed_float16 the saved optimizer is a
+    # LossScaleOptimizer, and Keras restores its variables only when the policy matches.
+    policy = "mixed_float16" if config["mixed_precision"] else "float32"
+    with dtype_policy(policy), distribution.scope():
+        model = keras.models.load_model(os.path.join(run_dir, "last.keras"))
+        task.recompile(model, config, data)
+    if is_chief(distribution):
+        write_json(config, os.path.join(run_dir, "config.json"))
+    best = state.get("best")
+    return _fit(task, model, config, run_dir, distribution, data, done, best, callbacks, verbose)
+
+
+def _fit(task, model, config, out, distribution, data, initial_epoch, best, callbacks, verbose):
+    chief = is_chief(distribution)
+    write_dir = out if chief else tempfile.mkdtemp()
+    run_callbacks = [
+        RunCheckpoint(
+            write_dir,
+            monitor=task.monitor,
+            mode=task.mode,
+            best=best,
+            best_model=task.best_model,
+        ),  # fmt: skip
+        *task.callbacks(config, write_dir, data),
+    ]
+    if config.get("tensorboard", True) and chief:
+        run_callbacks.append(RunTensorBoard(os.path.join(out, "logs"), task.figures(config, data)))
+    if initial_epoch < config["epochs"]:
+        with data_errors_named():
+            model.fit(
+                data.train,
+                validation_data=data.validation,
+                epochs=config["epochs"],
+                initial_epoch=initial_epoch,
+                callbacks=[*run_callbacks, *(callbacks or [])],
+                shuffle=False,  # the pipeline shuffles
+                verbose=verbose,
+            )
+    if not chief:
+        shutil.rmtree(write_dir, ignore_errors=True)
+        return None
+    return task.finish(out, config, model, data, verbose)
