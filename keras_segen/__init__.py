@@ -92,12 +92,18 @@ SERIALIZABLE_MODULES = (
     "keras_segen.trainers.gan",
     "keras_segen.trainers.pix2pix",
     "keras_segen.trainers.vae",
-    "keras_segen.classical",
 )
+# ClassicalBaseline runs TensorFlow ops: it is registered on the TensorFlow backend only.
+TENSORFLOW_SERIALIZABLE_MODULES = ("keras_segen.classical",)
 
 
 def _register_serializables():
-    for module in SERIALIZABLE_MODULES:
+    import keras
+
+    modules = SERIALIZABLE_MODULES
+    if keras.backend.backend() == "tensorflow":
+        modules += TENSORFLOW_SERIALIZABLE_MODULES
+    for module in modules:
         importlib.import_module(module)
 
 

@@ -9,8 +9,9 @@ Published FIDs use the TTUR Inception graph of 2015; Keras' ImageNet InceptionV3
 are a different training of the same network, so expect small absolute offsets even then.
 """
 
+import sys
+
 import numpy as np
-import tensorflow as tf
 
 INCEPTION_SIZE = 299
 
@@ -44,12 +45,14 @@ class FeatureExtractor:
 
     def preprocess(self, images):
         """Resizes, repeats a single channel to the model's channels and maps the range."""
-        images = tf.convert_to_tensor(images, tf.float32)
+        from keras import ops
+
+        images = ops.convert_to_tensor(np.asarray(images, np.float32))
         channels = self.model.inputs[0].shape[-1]
         if images.shape[-1] == 1 and channels not in (None, 1):
-            images = tf.repeat(images, channels, axis=-1)
+            images = ops.repeat(images, channels, axis=-1)
         if self.input_size is not None:
-            images = tf.image.resize(images, self.input_size, method="bilinear")
+            images = ops.image.resize(images, self.input_size, interpolation="bilinear")
         low, high = self.input_range
         return (images + 1.0) * (0.5 * (high - low)) + low
 
@@ -63,15 +66,20 @@ class FeatureExtractor:
         return np.concatenate(features).reshape(sum(len(f) for f in features), -1)
 
 
+def _is_tf_dataset(images):
+    tf = sys.modules.get("tensorflow")  # a tf.data dataset implies TensorFlow is imported
+    return tf is not None and isinstance(images, tf.data.Dataset)
+
+
 def _image_batches(images, batch_size):
-    if isinstance(images, tf.data.Dataset):
+    if _is_tf_dataset(images):
         element = images.element_spec
         if isinstance(element, tuple):
             images = images.map(lambda *parts: parts[0])
             element = element[0]
         if element.shape.rank == 3:
             images = images.batch(batch_size)
-        yield from images
+        yield from images.as_numpy_iterator()
         return
     images = np.asarray(images, np.float32)
     if images.ndim != 4:
@@ -299,9 +307,8 @@ def novelty_score(generated_features, training_features, held_out_features=None)
 
 
 def _paired(a, b):
-    a = tf.convert_to_tensor(a, tf.float32)
-    b = tf.convert_to_tensor(b, tf.float32)
-    if a.shape != b.shape or a.shape.rank != 4:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 4:
         raise ValueError(
             f"Paired images must have the same (N, H, W, C) shape; got {a.shape} and {b.shape}."
         )
@@ -311,17 +318,38 @@ def _paired(a, b):
 def psnr(images, references, max_val=2.0):
     """Mean peak signal-to-noise ratio in dB; ``max_val`` 2 for images in [-1, 1].
 
+    Each image pair's PSNR ``10 log10(max_val^2 / MSE)`` is averaged over the batch.
+
     Example:
         >>> black, grey = np.zeros((1, 8, 8, 3)), np.full((1, 8, 8, 3), 0.5)
         >>> round(keras_segen.metrics.psnr(black, grey), 4)  # 10 log10(2**2 / 0.5**2)
         12.0412
     """
     a, b = _paired(images, references)
-    return float(tf.reduce_mean(tf.image.psnr(a, b, max_val)))
+    mse = np.mean((a - b) ** 2, axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        return float(np.mean(10.0 * np.log10(max_val**2 / mse)))
+
+
+SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
+
+
+def _gaussian_filter(images):
+    """``images (N, H, W, C)`` filtered by the normalised 11x11 Gaussian, 'valid' borders."""
+    offsets = np.arange(SSIM_WINDOW) - (SSIM_WINDOW - 1) / 2
+    kernel = np.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    kernel /= kernel.sum()
+    windows = np.lib.stride_tricks.sliding_window_view(images, SSIM_WINDOW, axis=1)
+    rows = np.einsum("nhwck,k->nhwc", windows, kernel)
+    windows = np.lib.stride_tricks.sliding_window_view(rows, SSIM_WINDOW, axis=2)
+    return np.einsum("nhwck,k->nhwc", windows, kernel)
 
 
 def ssim(images, references, max_val=2.0):
-    """Mean structural similarity (Wang et al. 2004, 11x11 Gaussian window).
+    """Mean structural similarity (Wang et al. 2004, 11x11 Gaussian window, sigma 1.5).
+
+    Computed as ``tf.image.ssim`` does (K1 0.01, K2 0.03, 'valid' borders, mean over
+    positions and channels, then over the batch), in NumPy on every backend.
 
     Example:
         >>> images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3))
@@ -331,7 +359,18 @@ def ssim(images, references, max_val=2.0):
         True
     """
     a, b = _paired(images, references)
-    return float(tf.reduce_mean(tf.image.ssim(a, b, max_val)))
+    if min(a.shape[1:3]) < SSIM_WINDOW:
+        raise ValueError(
+            f"ssim needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}; got {a.shape[1:3]}."
+        )
+    c1, c2 = (SSIM_K1 * max_val) ** 2, (SSIM_K2 * max_val) ** 2
+    mean_a, mean_b = _gaussian_filter(a), _gaussian_filter(b)
+    var_a = _gaussian_filter(a * a) - mean_a**2
+    var_b = _gaussian_filter(b * b) - mean_b**2
+    covariance = _gaussian_filter(a * b) - mean_a * mean_b
+    luminance = (2 * mean_a * mean_b + c1) / (mean_a**2 + mean_b**2 + c1)
+    structure = (2 * covariance + c2) / (var_a + var_b + c2)
+    return float(np.mean(np.mean(luminance * structure, axis=(1, 2, 3))))
 
 
 def generation_report(real_images, generated_images, extractor, training_images=None):

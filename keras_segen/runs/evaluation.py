@@ -12,8 +12,8 @@ from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import data_errors_named
 from keras_segen.inference import segment_image
 from keras_segen.runs.checkpoint import write_json
-from keras_segen.runs.splits import ROLES, load_role
 from keras_segen.runs.files import load_run_or_model
+from keras_segen.runs.splits import ROLES, load_role
 
 
 def evaluate_model(

@@ -13,9 +13,9 @@ from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.export.convert import input_name
 from keras_segen.registry import get_model, list_models, model_entry
 from keras_segen.runs.checkpoint import write_json
+from keras_segen.runs.files import load_run_or_model
 from keras_segen.trainers.gan import GAN
 from keras_segen.trainers.pix2pix import Pix2Pix
-from keras_segen.runs.files import load_run_or_model
 from keras_segen.trainers.vae import VAE
 
 FORMATS = ("saved_model", "tflite", "onnx")

@@ -1,17 +1,11 @@
 """Adversarial training of a segmenter (Luc, Couprie, Chintala & Verbeek, 2016)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_segen import losses, metrics
-from keras_segen.trainers.base import (
-    AdversarialTrainer,
-    apply_gradients,
-    deserialize_submodels,
-    scaled_loss,
-    track,
-)
+from keras_segen.trainers.backend import minimize
+from keras_segen.trainers.base import AdversarialTrainer, deserialize_submodels, track
 from keras_segen.trainers.gan import discriminator_loss, generator_loss
 
 
@@ -189,27 +183,34 @@ class AdversarialSegmenter(AdversarialTrainer):
             one_hot, ops.stop_gradient(predicted), self.scaling_tau
         ), predicted
 
-    def train_step(self, data):
+    def _step_losses(self, images, masks):
+        """``(d_loss, total, segmentation, adversarial, logits)`` from one forward pass."""
+        logits = self.segmenter(images, training=True)
+        truth, predicted = self.label_maps(masks, logits)
+        real_logits = self.discriminator([images, truth], training=True)
+        fake_logits = self.discriminator([images, predicted], training=True)
+        segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
+        adversarial = generator_loss(fake_logits)
+        total = segmentation + self.adversarial_weight * adversarial
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        return d_loss, total, segmentation, adversarial, logits
+
+    def stateful_train_step(self, data):
         images, masks = self._unpack(data)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as s_tape:
-            logits = self.segmenter(images, training=True)
-            truth, predicted = self.label_maps(masks, logits)
-            real_logits = self.discriminator([images, truth], training=True)
-            fake_logits = self.discriminator([images, predicted], training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits)
-            segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
-            adversarial = generator_loss(fake_logits)
-            total = segmentation + self.adversarial_weight * adversarial
-            d_scaled = scaled_loss(self.d_optimizer, d_loss)
-            s_scaled = scaled_loss(self.g_optimizer, total)
-        apply_gradients(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_weights)
-        apply_gradients(self.g_optimizer, s_tape, s_scaled, self.segmenter.trainable_weights)
+        d_loss, total, segmentation, adversarial, logits = minimize(
+            self,
+            lambda: self._step_losses(images, masks),
+            [
+                (self.d_optimizer, self.discriminator.trainable_weights),
+                (self.g_optimizer, self.segmenter.trainable_weights),
+            ],
+        )
         self.mean_iou.update_state(masks, logits)
         return track(self.metrics[:4], [total, segmentation, adversarial, d_loss]) | {
             "mean_iou": self.mean_iou.result()
         }
 
-    def test_step(self, data):
+    def stateful_test_step(self, data):
         images, masks = self._unpack(data)
         logits = self.segmenter(images, training=False)
         segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")

@@ -1,14 +1,15 @@
 """Pieces shared by the custom-train-step trainers (GAN, VAE, Pix2Pix, ...).
 
-Two things matter under ``tf.distribute.MirroredStrategy``: the optimizer *sums* the
-gradients of the replicas, so a loss that is a mean over the local batch must be divided
-by the number of replicas (as Keras does for compiled losses); and every replica must draw
-different random numbers, which a shared ``SeedGenerator`` alone does not give.
+Every trainer writes one stateful step (``stateful_train_step``, ``stateful_test_step``)
+with losses from ``keras.ops`` and updates through ``trainers.backend.minimize``;
+``Trainer`` runs it on TensorFlow, PyTorch and JAX. Under ``tf.distribute`` the losses
+are divided by the replica count (the optimizer sums the replicas' gradients) and random
+draws differ per replica (``trainers.backend``).
 """
 
 import keras
-import tensorflow as tf
-from keras import ops
+
+from keras_segen.trainers.backend import OptimizerGroup, backend, stateless_step
 
 
 def batch_images(data):
@@ -24,39 +25,6 @@ def deserialize_submodels(config, keys, custom_objects=None):
     return config
 
 
-def scaled_loss(optimizer, loss):
-    """The loss to differentiate: divided by the replica count, then loss-scaled.
-
-    Call it inside the ``GradientTape``: the optimizer all-reduces gradients with a sum, so
-    dividing each replica's batch mean by the replica count gives the global mean.
-    """
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
-
-
-def apply_gradients(optimizer, tape, loss, variables):
-    """Applies the gradients of ``loss`` (from ``scaled_loss``) taken on ``tape``."""
-    optimizer.apply(tape.gradient(loss, variables), variables)
-
-
-def _replica_seed(seed_generator):
-    """A stateless seed from ``seed_generator``, different on every replica."""
-    seed = ops.cast(seed_generator.next(), "int64")
-    context = tf.distribute.get_replica_context()
-    replica = 0 if context is None else context.replica_id_in_sync_group
-    return seed + tf.stack([tf.constant(0, tf.int64), tf.cast(replica, tf.int64)])
-
-
-def random_normal(shape, seed_generator):
-    """Standard-normal float32 draws, independent across replicas."""
-    return tf.random.stateless_normal(shape, _replica_seed(seed_generator))
-
-
-def random_uniform(shape, seed_generator):
-    """Uniform [0, 1) float32 draws, independent across replicas."""
-    return tf.random.stateless_uniform(shape, _replica_seed(seed_generator))
-
-
 def track(trackers, values):
     """Updates each ``Mean`` tracker with its value; returns ``{name: result}`` for all."""
     for tracker, value in zip(trackers, values):
@@ -67,8 +35,8 @@ def track(trackers, values):
 def optimizers_in_use(model):
     """``{prefix: optimizer}`` of the optimizers ``fit`` updates.
 
-    Adversarial trainers give ``{"g": ..., "d": ...}`` (their inherited ``optimizer`` is
-    Keras' unused default); a compiled model ``{"": model.optimizer}``; else ``{}``.
+    Adversarial trainers give ``{"g": ..., "d": ...}`` (their ``optimizer`` is the
+    ``OptimizerGroup`` of both); a compiled model ``{"": model.optimizer}``; else ``{}``.
     """
     if isinstance(getattr(model, "g_optimizer", None), keras.optimizers.Optimizer):
         return {"g": model.g_optimizer, "d": model.d_optimizer}
@@ -76,7 +44,51 @@ def optimizers_in_use(model):
     return {"": optimizer} if isinstance(optimizer, keras.optimizers.Optimizer) else {}
 
 
-class AdversarialTrainer(keras.Model):
+class Trainer(keras.Model):
+    """A ``keras.Model`` whose ``fit``/``evaluate`` steps are written once for every backend.
+
+    Subclasses define ``stateful_train_step(data)`` (and ``stateful_test_step(data)`` to
+    support ``evaluate``/validation), returning ``{name: value}``.
+    """
+
+    def state_variables(self):
+        """Every variable a step may read or write: the JAX state of ``fit``."""
+        optimizer = getattr(self, "optimizer", None)
+        optimizer_variables = list(optimizer.variables) if optimizer is not None else []
+        return (
+            self.trainable_variables
+            + self.non_trainable_variables
+            + optimizer_variables
+            + self.metrics_variables
+        )
+
+    def train_step(self, *args):
+        if backend() != "jax":
+            return self.stateful_train_step(*args)
+        state, data = args
+        groups = [
+            self.trainable_variables,
+            self.non_trainable_variables,
+            list(self.optimizer.variables),
+            self.metrics_variables,
+        ]
+        return stateless_step(self, self.stateful_train_step, state, data, groups)
+
+    def test_step(self, *args):
+        if backend() != "jax":
+            return self.stateful_test_step(*args)
+        state, data = args
+        groups = [self.trainable_variables, self.non_trainable_variables, self.metrics_variables]
+        return stateless_step(self, self.stateful_test_step, state, data, groups)
+
+    def stateful_train_step(self, data):
+        raise NotImplementedError(f"{type(self).__name__} defines no training step.")
+
+    def stateful_test_step(self, data):
+        raise NotImplementedError(f"{type(self).__name__} cannot be evaluated.")
+
+
+class AdversarialTrainer(Trainer):
     """Base of the trainers that pit a generator against a discriminator.
 
     Holds one optimizer per network: ``compile(d_optimizer, g_optimizer)`` (Adam with
@@ -106,6 +118,7 @@ class AdversarialTrainer(keras.Model):
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             optimizers.append(optimizer)
         self.d_optimizer, self.g_optimizer = optimizers
+        self.optimizer = OptimizerGroup(optimizers)
         # Optimizer variables are created here, in the caller's distribution scope, rather
         # than lazily inside the first (replicated) train step, which MirroredStrategy rejects;
         # it also lets a loaded model restore them.

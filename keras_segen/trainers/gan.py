@@ -1,17 +1,13 @@
 """Unconditional GAN trainer: non-saturating BCE, hinge and WGAN-GP losses."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from keras_segen.trainers.backend import input_gradient, minimize, random_normal, random_uniform
 from keras_segen.trainers.base import (
     AdversarialTrainer,
-    apply_gradients,
     batch_images,
     deserialize_submodels,
-    random_normal,
-    random_uniform,
-    scaled_loss,
     track,
 )
 
@@ -171,35 +167,40 @@ class GAN(AdversarialTrainer):
         fake = ops.cast(fake, "float32")
         alpha = random_uniform((ops.shape(real)[0], 1, 1, 1), self.seed_generator)
         mixed = real + alpha * (fake - real)
-        with tf.GradientTape() as tape:
-            tape.watch(mixed)
-            logits = ops.cast(self._discriminate(mixed, condition, training=True), "float32")
-        gradients = tape.gradient(logits, mixed)
+        gradients = input_gradient(
+            self, lambda images: self._discriminate(images, condition, training=True), mixed
+        )
         norms = ops.sqrt(ops.sum(ops.square(gradients), axis=(1, 2, 3)) + 1e-12)
         return ops.mean(ops.square(norms - 1.0))
 
-    def train_step(self, data):
+    def _discriminator_losses(self, real, condition):
+        fake = self._generate(self.sample_latent(ops.shape(real)[0]), condition, training=True)
+        fake = ops.stop_gradient(fake)
+        real_logits = self._discriminate(real, condition, training=True)
+        fake_logits = self._discriminate(fake, condition, training=True)
+        d_loss = discriminator_loss(real_logits, fake_logits, self.loss_name, self.label_smoothing)
+        if self.loss_name != "wgan-gp":
+            return d_loss, None
+        penalty = self.gradient_penalty(real, fake, condition)
+        return d_loss + self.gp_weight * penalty, penalty
+
+    def _generator_losses(self, batch_size, condition):
+        fake = self._generate(self.sample_latent(batch_size), condition, training=True)
+        return (generator_loss(self._discriminate(fake, condition, training=True), self.loss_name),)
+
+    def stateful_train_step(self, data):
         real, condition = self._split(data)
-        batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
-            with tf.GradientTape() as tape:
-                fake = self._generate(self.sample_latent(batch_size), condition, training=True)
-                real_logits = self._discriminate(real, condition, training=True)
-                fake_logits = self._discriminate(fake, condition, training=True)
-                d_loss = discriminator_loss(
-                    real_logits, fake_logits, self.loss_name, self.label_smoothing
-                )
-                if self.loss_name == "wgan-gp":
-                    penalty = self.gradient_penalty(real, fake, condition)
-                    d_loss = d_loss + self.gp_weight * penalty
-                scaled = scaled_loss(self.d_optimizer, d_loss)
-            apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_weights)
-        with tf.GradientTape() as tape:
-            fake = self._generate(self.sample_latent(batch_size), condition, training=True)
-            fake_logits = self._discriminate(fake, condition, training=True)
-            g_loss = generator_loss(fake_logits, self.loss_name)
-            scaled = scaled_loss(self.g_optimizer, g_loss)
-        apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_weights)
+            d_loss, penalty = minimize(
+                self,
+                lambda: self._discriminator_losses(real, condition),
+                [(self.d_optimizer, self.discriminator.trainable_weights)],
+            )
+        (g_loss,) = minimize(
+            self,
+            lambda: self._generator_losses(ops.shape(real)[0], condition),
+            [(self.g_optimizer, self.generator.trainable_weights)],
+        )
         if self.ema_generator is not None:
             for average, weight in zip(self.ema_generator.weights, self.generator.weights):
                 average.assign(

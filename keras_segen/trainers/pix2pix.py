@@ -1,16 +1,10 @@
 """pix2pix trainer: conditional adversarial loss + lambda * L1 (Isola et al., CVPR 2017)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_segen.trainers.base import (
-    AdversarialTrainer,
-    apply_gradients,
-    deserialize_submodels,
-    scaled_loss,
-    track,
-)
+from keras_segen.trainers.backend import minimize
+from keras_segen.trainers.base import AdversarialTrainer, deserialize_submodels, track
 from keras_segen.trainers.gan import discriminator_loss, generator_loss
 
 PIX2PIX_LOSSES = ("bce", "hinge")
@@ -118,23 +112,29 @@ class Pix2Pix(AdversarialTrainer):
             raise ValueError("Pix2Pix trains on (source, target) batches.")
         return self.prepare_source(data[0]), ops.cast(data[1], "float32")
 
-    def train_step(self, data):
-        source, target = self._unpack(data)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            fake = ops.cast(self.generator(source, training=True), "float32")
-            real_logits = self.discriminator([source, target], training=True)
-            fake_logits = self.discriminator([source, fake], training=True)
-            d_loss = 0.5 * discriminator_loss(real_logits, fake_logits, self.loss_name)
-            adversarial = generator_loss(fake_logits, self.loss_name)
-            l1 = ops.mean(ops.abs(target - fake))
-            g_loss = adversarial + self.l1_weight * l1
-            d_scaled = scaled_loss(self.d_optimizer, d_loss)
-            g_scaled = scaled_loss(self.g_optimizer, g_loss)
-        apply_gradients(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_weights)
-        apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_weights)
-        return track(self.metrics, [d_loss, g_loss, adversarial, l1])
+    def _step_losses(self, source, target):
+        """``(d_loss, g_loss, adversarial, l1)`` from one forward pass of both networks."""
+        fake = ops.cast(self.generator(source, training=True), "float32")
+        real_logits = self.discriminator([source, target], training=True)
+        fake_logits = self.discriminator([source, fake], training=True)
+        d_loss = 0.5 * discriminator_loss(real_logits, fake_logits, self.loss_name)
+        adversarial = generator_loss(fake_logits, self.loss_name)
+        l1 = ops.mean(ops.abs(target - fake))
+        return d_loss, adversarial + self.l1_weight * l1, adversarial, l1
 
-    def test_step(self, data):
+    def stateful_train_step(self, data):
+        source, target = self._unpack(data)
+        losses = minimize(
+            self,
+            lambda: self._step_losses(source, target),
+            [
+                (self.d_optimizer, self.discriminator.trainable_weights),
+                (self.g_optimizer, self.generator.trainable_weights),
+            ],
+        )
+        return track(self.metrics, losses)
+
+    def stateful_test_step(self, data):
         source, target = self._unpack(data)
         fake = ops.cast(self.generator(source, training=False), "float32")
         return track([self.l1_tracker], [ops.mean(ops.abs(target - fake))])

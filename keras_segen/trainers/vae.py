@@ -1,17 +1,10 @@
 """VAE trainer: reparameterisation, reconstruction + beta * KL (Kingma & Welling 2014)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_segen.trainers.base import (
-    apply_gradients,
-    batch_images,
-    deserialize_submodels,
-    random_normal,
-    scaled_loss,
-    track,
-)
+from keras_segen.trainers.backend import minimize, random_normal
+from keras_segen.trainers.base import Trainer, batch_images, deserialize_submodels, track
 
 
 def kl_divergence(z_mean, z_log_var):
@@ -28,7 +21,7 @@ def kl_divergence(z_mean, z_log_var):
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
-class VAE(keras.Model):
+class VAE(Trainer):
     """Trains an encoder and a decoder as a VAE with ``fit`` on images in [-1, 1].
 
     The loss per example is the squared reconstruction error summed over pixels (a
@@ -101,16 +94,15 @@ class VAE(keras.Model):
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
         return reconstruction_loss + self.beta * kl_loss, reconstruction_loss, kl_loss
 
-    def train_step(self, data):
+    def stateful_train_step(self, data):
         images = batch_images(data)
         variables = self.encoder.trainable_weights + self.decoder.trainable_weights
-        with tf.GradientTape() as tape:
-            losses = self._vae_losses(images, training=True)
-            scaled = scaled_loss(self.optimizer, losses[0])
-        apply_gradients(self.optimizer, tape, scaled, variables)
+        losses = minimize(
+            self, lambda: self._vae_losses(images, training=True), [(self.optimizer, variables)]
+        )
         return track(self.metrics, losses)
 
-    def test_step(self, data):
+    def stateful_test_step(self, data):
         images = batch_images(data)
         return track(self.metrics, self._vae_losses(images, training=False))
 
