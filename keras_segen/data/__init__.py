@@ -1,49 +1,42 @@
-"""tf.data pipelines: shapes, TFDS and dataset folders for segmentation and generation;
-standard layouts, exact file reading, the data check; augmentation."""
+"""Datasets: shapes, TFDS and dataset folders for segmentation and generation, as tf.data
+pipelines or (``pipeline="numpy"``, the default without TensorFlow) ``PyDataset`` batches;
+standard layouts, exact file reading, the data check; augmentation. Names are imported on
+first use, so TensorFlow is imported only by the tf.data code."""
 
-from keras_segen.data.augment import augment
-from keras_segen.data.checks import DataError, Scan, scan_pairs
-from keras_segen.data.classes import (
-    LabelMapping,
-    read_class_file,
-    voc_colour,
-)
-from keras_segen.data.files import DataFileError, read_image, read_mask
-from keras_segen.data.images import load_images
-from keras_segen.data.layouts import LAYOUTS, Layout, carve_validation, open_layout
-from keras_segen.data.mixing import mix_datasets, mixed_length, perturb_label_maps
-from keras_segen.data.preprocessing import preprocess_image, resize_mask
-from keras_segen.data.report import DataReport, check_data
-from keras_segen.data.segmentation import DatasetInfo, load_segmentation, shapes, source_splits
-from keras_segen.data.shapes import CLASS_NAMES, shapes_example
+from keras_segen.lazy import lazy_attributes
 
-__all__ = [
-    "CLASS_NAMES",
-    "DataError",
-    "DataReport",
-    "DataFileError",
-    "DatasetInfo",
-    "LAYOUTS",
-    "LabelMapping",
-    "Layout",
-    "Scan",
-    "carve_validation",
-    "check_data",
-    "open_layout",
-    "read_class_file",
-    "read_image",
-    "read_mask",
-    "scan_pairs",
-    "voc_colour",
-    "load_images",
-    "augment",
-    "load_segmentation",
-    "mix_datasets",
-    "mixed_length",
-    "perturb_label_maps",
-    "preprocess_image",
-    "resize_mask",
-    "shapes",
-    "shapes_example",
-    "source_splits",
-]
+_EXPORTS = {
+    "ArrayBatches": "keras_segen.data.arrays",
+    "CLASS_NAMES": "keras_segen.data.shape_drawing",
+    "DataError": "keras_segen.data.checks",
+    "DataFileError": "keras_segen.data.files",
+    "DataReport": "keras_segen.data.report",
+    "DatasetInfo": "keras_segen.data.segmentation",
+    "LAYOUTS": "keras_segen.data.layouts",
+    "LabelMapping": "keras_segen.data.classes",
+    "Layout": "keras_segen.data.layouts",
+    "Scan": "keras_segen.data.checks",
+    "arrays": "",
+    "augment": "keras_segen.data.augmentation",
+    "carve_validation": "keras_segen.data.layouts",
+    "check_data": "keras_segen.data.report",
+    "load_images": "keras_segen.data.images",
+    "load_segmentation": "keras_segen.data.segmentation",
+    "mix_datasets": "keras_segen.data.mixing",
+    "mixed_length": "keras_segen.data.mixing",
+    "open_layout": "keras_segen.data.layouts",
+    "perturb_label_maps": "keras_segen.data.mixing",
+    "preprocess_image": "keras_segen.data.preprocessing",
+    "read_class_file": "keras_segen.data.classes",
+    "read_image": "keras_segen.data.files",
+    "read_mask": "keras_segen.data.files",
+    "resize_mask": "keras_segen.data.preprocessing",
+    "resolve_pipeline": "keras_segen.data.arrays",
+    "scan_pairs": "keras_segen.data.checks",
+    "shapes": "keras_segen.data.segmentation",
+    "shapes_example": "keras_segen.data.shape_drawing",
+    "source_splits": "keras_segen.data.segmentation",
+    "voc_colour": "keras_segen.data.classes",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

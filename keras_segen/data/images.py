@@ -3,17 +3,29 @@
 import os
 import pathlib
 
-import tensorflow as tf
+import numpy as np
 
+from keras_segen.data.arrays import (
+    ArrayBatches,
+    resize_images,
+    resolve_pipeline,
+    segmentation_arrays,
+)
 from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, read_image
-from keras_segen.data.preprocessing import image_size_pair, preprocess_image
-from keras_segen.data.shapes import CLASS_NAMES
-from keras_segen.data.sources import PIPELINE_ERROR, DatasetInfo, shapes_examples, source_kind
-from keras_segen.data.tfds_sources import tfds_builder, tfds_split
+from keras_segen.data.preprocessing import image_size_pair
+from keras_segen.data.shape_drawing import CLASS_NAMES
+from keras_segen.data.sources import PIPELINE_ERROR, DatasetInfo, source_kind
+
+# ITU-R BT.601 luma, the weights of tf.image.rgb_to_grayscale.
+GREY_WEIGHTS = (0.2989, 0.5870, 0.1140)
 
 
 def _shapes_images(source, split, size, num_examples, seed):
     """Shapes images labelled with their dominant shape: 0 circle, 1 rectangle, 2 triangle."""
+    import tensorflow as tf
+
+    from keras_segen.data.sources import shapes_examples
+
     examples, info = shapes_examples(split, size, 4, num_examples, seed, source)
 
     def label(image, mask, _):
@@ -24,8 +36,9 @@ def _shapes_images(source, split, size, num_examples, seed):
     return examples.map(label), DatasetInfo(source, split, 3, names, info.num_examples)
 
 
-def _folder_images(root, split, labels):
-    """Images under ``root[/split]``; with ``labels`` the first-level subfolders are classes."""
+def _folder_files(root, split, labels):
+    """``(files, label ids, info)`` of the images under ``root[/split]``; with ``labels``
+    the first-level subfolders are the classes."""
     base = pathlib.Path(root)
     if (base / split).is_dir():
         base = base / split
@@ -47,9 +60,15 @@ def _folder_images(root, split, labels):
             )
         classes = tuple(sorted({path.relative_to(base).parts[0] for path in files}))
         label_ids = [classes.index(path.relative_to(base).parts[0]) for path in files]
+    return files, label_ids, DatasetInfo(str(root), split, len(classes), classes, len(files))
+
+
+def _folder_images(root, split, labels):
+    import tensorflow as tf
+
+    files, label_ids, info = _folder_files(root, split, labels)
     dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files], label_ids))
-    dataset = dataset.map(lambda path, label: (_read(path), label))
-    return dataset, DatasetInfo(str(root), split, len(classes), classes, len(files))
+    return dataset.map(lambda path, label: (_read(path), label)), info
 
 
 def _read_file(path):
@@ -61,13 +80,18 @@ def _read_file(path):
 
 def _read(path):
     """An image file decoded by ``read_image`` inside the pipeline."""
+    import tensorflow as tf
+
     image = tf.numpy_function(_read_file, [path], tf.uint8)
     image.set_shape((None, None, 3))
     return image
 
 
 def _tfds_images(name, split, labels, data_dir):
+    import tensorflow as tf
     import tensorflow_datasets as tfds
+
+    from keras_segen.data.tfds_sources import tfds_builder, tfds_split
 
     builder = tfds_builder(name, data_dir)
     features = builder.info.features
@@ -88,6 +112,28 @@ def _tfds_images(name, split, labels, data_dir):
     return dataset, DatasetInfo(name, split, len(classes), classes, count)
 
 
+def _image_arrays(source, kind, split, size, num_examples, seed, labels):
+    """``(float32 images [0, 1] at size, int32 labels, info)`` for the NumPy pipeline."""
+    if kind == "tfds":
+        raise ValueError(f"TFDS source {source!r} needs pipeline='tf.data' (TensorFlow).")
+    if kind == "shapes":
+        images, masks, info = segmentation_arrays(source, split, size, 4, num_examples, seed, None)
+        areas = np.stack([(masks == label).sum(axis=(1, 2)) for label in (1, 2, 3)], axis=1)
+        info = DatasetInfo(source, split, 3, CLASS_NAMES[1:], info.num_examples)
+        return images, np.argmax(areas, axis=1).astype("int32"), info
+    files, label_ids, info = _folder_files(os.path.expanduser(str(source)), split, labels)
+    images = np.empty((len(files), *size, 3), "float32")
+    for index, path in enumerate(files):
+        images[index] = resize_images(read_image(path)[None], size)[0]
+    return images, np.asarray(label_ids, "int32"), info
+
+
+def _with_channels(images, channels):
+    if channels == 1:
+        return np.tensordot(images, np.asarray(GREY_WEIGHTS, "float32"), axes=1)[..., None]
+    return images
+
+
 def load_images(
     source="shapes",
     split="train",
@@ -100,8 +146,14 @@ def load_images(
     seed=0,
     data_dir=None,
     with_info=False,
+    pipeline="auto",
+    workers=1,
 ):
     """A batched ``tf.data`` pipeline of images in [-1, 1] for ``tanh`` generators.
+
+    Or, with ``pipeline="numpy"`` (the default when TensorFlow is not installed), the same
+    batches from arrays in memory as a ``keras.utils.PyDataset`` (shapes and folder
+    sources; grey conversion within 2/255 of TensorFlow's).
 
     Args:
         source: ``"shapes"`` or ``"shapes_coloured"`` (labels: the dominant shape, circle /
@@ -119,6 +171,9 @@ def load_images(
         seed: seed of the shapes data and the shuffle.
         data_dir: TFDS data directory.
         with_info: also return a ``DatasetInfo``.
+        pipeline: ``"tf.data"``, ``"numpy"`` or ``"auto"`` (tf.data if TensorFlow is
+            installed).
+        workers: ``PyDataset`` workers of the NumPy pipeline.
 
     Returns:
         Batches of images ``(B, H, W, channels)``, or ``(images, labels)``; with
@@ -136,6 +191,19 @@ def load_images(
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
     kind = source_kind(source)
+    if resolve_pipeline(pipeline) == "numpy":
+        images, label_ids, info = _image_arrays(
+            source, kind, split, size, num_examples, seed, labels
+        )
+        images = _with_channels(images, channels) * 2.0 - 1.0
+        arrays = (images, label_ids) if labels else images
+        shuffle = split == "train" if shuffle is None else shuffle
+        batches = ArrayBatches(arrays, batch_size, shuffle, seed, workers=workers)
+        return (batches, info) if with_info else batches
+    import tensorflow as tf
+
+    from keras_segen.data.preprocessing import preprocess_image
+
     if kind == "shapes":
         dataset, info = _shapes_images(source, split, size, num_examples, seed)
     elif kind == "folder":

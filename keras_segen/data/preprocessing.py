@@ -1,6 +1,8 @@
-"""The one preprocessing used by training, evaluation, export calibration and the runner."""
+"""The one preprocessing used by training, evaluation, export calibration and the runner.
 
-import tensorflow as tf
+``preprocess_image`` and ``resize_mask`` are TensorFlow ops (tf.data and graphs);
+``keras_segen.data.arrays`` does the same in NumPy without TensorFlow.
+"""
 
 
 def image_size_pair(image_size):
@@ -24,6 +26,8 @@ def preprocess_image(image, image_size):
         >>> x.shape, x.dtype, float(tf.reduce_max(x))
         (TensorShape([32, 32, 3]), tf.float32, 1.0)
     """
+    import tensorflow as tf
+
     height, width = image_size_pair(image_size)
     if image.dtype == tf.uint8:
         image = tf.cast(image, tf.float32) / 255.0
@@ -39,6 +43,8 @@ def resize_mask(mask, image_size):
         >>> keras_segen.data.resize_mask(mask, 4).numpy().tolist()
         [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
     """
+    import tensorflow as tf
+
     height, width = image_size_pair(image_size)
     if mask.shape.rank == 2:
         mask = mask[..., None]

@@ -1,16 +1,13 @@
-"""Segmentation datasets as ``tf.data`` pipelines: shapes, TFDS, and dataset folders."""
+"""Segmentation datasets: shapes, TFDS and dataset folders as ``tf.data`` pipelines, or
+(shapes and folders) as NumPy batches (``keras_segen.data.arrays``) without TensorFlow."""
 
 import os
 
-import tensorflow as tf
-
-from keras_segen.data.augment import augment as augment_pair
+from keras_segen.data.arrays import ArrayBatches, resolve_pipeline, segmentation_arrays
 from keras_segen.data.checks import ON_BAD
-from keras_segen.data.folders import folder_examples
 from keras_segen.data.layouts import SPLITS, open_layout
-from keras_segen.data.preprocessing import image_size_pair, preprocess_image, resize_mask
-from keras_segen.data.sources import DatasetInfo, shapes_examples, source_kind
-from keras_segen.data.tfds_sources import tfds_builder, tfds_examples, tfds_split
+from keras_segen.data.preprocessing import image_size_pair
+from keras_segen.data.sources import DatasetInfo, source_kind
 
 __all__ = ["DatasetInfo", "load_segmentation", "shapes", "source_splits"]
 
@@ -27,6 +24,8 @@ def source_splits(source, layout=None, data_dir=None):
         return SPLITS
     if kind == "folder":
         return tuple(s for s in SPLITS if s in open_layout(source, layout).splits)
+    from keras_segen.data.tfds_sources import tfds_builder, tfds_split
+
     builder = tfds_builder(str(source), data_dir)
     if not builder.info.splits:
         tfds_split(builder, "train")  # data never prepared: raises the error that says so
@@ -35,6 +34,8 @@ def source_splits(source, layout=None, data_dir=None):
 
 def _validate(image, mask, source, num_classes, ignore_index):
     """In-graph checks that name the offending file: equal sizes, labels in range."""
+    import tensorflow as tf
+
     tf.debugging.assert_equal(
         tf.shape(image)[:2],
         tf.shape(mask)[:2],
@@ -75,8 +76,15 @@ def load_segmentation(
     validation_split=None,
     on_bad="raise",
     progress=None,
+    pipeline="auto",
+    workers=1,
 ):
     """A batched ``tf.data`` pipeline of ``(image float32 [0, 1] HxWx3, mask int32 HxW)``.
+
+    Or, with ``pipeline="numpy"`` (the default when TensorFlow is not installed), the same
+    batches from arrays in memory as a ``keras.utils.PyDataset`` (``ArrayBatches``) that
+    ``fit`` takes on every backend: shapes and folder sources, a fixed ``image_size`` and
+    ``batch_size``, no ``augment``.
 
     A folder is read in its standard layout (``keras_segen.data.layouts``: generic
     ``images/`` + ``masks/``, Pascal VOC, Cityscapes, ADE20K, CamVid), and every pair is
@@ -112,6 +120,9 @@ def load_segmentation(
             for TFDS the last fraction of the split in TFDS's own order).
         on_bad: ``"raise"`` (every fault in one ``DataError``) or ``"skip"``.
         progress: show the check's progress bar (default: for 200 pairs or more).
+        pipeline: ``"tf.data"``, ``"numpy"`` or ``"auto"`` (tf.data if TensorFlow is
+            installed).
+        workers: ``PyDataset`` workers of the NumPy pipeline.
 
     Returns:
         The dataset, or ``(dataset, info)`` with ``with_info=True``.
@@ -131,19 +142,55 @@ def load_segmentation(
         raise ValueError("image_size=None keeps each image's own size: use batch_size=None or 1.")
     size = None if image_size is None else image_size_pair(image_size)
     kind = source_kind(source)
+    folder_options = dict(
+        layout=layout, colours=colours, validation_split=validation_split, seed=seed,
+        on_bad=on_bad, progress=progress, ignore_index=ignore_index,
+    )  # fmt: skip
+    if kind == "shapes" and validation_split:
+        raise ValueError(f"{source!r} has its own validation split; drop validation_split.")
+    if resolve_pipeline(pipeline) == "numpy":
+        if kind == "tfds" or augment or size is None or batch_size is None:
+            raise ValueError(
+                "The NumPy pipeline reads shapes and folder sources at a fixed image_size and "
+                "batch_size, without augment; use pipeline='tf.data' (TensorFlow) for "
+                f"{source!r} with augment={augment}, image_size={image_size}, "
+                f"batch_size={batch_size}."
+            )
+        folder = folder_options if kind == "folder" else None
+        if folder:
+            source = os.path.expanduser(str(source))
+        images, masks, info = segmentation_arrays(
+            source, split, size, num_classes, num_examples, seed, folder
+        )
+        shuffle = split == "train" if shuffle is None else shuffle
+        batches = ArrayBatches((images, masks), batch_size, shuffle, seed, workers=workers)
+        return (batches, info) if with_info else batches
+    return _tf_pipeline(
+        source, kind, split, size, batch_size, augment, cache, shuffle, num_classes,
+        num_examples, seed, ignore_index, data_dir, folder_options, with_info,
+    )  # fmt: skip
+
+
+def _tf_pipeline(
+    source, kind, split, size, batch_size, augment, cache, shuffle, num_classes, num_examples,
+    seed, ignore_index, data_dir, folder_options, with_info,
+):  # fmt: skip
+    import tensorflow as tf
+
+    from keras_segen.data.augmentation import augment as augment_pair
+    from keras_segen.data.folders import folder_examples
+    from keras_segen.data.preprocessing import preprocess_image, resize_mask
+    from keras_segen.data.sources import shapes_examples
+    from keras_segen.data.tfds_sources import tfds_examples
+
+    validation_split = folder_options["validation_split"]
     if kind == "shapes":
-        if validation_split:
-            raise ValueError(f"{source!r} has its own validation split; drop validation_split.")
         examples, info = shapes_examples(
             split, size or (128, 128), num_classes, num_examples, seed, source
         )
     elif kind == "folder":
-        options = dict(
-            layout=layout, colours=colours, validation_split=validation_split, seed=seed,
-            on_bad=on_bad, progress=progress,
-        )  # fmt: skip
         examples, info = folder_examples(
-            os.path.expanduser(str(source)), split, num_classes, ignore_index, options
+            os.path.expanduser(str(source)), split, num_classes, folder_options
         )
     else:
         examples, info = tfds_examples(str(source), split, num_classes, data_dir, validation_split)
@@ -192,6 +239,11 @@ def shapes(
         ...     print(image.shape, mask.shape, mask.dtype)
         (64, 64, 3) (64, 64) <dtype: 'int32'>
     """
+    import tensorflow as tf
+
+    from keras_segen.data.preprocessing import preprocess_image
+    from keras_segen.data.sources import shapes_examples
+
     size = image_size_pair(image_size)
     examples, _ = shapes_examples(split, size, num_classes, num_examples, seed)
     dataset = examples.map(

@@ -3,13 +3,10 @@
 import contextlib
 import dataclasses
 import os
-
-import numpy as np
-import tensorflow as tf
+import sys
 
 from keras_segen.data.layouts import SPLITS
-from keras_segen.data.preprocessing import resize_mask
-from keras_segen.data.shapes import CLASS_NAMES, shapes_arrays
+from keras_segen.data.shape_drawing import CLASS_NAMES, shapes_arrays
 
 # The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image).
 SHAPES_SOURCES = ("shapes", "shapes_coloured")
@@ -44,8 +41,11 @@ class DatasetInfo:
     skipped: tuple = ()  # (path, problem) of the pairs left out with on_bad="skip"
 
 
-def shapes_examples(split, image_size, num_classes, num_examples, seed, source="shapes"):
-    """``(dataset, info)`` of raw shapes examples at ``image_size`` ``(height, width)``."""
+def shapes_split(split, image_size, num_classes, num_examples, seed, source="shapes"):
+    """``(uint8 images, uint8 masks, info)`` of a shapes split, drawn at ``image_size[0]``.
+
+    Non-square sizes are drawn square and resized by the caller's pipeline.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
     num_classes = 4 if num_classes is None else num_classes
@@ -56,16 +56,24 @@ def shapes_examples(split, image_size, num_classes, num_examples, seed, source="
         raise ValueError(f"num_examples must be >= 1; got {count}.")
     # Disjoint example indices per split, all from the same seed.
     start = SPLITS.index(split) * 10**6
-    height, width = image_size
     images, masks = shapes_arrays(
-        count, height, num_classes, seed, start, colour_by_class=source == "shapes_coloured"
+        count, image_size[0], num_classes, seed, start, colour_by_class=source == "shapes_coloured"
     )
-    if height != width:  # drawn square, then resized like any other data
-        images = tf.image.resize(images, image_size).numpy().astype(np.uint8)
+    names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
+    return images, masks, DatasetInfo(source, split, num_classes, names, count)
+
+
+def shapes_examples(split, image_size, num_classes, num_examples, seed, source="shapes"):
+    """``(dataset, info)`` of raw shapes examples at ``image_size`` ``(height, width)``."""
+    import tensorflow as tf
+
+    from keras_segen.data.preprocessing import resize_mask
+
+    images, masks, info = shapes_split(split, image_size, num_classes, num_examples, seed, source)
+    if image_size[0] != image_size[1]:  # drawn square, then resized like any other data
+        images = tf.image.resize(images, image_size).numpy().astype("uint8")
         masks = resize_mask(tf.constant(masks)[..., None], image_size).numpy()
     dataset = tf.data.Dataset.from_tensor_slices((images, masks))
-    names = ("background", "shape") if num_classes == 2 else CLASS_NAMES[:num_classes]
-    info = DatasetInfo(source, split, num_classes, names, count)
     return dataset.map(lambda image, mask: (image, mask, tf.constant(source))), info
 
 
@@ -101,5 +109,11 @@ def data_errors_named():
     ValueError, which names the file, instead of a bare graph error."""
     try:
         yield
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
-        raise pipeline_error(error) from None
+    except Exception as error:
+        tf = sys.modules.get("tensorflow")  # a graph error implies TensorFlow is imported
+        graph_errors = (
+            () if tf is None else (tf.errors.InvalidArgumentError, tf.errors.UnknownError)
+        )
+        if isinstance(error, graph_errors):
+            raise pipeline_error(error) from None
+        raise

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_segen.data import augment
-from keras_segen.data.shapes import shapes_example
+from keras_segen.data.shape_drawing import shapes_example
 
 
 def _example():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.data.shapes import _shape_mask, shapes_arrays, shapes_example
+from keras_segen.data.shape_drawing import _shape_mask, shapes_arrays, shapes_example
 
 
 def test_same_seed_same_examples_and_splits_are_disjoint():
@@ -67,7 +67,7 @@ def test_bad_arguments(kwargs, match):
 
 def test_shapes_coloured_gives_each_class_its_colour():
     """circle red, rectangle green, triangle blue, background grey: the label decides colour."""
-    from keras_segen.data.shapes import CLASS_COLOURS
+    from keras_segen.data.shape_drawing import CLASS_COLOURS
 
     for index in range(5):
         image, mask = shapes_example(index, 64, colour_by_class=True)
