@@ -4,40 +4,30 @@ Segmentation (``train``, ``resume``) and generation (``train_generation``,
 ``resume_generation``) share one lifecycle (``keras_segen.runs.lifecycle``); a run
 directory holds ``config.json``, ``last.keras`` (with optimizer state), ``history.csv``,
 ``state.json``, TensorBoard ``logs/`` and the task's reports and figures.
+Names are imported on first use.
 """
 
-from keras_segen.runs.checkpoint import RunCheckpoint, read_history
-from keras_segen.runs.evaluation import evaluate, evaluate_model, format_report, predict
-from keras_segen.runs.export import export_model, export_run
-from keras_segen.runs.files import load_run_or_model
-from keras_segen.runs.generation import (
-    generate,
-    paired_report,
-    resume_generation,
-    train_generation,
-)
-from keras_segen.runs.quickstart import quickstart
-from keras_segen.runs.segmentation import resume, train
-from keras_segen.runs.splits import split_plan
-from keras_segen.runs.tensorboard import RunTensorBoard
+from keras_segen.lazy import lazy_attributes
 
-__all__ = [
-    "RunCheckpoint",
-    "RunTensorBoard",
-    "evaluate",
-    "evaluate_model",
-    "export_model",
-    "export_run",
-    "format_report",
-    "generate",
-    "load_run_or_model",
-    "paired_report",
-    "predict",
-    "quickstart",
-    "read_history",
-    "resume",
-    "resume_generation",
-    "split_plan",
-    "train",
-    "train_generation",
-]
+_EXPORTS = {
+    "RunCheckpoint": "keras_segen.runs.checkpoint",
+    "RunTensorBoard": "keras_segen.runs.tensorboard",
+    "evaluate": "keras_segen.runs.evaluation",
+    "evaluate_model": "keras_segen.runs.evaluation",
+    "export_model": "keras_segen.runs.export",
+    "export_run": "keras_segen.runs.export",
+    "format_report": "keras_segen.runs.evaluation",
+    "generate": "keras_segen.runs.generation",
+    "load_run_or_model": "keras_segen.runs.files",
+    "paired_report": "keras_segen.runs.generation",
+    "predict": "keras_segen.runs.evaluation",
+    "quickstart": "keras_segen.runs.quickstart",
+    "read_history": "keras_segen.runs.checkpoint",
+    "resume": "keras_segen.runs.segmentation",
+    "resume_generation": "keras_segen.runs.generation",
+    "split_plan": "keras_segen.runs.splits",
+    "train": "keras_segen.runs.segmentation",
+    "train_generation": "keras_segen.runs.generation",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

@@ -7,10 +7,8 @@ import time
 import keras
 import numpy as np
 
-from keras_segen import export as exporting
 from keras_segen.data import load_segmentation
 from keras_segen.data.preprocessing import image_size_pair
-from keras_segen.export.convert import input_name
 from keras_segen.registry import get_model, list_models, model_entry
 from keras_segen.runs.checkpoint import write_json
 from keras_segen.runs.files import load_run_or_model
@@ -133,6 +131,9 @@ def export_run(
     samples, labels = _samples(model, trainer, config, calibration, size, num_samples)
     suffix = f"_{quantize}" if quantize else ""
     path = out or f"{stem}{suffix}{SUFFIXES[format]}"
+    from keras_segen import export as exporting  # TensorFlow: imported when exporting
+    from keras_segen.export.convert import input_name
+
     if format == "tflite":
         exporting.to_tflite(model, path, quantize, samples, input_shape)
     elif format == "onnx":
