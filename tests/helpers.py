@@ -1,5 +1,6 @@
 """Shared test helpers: a tiny batch, model inputs, a fresh Python process."""
 
+import os
 import subprocess
 import sys
 
@@ -19,11 +20,16 @@ def tiny_batch(batch=2, size=IMAGE_SIZE, channels=3, num_classes=NUM_CLASSES, se
     return np.clip(images, 0, 1).astype("float32"), masks
 
 
-def run_python(code):
-    """Runs ``code`` in a fresh Python process and returns its stdout; fails on error."""
+def run_python(code, backend=None, timeout=300, args=()):
+    """Runs ``code`` in a fresh Python process (under Keras ``backend`` if given) and
+    returns its stdout; fails on error."""
+    env = dict(os.environ)
+    if backend:
+        env["KERAS_BACKEND"] = backend
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
+        [sys.executable, "-c", code, *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

@@ -1,0 +1,135 @@
+"""Keras 3 backends: the same numbers on TensorFlow, JAX and PyTorch, the harness on JAX,
+and the library without TensorFlow installed (each in a fresh process)."""
+
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.helpers import run_python
+
+BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
+needs_jax = pytest.mark.skipif("jax" not in BACKENDS, reason="jax is not installed")
+
+# Every loss and streaming metric on fixed logits and labels (one ignored pixel), the
+# generation metrics on fixed features and images, and a tiny U-Net's output.
+NUMBERS = r"""
+import json, sys
+import numpy as np, keras, keras_segen
+rng = np.random.default_rng(0)
+logits = rng.normal(size=(2, 8, 8, 3)).astype("float32")
+labels = rng.integers(0, 3, (2, 8, 8)).astype("int32")
+labels[0, 0, 0] = 255
+out = {}
+for name in ("CrossEntropy", "FocalLoss", "DiceLoss", "JaccardLoss", "TverskyLoss", "CEDiceLoss"):
+    out[name] = float(getattr(keras_segen.losses, name)()(labels, logits))
+for name in ("PixelAccuracy", "MeanIoU", "MeanDice", "MeanPrecision", "MeanRecall"):
+    metric = getattr(keras_segen.metrics, name)(3)
+    metric.update_state(labels, logits)
+    metric.update_state(labels[::-1], logits)
+    out[name] = float(metric.result())
+real = rng.normal(size=(40, 6)); fake = rng.normal(0.5, size=(40, 6))
+out["fid"] = keras_segen.metrics.frechet_distance(real, fake)
+out["kid"] = keras_segen.metrics.kernel_inception_distance(real, fake, 5, 20)[0]
+out["is"] = keras_segen.metrics.inception_score(np.abs(real) / np.abs(real).sum(1, keepdims=True), 2)[0]
+images = rng.uniform(-1, 1, (2, 16, 16, 3)); noisy = np.clip(images + rng.normal(0, .2, images.shape), -1, 1)
+out["psnr"] = keras_segen.metrics.psnr(images, noisy)
+out["ssim"] = keras_segen.metrics.ssim(images, noisy)
+out["novelty"] = keras_segen.metrics.novelty_score(fake, real)["novelty"]
+out["kl"] = keras.ops.convert_to_numpy(keras_segen.trainers.kl_divergence(logits[0, 0], logits[1, 0])).tolist()
+out["d_loss"] = float(keras_segen.trainers.discriminator_loss(logits[0, :, :, :1], logits[1, :, :, :1], "bce", 0.1))
+model = keras.models.load_model(sys.argv[1])
+out["unet"] = keras.ops.convert_to_numpy(model(rng.uniform(0, 1, (2, 32, 32, 3)).astype("float32"))).ravel().tolist()
+print(json.dumps(out))
+"""
+
+SAVE_UNET = r"""
+import sys, keras, keras_segen
+keras.utils.set_random_seed(0)
+keras_segen.get_model("unet", "tiny").save(sys.argv[1])
+"""
+
+
+@pytest.fixture(scope="module")
+def saved_unet(tmp_path_factory):
+    path = tmp_path_factory.mktemp("backends") / "unet.keras"
+    run_python(SAVE_UNET, "tensorflow", args=[str(path)])
+    return path
+
+
+@pytest.fixture(scope="module")
+def tensorflow_numbers(saved_unet):
+    return json.loads(run_python(NUMBERS, "tensorflow", args=[str(saved_unet)]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_losses_metrics_and_a_saved_model_agree_across_backends(
+    backend, saved_unet, tensorflow_numbers
+):
+    numbers = json.loads(run_python(NUMBERS, backend, args=[str(saved_unet)]))
+    assert numbers.keys() == tensorflow_numbers.keys()
+    for key, expected in tensorflow_numbers.items():
+        # float32 kernels differ in summation order between backends
+        np.testing.assert_allclose(numbers[key], expected, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@needs_jax
+def test_model_and_trainer_harness_on_jax(tmp_path):
+    """Every registered model and generation recipe through the shared harness on JAX."""
+    code = "import sys, pytest; sys.exit(pytest.main(sys.argv[1:]))"
+    output = run_python(
+        code, "jax", timeout=1500,
+        args=["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--basetemp", str(tmp_path),
+              os.path.join("tests", "test_harness_suite.py")],
+    )  # fmt: skip
+    assert " passed" in output and "failed" not in output, output[-2000:]
+
+
+# Makes `import tensorflow` (and the packages that need it) fail, as on a machine where it
+# was never installed.
+WITHOUT_TENSORFLOW = r"""
+import importlib.abc, sys
+BLOCKED = ("tensorflow", "tensorboard", "tf2onnx", "tensorflow_datasets", "ai_edge_litert")
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Absent())
+import importlib.util
+importlib.util.find_spec = (lambda find: lambda name, *a: None if name.split(".")[0] in BLOCKED
+                            else find(name, *a))(importlib.util.find_spec)
+"""
+
+FIT_WITHOUT_TENSORFLOW = WITHOUT_TENSORFLOW + r"""
+import sys, keras, keras_segen
+from keras_segen.data import load_images, load_segmentation
+train = load_segmentation("shapes", image_size=32, batch_size=8, num_examples=16)
+model = keras_segen.get_model("unet", "tiny", input_shape=(32, 32, 3), num_classes=4)
+model.compile("adam", keras_segen.losses.CEDiceLoss(), metrics=[keras_segen.metrics.MeanIoU(4)])
+history = model.fit(train, epochs=2, verbose=0).history
+gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+                      keras_segen.get_model("dcgan_discriminator", "tiny"))
+gan.compile()
+images = load_images("shapes", image_size=32, batch_size=8, num_examples=16)
+gan_history = gan.fit(images, epochs=1, verbose=0).history
+print(type(train).__name__, *sorted(history), *sorted(gan_history), "tensorflow" in sys.modules)
+"""
+
+
+@needs_jax
+def test_import_and_fit_with_tensorflow_absent():
+    output = run_python(FIT_WITHOUT_TENSORFLOW, "jax").split()
+    assert output == ["ArrayBatches", "loss", "mean_iou", "d_loss", "g_loss", "False"], output
+
+
+def test_tf_data_pipeline_asked_for_without_tensorflow_is_a_clear_error():
+    code = WITHOUT_TENSORFLOW + r"""
+import keras_segen
+try:
+    keras_segen.data.load_segmentation("shapes", pipeline="tf.data")
+except ValueError as error:
+    print(error)
+"""
+    assert "pipeline='tf.data' needs TensorFlow" in run_python(code, "jax" if BACKENDS else None)
