@@ -33,15 +33,21 @@ for name in ("PixelAccuracy", "MeanIoU", "MeanDice", "MeanPrecision", "MeanRecal
 real = rng.normal(size=(40, 6)); fake = rng.normal(0.5, size=(40, 6))
 out["fid"] = keras_segen.metrics.frechet_distance(real, fake)
 out["kid"] = keras_segen.metrics.kernel_inception_distance(real, fake, 5, 20)[0]
-out["is"] = keras_segen.metrics.inception_score(np.abs(real) / np.abs(real).sum(1, keepdims=True), 2)[0]
-images = rng.uniform(-1, 1, (2, 16, 16, 3)); noisy = np.clip(images + rng.normal(0, .2, images.shape), -1, 1)
+probabilities = np.abs(real) / np.abs(real).sum(1, keepdims=True)
+out["is"] = keras_segen.metrics.inception_score(probabilities, 2)[0]
+images = rng.uniform(-1, 1, (2, 16, 16, 3))
+noisy = np.clip(images + rng.normal(0, 0.2, images.shape), -1, 1)
 out["psnr"] = keras_segen.metrics.psnr(images, noisy)
 out["ssim"] = keras_segen.metrics.ssim(images, noisy)
 out["novelty"] = keras_segen.metrics.novelty_score(fake, real)["novelty"]
-out["kl"] = keras.ops.convert_to_numpy(keras_segen.trainers.kl_divergence(logits[0, 0], logits[1, 0])).tolist()
-out["d_loss"] = float(keras_segen.trainers.discriminator_loss(logits[0, :, :, :1], logits[1, :, :, :1], "bce", 0.1))
+kl = keras_segen.trainers.kl_divergence(logits[0, 0], logits[1, 0])
+out["kl"] = keras.ops.convert_to_numpy(kl).tolist()
+real_logits, fake_logits = logits[0, :, :, :1], logits[1, :, :, :1]
+d_loss = keras_segen.trainers.discriminator_loss(real_logits, fake_logits, "bce", 0.1)
+out["d_loss"] = float(d_loss)
 model = keras.models.load_model(sys.argv[1])
-out["unet"] = keras.ops.convert_to_numpy(model(rng.uniform(0, 1, (2, 32, 32, 3)).astype("float32"))).ravel().tolist()
+x = rng.uniform(0, 1, (2, 32, 32, 3)).astype("float32")
+out["unet"] = keras.ops.convert_to_numpy(model(x)).ravel().tolist()
 print(json.dumps(out))
 """
 

@@ -11,9 +11,8 @@ from keras_segen.metrics.generation import (
     kernel_inception_distance,
     nearest_neighbour_distances,
     novelty_score,
-    psnr,
-    ssim,
 )
+from keras_segen.metrics.paired import psnr, ssim
 from keras_segen.metrics.segmentation import (
     confusion_counts,
     confusion_matrix,
