@@ -136,9 +136,9 @@ def _measure(kind, steps, python):
     module = "torch" if kind == "torch-reference" else kind
     if module not in python and importlib.util.find_spec(module) is None:
         return None, f"{module} not installed"
+    path = os.pathsep.join([REPOSITORY, os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "KERAS_BACKEND": "torch" if kind == "torch-reference" else kind,
-           "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join([REPOSITORY, os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": path}  # fmt: skip
     result = subprocess.run(
         [python.get(module, sys.executable), __file__, "--worker", kind, "--steps", str(steps)],
         capture_output=True, text=True, env=env,
