@@ -154,6 +154,7 @@ def _command_train(args):
         colours=args.colours,
         on_bad="skip" if args.skip_bad else "raise",
         tensorboard=not args.no_tensorboard,
+        pipeline=args.pipeline,
         verbose=args.verbose,
     )
     print(f"run directory: {args.out}")
@@ -292,10 +293,28 @@ def build_parser():
         "-v", "--verbose", dest="show_logs", action="store_true",
         help="show TensorFlow's and absl's log messages (quiet by default)",
     )  # fmt: skip
+    parser.add_argument(
+        "--backend", choices=BACKENDS,
+        help="Keras backend (default: KERAS_BACKEND or Keras' own setting)",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     for add_parser in COMMAND_PARSERS:
         add_parser(commands)
     return parser
+
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def use_backend(name):
+    """Selects the Keras backend; it must come before Keras is imported."""
+    keras = sys.modules.get("keras")
+    if keras is not None and keras.backend.backend() != name:
+        raise ValueError(
+            f"--backend {name}: Keras is already imported with the {keras.backend.backend()} "
+            "backend in this process; set KERAS_BACKEND before starting it."
+        )
+    os.environ["KERAS_BACKEND"] = name
 
 
 def quiet_logs():
@@ -317,6 +336,8 @@ def main(argv=None):
         quiet_logs()  # before parsing: a command's --help may import TensorFlow
     args = build_parser().parse_args(argv)
     try:
+        if args.backend:
+            use_backend(args.backend)
         return args.handler(args)
     except ValueError as error:
         print(f"keras-segen: error: {error}", file=sys.stderr)

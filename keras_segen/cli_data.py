@@ -78,7 +78,14 @@ def add_run_options(parser, out):
     """Options every training command has: ``--out``, ``--seed``, ``--resume``, ..."""
     parser.add_argument("--out", default=out, help="run directory to create")
     parser.add_argument("--mixed-precision", action="store_true")
-    parser.add_argument("--strategy", choices=("mirrored", "multiworker"))
+    parser.add_argument(
+        "--strategy", choices=("mirrored", "multiworker", "data_parallel"),
+        help="tf.distribute (mirrored, multiworker) or keras.distribution on JAX (data_parallel)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pipeline", choices=("auto", "tf.data", "numpy"), default="auto",
+        help="input pipeline; auto: tf.data when TensorFlow is installed, else NumPy",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-tensorboard", action="store_true", help="write no logs/ folder")
     parser.add_argument(

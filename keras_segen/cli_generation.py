@@ -56,6 +56,7 @@ def _command_train_generation(args):
         strategy=args.strategy,
         seed=args.seed,
         tensorboard=not args.no_tensorboard,
+        pipeline=args.pipeline,
         verbose=args.verbose,
     )
     print(f"run directory: {args.out}")

@@ -139,3 +139,71 @@ except ValueError as error:
     print(error)
 """
     assert "pipeline='tf.data' needs TensorFlow" in run_python(code, "jax" if BACKENDS else None)
+
+
+# One epoch on one device and under keras.distribution.DataParallel over two CPU devices:
+# the step sees the global batch, so the updates (and the random draws) must be the same.
+DATA_PARALLEL = r"""
+import numpy as np, keras, keras_segen
+
+def weights_after_one_epoch(distributed, build):
+    keras.utils.set_random_seed(0)
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel() if distributed else None)
+    trainer = build()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 3)).astype("float32")
+    trainer.fit(images, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    keras.distribution.set_distribution(None)
+    return [keras.ops.convert_to_numpy(w) for w in trainer.weights]
+
+def vae():
+    trainer = keras_segen.VAE(keras_segen.get_model("vae_encoder", "tiny"),
+                              keras_segen.get_model("vae_decoder", "tiny"), seed=1)
+    trainer.compile(keras.optimizers.SGD(0.01))
+    return trainer
+
+def wgan():
+    trainer = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+                              keras_segen.get_model("dcgan_discriminator", "tiny"),
+                              loss="wgan-gp", seed=1)
+    trainer.compile(keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.01))
+    return trainer
+
+print(len(keras.distribution.list_devices()))
+for build in (vae, wgan):
+    single, parallel = (weights_after_one_epoch(d, build) for d in (False, True))
+    print(max(float(np.max(np.abs(a - b))) for a, b in zip(single, parallel)))
+"""
+
+
+@needs_jax
+def test_data_parallel_on_two_devices_matches_one_device(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    devices, vae_difference, wgan_difference = run_python(DATA_PARALLEL, "jax").split()
+    assert devices == "2"
+    assert float(vae_difference) < 1e-5 and float(wgan_difference) < 1e-5
+
+
+RUNS_WITHOUT_TENSORFLOW = WITHOUT_TENSORFLOW + r"""
+import os, sys
+from keras_segen import cli
+out = sys.argv[1]
+assert cli.main(["--backend", "jax", "quickstart", "--epochs", "1", "--num-examples", "16",
+                 "--image-size", "32", "--out", os.path.join(out, "quick")]) == 0
+assert cli.main(["train-gan", "--model", "pix2pix", "--epochs", "1", "--image-size", "32",
+                 "--num-examples", "8", "--batch-size", "4", "--out", os.path.join(out, "gan"),
+                 "--verbose", "0"]) == 0
+print(*sorted(os.listdir(os.path.join(out, "quick"))), "tensorflow" in sys.modules)
+"""
+
+
+@needs_jax
+def test_quickstart_and_train_gan_run_with_tensorflow_absent(tmp_path):
+    output = run_python(RUNS_WITHOUT_TENSORFLOW, args=[str(tmp_path)])
+    assert "export needs TensorFlow, which is not installed; skipped" in output
+    listing = output.strip().splitlines()[-1].split()
+    assert listing == [
+        "best.keras", "config.json", "curves.png", "history.csv", "last.keras",
+        "metrics.json", "predictions.png", "state.json", "False",
+    ], listing  # fmt: skip
+    assert (tmp_path / "gan" / "metrics.json").exists()  # pix2pix's held-out L1/PSNR/SSIM

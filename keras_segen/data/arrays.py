@@ -120,6 +120,30 @@ class ArrayBatches(keras.utils.PyDataset):
         if self.shuffle:
             self.order = self.rng.permutation(self.num_examples)
 
+    def with_arrays(self, arrays):
+        """New batches of ``arrays`` (same length) with this one's batch size and shuffling."""
+        return ArrayBatches(arrays, self.batch_size, self.shuffle, self.rng.integers(2**31))
+
+
+def first_examples(dataset, count):
+    """The first ``count`` examples of a batched dataset (tf.data or ``ArrayBatches``), as a
+    tuple of NumPy arrays (or one array)."""
+    if isinstance(dataset, ArrayBatches):
+        batch = tuple(a[:count] for a in dataset.arrays)
+        return batch[0] if dataset.single else batch
+    batch = next(iter(dataset.unbatch().batch(count)))
+    if isinstance(batch, tuple):
+        return tuple(keras.ops.convert_to_numpy(part) for part in batch)
+    return keras.ops.convert_to_numpy(batch)
+
+
+def steps_per_epoch(dataset):
+    """Batches per epoch of a dataset, or ``None`` when unknown (tf.data infinite/unknown)."""
+    if isinstance(dataset, ArrayBatches):
+        return len(dataset)
+    steps = int(dataset.cardinality())
+    return steps if steps >= 0 else None
+
 
 def segmentation_arrays(source, split, image_size, num_classes, num_examples, seed, folder):
     """``(images float32 [0, 1], masks int32, info)`` of a shapes or folder split."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from keras_segen import metrics, trainers, viz
 from keras_segen.data import load_images, load_segmentation
+from keras_segen.data.arrays import ArrayBatches, first_examples, resolve_pipeline
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import read_history, write_json
@@ -76,6 +77,7 @@ def _load_data(config, split, shuffle=None):
         data_dir=config.get("data_dir"),
         shuffle=shuffle,
         with_info=True,
+        pipeline=config.get("pipeline", "tf.data"),
     )
     data = get_recipe(config["model"]).data
     if data != "label_maps":
@@ -86,14 +88,16 @@ def _load_data(config, split, shuffle=None):
     if config["channels"] != 3:
         raise ValueError("pix2pix label -> image runs generate RGB images; use channels=3.")
     dataset, info = load_segmentation(config["dataset"], **common)
+    if isinstance(dataset, ArrayBatches):
+        images, masks = dataset.arrays
+        return dataset.with_arrays((masks, images * 2.0 - 1.0)), info
     return dataset.map(lambda image, mask: (mask, image * 2.0 - 1.0)), info
 
 
 def _sample_inputs(config):
     """The fixed pix2pix label maps of the sample grids (the first test examples)."""
     test, _ = _load_data(config, "test", shuffle=False)
-    masks = next(iter(test.unbatch().batch(config["num_samples"])))[0]
-    return masks.numpy()
+    return first_examples(test, config["num_samples"])[0]
 
 
 class GenerationTask(RunTask):
@@ -156,6 +160,7 @@ def train_generation(
     num_samples=16,
     data_dir=None,
     tensorboard=True,
+    pipeline="auto",
     callbacks=None,
     verbose=1,
 ):
@@ -186,7 +191,10 @@ def train_generation(
         num_samples: images in each epoch's sample grid.
         data_dir: TFDS data directory.
         tensorboard: write TensorBoard ``logs/`` (losses, learning rates, the sample grid
-            every epoch).
+            every epoch; needs TensorFlow).
+        pipeline: ``"tf.data"``, ``"numpy"`` (shapes and folders as
+            ``keras_segen.data.ArrayBatches``) or ``"auto"`` (tf.data when TensorFlow is
+            installed).
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity.
 
@@ -228,6 +236,7 @@ def train_generation(
         "num_samples": num_samples,
         "data_dir": data_dir,
         "tensorboard": tensorboard,
+        "pipeline": resolve_pipeline(pipeline),
     }
     return create_run(GenerationTask(), config, out, strategy, callbacks, verbose)
 

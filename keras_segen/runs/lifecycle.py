@@ -8,15 +8,22 @@ distribution scope, chief-only writes, ``RunCheckpoint``, TensorBoard logs, resu
 """
 
 import collections
+import contextlib
 import os
 import shutil
 import tempfile
 
 import keras
 
+from keras_segen.data.arrays import tensorflow_available
 from keras_segen.data.sources import data_errors_named
 from keras_segen.runs.checkpoint import RunCheckpoint, write_json
-from keras_segen.runs.distribution import dtype_policy, is_chief, resolve_strategy
+from keras_segen.runs.distribution import (
+    KerasDistribution,
+    dtype_policy,
+    is_chief,
+    resolve_strategy,
+)
 from keras_segen.runs.files import read_run, truncate_history
 from keras_segen.runs.splits import write_skipped
 from keras_segen.runs.tensorboard import RunTensorBoard
@@ -139,9 +146,15 @@ def _fit(task, model, config, out, distribution, data, initial_epoch, best, call
         *task.callbacks(config, write_dir, data),
     ]
     if config.get("tensorboard", True) and chief:
-        run_callbacks.append(RunTensorBoard(os.path.join(out, "logs"), task.figures(config, data)))
+        if tensorflow_available():
+            logs = os.path.join(out, "logs")
+            run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
+        elif verbose:
+            print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
     if initial_epoch < config["epochs"]:
-        with data_errors_named():
+        # keras.distribution (JAX) shards data and variables while it is the global one.
+        fit_scope = distribution.scope() if isinstance(distribution, KerasDistribution) else None
+        with data_errors_named(), fit_scope or contextlib.nullcontext():
             model.fit(
                 data.train,
                 validation_data=data.validation,

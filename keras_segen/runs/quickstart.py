@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 
+from keras_segen.data.arrays import tensorflow_available
 from keras_segen.runs.export import export_run
 from keras_segen.runs.segmentation import train
 
@@ -60,6 +61,10 @@ def quickstart(out="runs/quickstart", verbose=1, **overrides):
     )
     for name in ("metrics.json", "curves.png", "predictions.png", "best.keras"):
         print(f"  {os.path.join(out, name)}")
+    if not tensorflow_available():
+        print("quickstart: the int8 TFLite export needs TensorFlow, which is not installed; "
+              "skipped (pip install tensorflow, then keras-segen export RUN_DIR).")  # fmt: skip
+        return report
     exported = export_run(out, "tflite", quantize="int8", num_samples=32)
     print(
         f"quickstart: int8 TFLite {exported['artifact']} ({exported['size_bytes'] / 1e3:.0f} kB): "

@@ -12,7 +12,8 @@ import keras
 import numpy as np
 
 from keras_segen import losses, metrics, viz
-from keras_segen.data import load_segmentation, mix_datasets
+from keras_segen.data import load_segmentation
+from keras_segen.data.arrays import first_examples, resolve_pipeline, steps_per_epoch
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
@@ -58,10 +59,10 @@ def _compile(model, config, num_classes, optimizer, d_optimizer=None):
 
 def _steps_per_epoch(dataset, config):
     """Batches per epoch; needed by the cosine schedule, so unknown counts are an error."""
-    steps = int(dataset.cardinality())
+    steps = steps_per_epoch(dataset)
     if steps == 0:
         raise ValueError("The training dataset is empty.")
-    if steps < 0 and config["schedule"] == "cosine":
+    if steps is None and config["schedule"] == "cosine":
         raise ValueError("The training dataset has no known length; use schedule='constant'.")
     return steps
 
@@ -83,9 +84,13 @@ class SegmentationTask(RunTask):
     mode = "max"
 
     def prepare(self, config):
+        config.setdefault("splits", legacy_plan(config))
+        if resolve_pipeline(config.get("pipeline", "tf.data")) == "numpy":
+            return self._prepare_arrays(config)
         import tensorflow as tf
 
-        config.setdefault("splits", legacy_plan(config))
+        from keras_segen.data.mixing import mix_datasets
+
         train, info = load_role(config, "train", batch_size=None)
         if config.get("synthetic"):
             synthetic = load_segmentation(
@@ -96,6 +101,17 @@ class SegmentationTask(RunTask):
             train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
         train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
         validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
+        return self._data(config, train, validation, info, validation_info)
+
+    def _prepare_arrays(self, config):
+        """The NumPy pipeline: ``ArrayBatches`` of train and validation (no synthetic mix)."""
+        if config.get("synthetic"):
+            raise ValueError("Mixing in synthetic data needs pipeline='tf.data' (TensorFlow).")
+        train, info = load_role(config, "train")
+        validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
+        return self._data(config, train, validation, info, validation_info)
+
+    def _data(self, config, train, validation, info, validation_info):
         config["num_classes"] = info.num_classes
         config["class_names"] = list(info.class_names)
         config["class_colours"] = info.class_colours and [list(c) for c in info.class_colours]
@@ -145,8 +161,7 @@ class SegmentationTask(RunTask):
         return getattr(model, "segmenter", model)
 
     def figures(self, config, data):
-        images, masks = next(iter(data.validation.unbatch().batch(PREVIEW_IMAGES)))
-        images, masks = images.numpy(), masks.numpy()
+        images, masks = first_examples(data.validation, PREVIEW_IMAGES)
         return {"predictions": lambda model: _predictions_figure(model, images, masks, config)}
 
     def finish(self, run_dir, config, model, data, verbose):
@@ -169,8 +184,8 @@ class SegmentationTask(RunTask):
             **report,
         }
         write_json(report, os.path.join(run_dir, "metrics.json"))
-        images, masks = next(iter(test_data.unbatch().batch(PREVIEW_IMAGES)))
-        _predictions_figure(best, images.numpy(), masks.numpy(), config).savefig(
+        images, masks = first_examples(test_data, PREVIEW_IMAGES)
+        _predictions_figure(best, images, masks, config).savefig(
             os.path.join(run_dir, "predictions.png"), dpi=100
         )
         if verbose:
@@ -210,6 +225,7 @@ def train(
     synthetic=None,
     synthetic_ratio=0.0,
     tensorboard=True,
+    pipeline="auto",
     callbacks=None,
     verbose=1,
 ):
@@ -261,7 +277,10 @@ def train(
             synthesize``) mixed into the training split.
         synthetic_ratio: fraction of training examples drawn from ``synthetic``, in [0, 1).
         tensorboard: write TensorBoard ``logs/`` (scalars, learning rate, prediction
-            overlays of four validation images every epoch).
+            overlays of four validation images every epoch; needs TensorFlow).
+        pipeline: ``"tf.data"``, ``"numpy"`` (``keras_segen.data.ArrayBatches``: shapes and
+            folders, no ``augment``, no ``synthetic``) or ``"auto"`` (tf.data when
+            TensorFlow is installed).
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity.
 
@@ -292,6 +311,12 @@ def train(
         raise ValueError(
             "synthetic and synthetic_ratio go together: give a folder of generated pairs and "
             f"a ratio in (0, 1); got synthetic={synthetic!r}, synthetic_ratio={synthetic_ratio!r}."
+        )
+    pipeline = resolve_pipeline(pipeline)
+    if pipeline == "numpy" and augment:
+        raise ValueError(
+            "augment=True needs the tf.data pipeline (TensorFlow); pass augment=False "
+            "(--no-augment) to train with pipeline='numpy'."
         )
     check_new_run(out, epochs)
     config = {
@@ -326,6 +351,7 @@ def train(
         "synthetic": None if synthetic is None else str(synthetic),
         "synthetic_ratio": synthetic_ratio,
         "tensorboard": tensorboard,
+        "pipeline": pipeline,
         "splits": split_plan(dataset, validation_split, val_dataset, layout, data_dir),
     }
     return create_run(SegmentationTask(), config, out, strategy, callbacks, verbose)

@@ -93,6 +93,7 @@ def load_role(config, role, **overrides):
         augment=config["augment"] and training,
         shuffle=training,
         with_info=True,
+        pipeline=config.get("pipeline", "tf.data"),
     )
     return load_segmentation(spec["source"], spec["split"], **{**kwargs, **overrides})
 
