@@ -226,7 +226,7 @@ def test_cli_synthesize_train_with_pairs_and_edit_scene(tmp_path, capsys):
     assert "missing.png does not exist" in capsys.readouterr().err
     (tmp_path / "text.png").write_text("not an image")
     assert cli.main([*arguments[:-2], "--image", str(tmp_path / "text.png")]) == 2
-    assert "text.png is not a PNG" in capsys.readouterr().err
+    assert "text.png: not a readable image file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["edit-scene", "--segmenter", "a", "--generator", "b", "--paste", "2:0"])
 

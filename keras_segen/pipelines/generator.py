@@ -2,8 +2,8 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_segen.data.arrays import bilinear, resize_masks
 from keras_segen.trainers.pix2pix import Pix2Pix
 
 
@@ -70,12 +70,15 @@ def generate_from_label_maps(generator, label_maps, batch_size=16, ignore_index=
     fixed = tuple(network.inputs[0].shape[1:3])
     images = []
     for start in range(0, len(label_maps), batch_size):
-        maps = tf.convert_to_tensor(label_maps[start : start + batch_size], tf.int32)
+        maps = label_maps[start : start + batch_size].astype("int32")
         if None not in fixed and fixed != (height, width):
-            maps = tf.image.resize(maps[..., None], fixed, method="nearest")[..., 0]
-        one_hot = tf.one_hot(maps, num_classes)  # ignore_index >= num_classes -> zeros
-        generated = tf.cast(network(one_hot, training=False), tf.float32)
+            maps = resize_masks(maps, fixed)
+        # One-hot with an all-zero row for ignore_index (or any label outside the classes).
+        rows = np.concatenate([np.eye(num_classes, dtype="float32"), np.zeros((1, num_classes))])
+        one_hot = rows[np.where((maps >= 0) & (maps < num_classes), maps, num_classes)]
+        generated = keras.ops.convert_to_numpy(network(one_hot.astype("float32"), training=False))
+        generated = generated.astype("float32")
         if generated.shape[1:3] != (height, width):
-            generated = tf.image.resize(generated, (height, width))
-        images.append(np.clip((generated.numpy() + 1.0) / 2.0, 0.0, 1.0))
+            generated = bilinear(generated, (height, width))
+        images.append(np.clip((generated + 1.0) / 2.0, 0.0, 1.0))
     return np.concatenate(images).astype("float32")

@@ -8,9 +8,12 @@ a soft margin so the seam does not show.
 
 import os
 
+import keras
 import numpy as np
-import tensorflow as tf
+from PIL import Image
 
+from keras_segen.data.arrays import bilinear, resize_masks
+from keras_segen.data.files import read_image
 from keras_segen.metrics import predicted_labels
 from keras_segen.pipelines.generator import generate_from_label_maps
 
@@ -50,13 +53,14 @@ def segment(segmenter, image):
     """
     image = _check_image(image)
     fixed = tuple(segmenter.inputs[0].shape[1:3])
-    batch = tf.convert_to_tensor(image[None])
+    batch = image[None].astype("float32")
     if None not in fixed and fixed != image.shape[:2]:
-        batch = tf.image.resize(batch, fixed)
-    label_map = predicted_labels(segmenter(batch, training=False))  # argmax; 1 channel: > 0
+        batch = bilinear(batch, fixed)
+    scores = segmenter(batch, training=False)
+    label_map = keras.ops.convert_to_numpy(predicted_labels(scores))  # argmax; 1 channel: > 0
     if label_map.shape[1:3] != image.shape[:2]:
-        label_map = tf.image.resize(label_map[..., None], image.shape[:2], method="nearest")[..., 0]
-    return label_map[0].numpy()
+        label_map = resize_masks(label_map, image.shape[:2])
+    return label_map[0].astype("int32")
 
 
 def replace_classes(label_map, mapping):
@@ -128,10 +132,18 @@ def blend_mask(before, after, margin=2):
     changed = (np.asarray(before) != np.asarray(after)).astype(np.float32)
     if margin <= 0:
         return changed
-    size = 2 * margin + 1
-    grown = tf.nn.max_pool2d(changed[None, ..., None], size, 1, "SAME")
-    soft = tf.nn.avg_pool2d(grown, size, 1, "SAME")[0, ..., 0].numpy()
-    return np.maximum(soft, changed)
+    grown = _window_filter(changed, margin, np.max, -np.inf)
+    # 'SAME' averaging over the cells inside the image only (as tf.nn.avg_pool2d)
+    total = _window_filter(grown, margin, np.sum, 0.0)
+    count = _window_filter(np.ones_like(grown), margin, np.sum, 0.0)
+    return np.maximum(total / count, changed)
+
+
+def _window_filter(values, margin, reduce, pad_value):
+    """``reduce`` over the ``(2 margin + 1)``-square window around every pixel."""
+    padded = np.pad(values, margin, constant_values=pad_value)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * margin + 1,) * 2)
+    return reduce(windows, axis=(-2, -1)).astype(np.float32)
 
 
 def composite(image, generated, alpha):
@@ -199,11 +211,7 @@ def edit_scene(image, segmenter, generator, edits=(), margin=2, label_map=None):
 def _load_image(path):
     if not os.path.isfile(path):
         raise ValueError(f"image {path} does not exist.")
-    try:
-        pixels = tf.image.decode_image(tf.io.read_file(str(path)), 3, expand_animations=False)
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(f"image {path} is not a PNG, JPEG, BMP or GIF file.") from None
-    return pixels.numpy().astype(np.float32) / 255.0
+    return read_image(str(path)).astype(np.float32) / 255.0
 
 
 def edit_scene_files(
@@ -286,5 +294,5 @@ def edit_scene_files(
     viz.plot_scene_stages(stages).savefig(out, dpi=100)
     pixels = np.round(np.clip(stages["composite"], 0, 1) * 255).astype(np.uint8)
     composite_path = os.path.splitext(out)[0] + "_composite.png"
-    tf.io.write_file(composite_path, tf.io.encode_png(pixels))
+    Image.fromarray(pixels).save(composite_path)
     return stages

@@ -10,9 +10,9 @@ synthetic_ratio=0.5)``).
 import os
 
 import numpy as np
-import tensorflow as tf
+from PIL import Image
 
-from keras_segen.data import load_segmentation, perturb_label_maps
+from keras_segen.data import load_segmentation
 from keras_segen.pipelines.generator import generate_from_label_maps, label_to_image_generator
 from keras_segen.runs.checkpoint import write_json
 from keras_segen.runs.files import load_run_or_model
@@ -48,6 +48,8 @@ def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size
         raise ValueError(f"num must be a positive integer; got {num!r}.")
     masks = label_maps[np.arange(num) % len(label_maps)]
     if perturb:
+        from keras_segen.data.mixing import perturb_label_maps  # TensorFlow ops
+
         masks = np.concatenate(
             [
                 perturb_label_maps(masks[start : start + batch_size], seed=seed + start).numpy()
@@ -80,10 +82,9 @@ def write_pairs(images, masks, out):
         os.makedirs(path, exist_ok=True)
     for index, (image, mask) in enumerate(zip(images, masks)):
         name = f"{index:05d}.png"
-        pixels = tf.cast(tf.round(tf.clip_by_value(image, 0, 1) * 255), tf.uint8)
-        tf.io.write_file(os.path.join(out, "images", name), tf.io.encode_png(pixels))
-        labels = tf.cast(mask, tf.uint8)[..., None]
-        tf.io.write_file(os.path.join(out, "masks", name), tf.io.encode_png(labels))
+        pixels = np.round(np.clip(np.asarray(image, "float32"), 0, 1) * 255).astype("uint8")
+        Image.fromarray(pixels).save(os.path.join(out, "images", name))
+        Image.fromarray(np.asarray(mask).astype("uint8")).save(os.path.join(out, "masks", name))
 
 
 def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0, perturb=True):
