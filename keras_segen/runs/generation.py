@@ -186,7 +186,8 @@ def train_generation(
         num_examples: size of the shapes training split.
         test_examples: size of the held-out split used by pix2pix's metrics.
         mixed_precision: build and train under ``mixed_float16``.
-        strategy: ``None``, ``"mirrored"``, ``"multiworker"`` or a ``tf.distribute.Strategy``.
+        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``, or
+            ``"data_parallel"`` on JAX (``keras.distribution.DataParallel``).
         seed: seed of weights, data order and every random draw.
         num_samples: images in each epoch's sample grid.
         data_dir: TFDS data directory.

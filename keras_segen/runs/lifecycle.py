@@ -149,7 +149,7 @@ def _fit(task, model, config, out, distribution, data, initial_epoch, best, call
         if tensorflow_available():
             logs = os.path.join(out, "logs")
             run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
-        elif verbose:
+        else:
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
     if initial_epoch < config["epochs"]:
         # keras.distribution (JAX) shards data and variables while it is the global one.

@@ -265,7 +265,8 @@ def train(
 
         mixed_precision: build and train under ``mixed_float16``.
         jit_compile: compile the train step with XLA.
-        strategy: ``None``, ``"mirrored"``, ``"multiworker"`` or a ``tf.distribute.Strategy``.
+        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``, or
+            ``"data_parallel"`` on JAX (``keras.distribution.DataParallel``).
         seed: seed of weights, data order and augmentation.
         ignore_index: mask value that is not a class.
         data_dir: TFDS data directory.

@@ -1,5 +1,7 @@
 """Every trainer under MirroredStrategy on two logical CPUs (one subprocess for all checks)."""
 
+import pytest
+
 from tests.helpers import run_python
 
 SCRIPT = """
@@ -83,3 +85,12 @@ def test_trainers_under_mirrored_strategy():
     for name in ("gan", "cgan", "vae", "pix2pix"):
         assert f"{name} finite True" in output
     assert "replicas 2" in output
+
+
+def test_strategies_name_the_backend_they_need():
+    from keras_segen.runs.distribution import resolve_strategy
+
+    with pytest.raises(ValueError, match="on TensorFlow use strategy='mirrored'"):
+        resolve_strategy("data_parallel")
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        resolve_strategy("tpu")
