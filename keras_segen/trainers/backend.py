@@ -12,6 +12,8 @@ This is the keras-io recipe (``stateless_call`` + ``jax.value_and_grad``) withou
 each step twice.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -119,15 +121,19 @@ def minimize(trainer, loss_fn, targets):
         backend(), _jax_gradients
     )
     outputs, gradients = gradient_fn(trainer, loss_fn, scaled, variable_lists)
-    for (optimizer, _), variables, grads in zip(targets, variable_lists, gradients):
-        if backend() == "torch":
-            import torch
-
-            with torch.no_grad():
-                optimizer.apply(grads, variables)
-        else:
+    with _no_autograd():
+        for (optimizer, _), variables, grads in zip(targets, variable_lists, gradients):
             optimizer.apply(grads, variables)
     return outputs
+
+
+def _no_autograd():
+    """PyTorch records no graph for the optimizer's updates; other backends need nothing."""
+    if backend() != "torch":
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.no_grad()
 
 
 def _tensorflow_gradients(trainer, loss_fn, scaled, variable_lists):
