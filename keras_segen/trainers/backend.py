@@ -123,8 +123,27 @@ def minimize(trainer, loss_fn, targets):
     outputs, gradients = gradient_fn(trainer, loss_fn, scaled, variable_lists)
     with _no_autograd():
         for (optimizer, _), variables, grads in zip(targets, variable_lists, gradients):
-            optimizer.apply(grads, variables)
+            if backend() == "jax":
+                _jax_apply(optimizer, grads, variables)
+            else:
+                optimizer.apply(grads, variables)
     return outputs
+
+
+def _jax_apply(optimizer, grads, variables):
+    """``optimizer.stateless_apply`` on the scope's values, assigned back into the scope.
+
+    ``LossScaleOptimizer.apply`` assigns inside an ``ops.cond``, which JAX cannot trace in a
+    ``StatelessScope``; its ``stateless_apply`` can. ``variables`` must be the list the
+    optimizer was built for, in its order (each trainer builds its optimizers that way).
+    """
+    new_values, new_state = optimizer.stateless_apply(
+        [v.value for v in optimizer.variables], grads, [v.value for v in variables]
+    )
+    for variable, value in zip(variables, new_values):
+        variable.assign(value)
+    for variable, value in zip(optimizer.variables, new_state):
+        variable.assign(value)
 
 
 def _no_autograd():

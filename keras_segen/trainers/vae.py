@@ -96,9 +96,10 @@ class VAE(Trainer):
 
     def stateful_train_step(self, data):
         images = batch_images(data)
-        variables = self.encoder.trainable_weights + self.decoder.trainable_weights
-        losses = minimize(
-            self, lambda: self._vae_losses(images, training=True), [(self.optimizer, variables)]
+        losses = minimize(  # the list compile() built the optimizer for
+            self,
+            lambda: self._vae_losses(images, training=True),
+            [(self.optimizer, self.trainable_variables)],
         )
         return track(self.metrics, losses)
 
