@@ -207,3 +207,25 @@ def test_quickstart_and_train_gan_run_with_tensorflow_absent(tmp_path):
         "metrics.json", "predictions.png", "state.json", "False",
     ], listing  # fmt: skip
     assert (tmp_path / "gan" / "metrics.json").exists()  # pix2pix's held-out L1/PSNR/SSIM
+
+
+MIXED_PRECISION = r"""
+import numpy as np, keras, keras_segen
+from keras_segen.runs.distribution import dtype_policy
+images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 3)).astype("float32")
+with dtype_policy("mixed_float16"):
+    gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+                          keras_segen.get_model("dcgan_discriminator", "tiny"),
+                          loss="wgan-gp", ema=0.99)
+    gan.compile()
+    history = gan.fit(images, batch_size=8, epochs=2, verbose=0).history
+finite = all(np.isfinite(v).all() for v in history.values())
+print(type(gan.d_optimizer).__name__, int(gan.g_optimizer.iterations), finite,
+      keras.backend.standardize_dtype(gan(gan.sample_latent(2)).dtype))
+"""
+
+
+@needs_jax
+def test_mixed_precision_wgan_gp_with_ema_trains_on_jax():
+    output = run_python(MIXED_PRECISION, "jax").split()
+    assert output == ["LossScaleOptimizer", "4", "True", "float32"], output
