@@ -14,7 +14,8 @@ BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
 needs_jax = pytest.mark.skipif("jax" not in BACKENDS, reason="jax is not installed")
 
 # Every loss and streaming metric on fixed logits and labels (one ignored pixel), the
-# generation metrics on fixed features and images, and a tiny U-Net's output.
+# generation metrics on fixed features and images, and the outputs of every registered
+# model (tiny preset, saved under TensorFlow) on fixed inputs.
 NUMBERS = r"""
 import json, sys
 import numpy as np, keras, keras_segen
@@ -45,36 +46,39 @@ out["kl"] = keras.ops.convert_to_numpy(kl).tolist()
 real_logits, fake_logits = logits[0, :, :, :1], logits[1, :, :, :1]
 d_loss = keras_segen.trainers.discriminator_loss(real_logits, fake_logits, "bce", 0.1)
 out["d_loss"] = float(d_loss)
-model = keras.models.load_model(sys.argv[1])
-x = rng.uniform(0, 1, (2, 32, 32, 3)).astype("float32")
-out["unet"] = keras.ops.convert_to_numpy(model(x)).ravel().tolist()
+from tests.helpers import sample_inputs
+for name in keras_segen.list_models():  # every tiny preset, saved under TensorFlow
+    model = keras.models.load_model(f"{sys.argv[1]}/{name}.keras")
+    outputs = keras.tree.flatten(model(sample_inputs(model, count=2), training=False))
+    out[name] = [v for o in outputs for v in keras.ops.convert_to_numpy(o).ravel().tolist()]
 print(json.dumps(out))
 """
 
-SAVE_UNET = r"""
-import sys, keras, keras_segen
+SAVE_MODELS = r"""
+import os, sys, keras, keras_segen
 keras.utils.set_random_seed(0)
-keras_segen.get_model("unet", "tiny").save(sys.argv[1])
+for name in keras_segen.list_models():
+    keras_segen.get_model(name, "tiny").save(os.path.join(sys.argv[1], name + ".keras"))
 """
 
 
 @pytest.fixture(scope="module")
-def saved_unet(tmp_path_factory):
-    path = tmp_path_factory.mktemp("backends") / "unet.keras"
-    run_python(SAVE_UNET, "tensorflow", args=[str(path)])
-    return path
+def saved_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backends")
+    run_python(SAVE_MODELS, "tensorflow", args=[str(folder)])
+    return folder
 
 
 @pytest.fixture(scope="module")
-def tensorflow_numbers(saved_unet):
-    return json.loads(run_python(NUMBERS, "tensorflow", args=[str(saved_unet)]))
+def tensorflow_numbers(saved_models):
+    return json.loads(run_python(NUMBERS, "tensorflow", args=[str(saved_models)]))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_losses_metrics_and_a_saved_model_agree_across_backends(
-    backend, saved_unet, tensorflow_numbers
+def test_losses_metrics_and_saved_models_agree_across_backends(
+    backend, saved_models, tensorflow_numbers
 ):
-    numbers = json.loads(run_python(NUMBERS, backend, args=[str(saved_unet)]))
+    numbers = json.loads(run_python(NUMBERS, backend, args=[str(saved_models)]))
     assert numbers.keys() == tensorflow_numbers.keys()
     for key, expected in tensorflow_numbers.items():
         # float32 kernels differ in summation order between backends
