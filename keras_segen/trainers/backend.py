@@ -29,6 +29,16 @@ class OptimizerGroup:
     Keras' JAX trainer carries ``model.optimizer.variables`` through ``fit`` as state, so the
     variables of every optimizer must appear there; ``optimizers`` is the attribute Keras'
     ``LearningRateScheduler`` looks for on a multi-optimizer model.
+
+    Example:
+        >>> gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+        ...                       keras_segen.get_model("dcgan_discriminator", "tiny"))
+        >>> gan.compile()
+        >>> gan.optimizer.optimizers == [gan.d_optimizer, gan.g_optimizer]
+        True
+        >>> d, g = gan.d_optimizer.variables, gan.g_optimizer.variables
+        >>> len(gan.optimizer.variables) == len(d) + len(g)
+        True
     """
 
     built = True

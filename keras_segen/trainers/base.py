@@ -48,7 +48,35 @@ class Trainer(keras.Model):
     """A ``keras.Model`` whose ``fit``/``evaluate`` steps are written once for every backend.
 
     Subclasses define ``stateful_train_step(data)`` (and ``stateful_test_step(data)`` to
-    support ``evaluate``/validation), returning ``{name: value}``.
+    support ``evaluate``/validation), returning ``{name: value}``, and update through
+    ``keras_segen.trainers.backend.minimize``.
+
+    Example:
+        >>> from keras_segen.trainers.backend import minimize
+        >>> class Denoiser(keras_segen.trainers.Trainer):
+        ...     def __init__(self, network):
+        ...         super().__init__()
+        ...         self.network, self.built = network, True
+        ...         self.tracker = keras.metrics.Mean(name="loss")
+        ...         self.noise = keras.random.SeedGenerator(0)  # draws on every backend
+        ...     def call(self, images):
+        ...         return self.network(images)
+        ...     def denoising_loss(self, images):
+        ...         noise = keras.random.normal(keras.ops.shape(images), seed=self.noise)
+        ...         noisy = images + 0.1 * noise
+        ...         return (keras.ops.mean(keras.ops.square(self.network(noisy) - images)),)
+        ...     def stateful_train_step(self, images):
+        ...         target = (self.optimizer, self.trainable_variables)
+        ...         (loss,) = minimize(self, lambda: self.denoising_loss(images), [target])
+        ...         self.tracker.update_state(loss)
+        ...         return {"loss": self.tracker.result()}
+        >>> network = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 1)])
+        >>> denoiser = Denoiser(network)
+        >>> denoiser.compile(keras.optimizers.Adam(1e-2))
+        >>> images = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
+        >>> losses = denoiser.fit(images, batch_size=4, epochs=5, verbose=0).history["loss"]
+        >>> losses[-1] < losses[0]
+        True
     """
 
     def state_variables(self):
