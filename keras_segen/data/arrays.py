@@ -92,6 +92,7 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def __init__(self, arrays, batch_size, shuffle=False, seed=0, **kwargs):
         super().__init__(**kwargs)
+        self.options = dict(shuffle=shuffle, seed=seed, **kwargs)
         self.single = not isinstance(arrays, tuple)
         self.arrays = (arrays,) if self.single else arrays
         lengths = {len(a) for a in self.arrays}
@@ -121,8 +122,8 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(self.num_examples)
 
     def with_arrays(self, arrays):
-        """New batches of ``arrays`` (same length) with this one's batch size and shuffling."""
-        return ArrayBatches(arrays, self.batch_size, self.shuffle, self.rng.integers(2**31))
+        """New batches of ``arrays`` with this one's batch size, shuffling, seed and workers."""
+        return ArrayBatches(arrays, self.batch_size, **self.options)
 
 
 def first_examples(dataset, count):

@@ -166,14 +166,16 @@ def load_segmentation(
         batches = ArrayBatches((images, masks), batch_size, shuffle, seed, workers=workers)
         return (batches, info) if with_info else batches
     return _tf_pipeline(
-        source, kind, split, size, batch_size, augment, cache, shuffle, num_classes,
-        num_examples, seed, ignore_index, data_dir, folder_options, with_info,
+        source, kind, split, size, batch_size=batch_size, augment=augment, cache=cache,
+        shuffle=shuffle, num_classes=num_classes, num_examples=num_examples, seed=seed,
+        ignore_index=ignore_index, data_dir=data_dir, folder_options=folder_options,
+        with_info=with_info,
     )  # fmt: skip
 
 
 def _tf_pipeline(
-    source, kind, split, size, batch_size, augment, cache, shuffle, num_classes, num_examples,
-    seed, ignore_index, data_dir, folder_options, with_info,
+    source, kind, split, size, *, batch_size, augment, cache, shuffle, num_classes,
+    num_examples, seed, ignore_index, data_dir, folder_options, with_info,
 ):  # fmt: skip
     import tensorflow as tf
 

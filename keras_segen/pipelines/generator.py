@@ -68,15 +68,15 @@ def generate_from_label_maps(generator, label_maps, batch_size=16, ignore_index=
         )
     height, width = label_maps.shape[1:]
     fixed = tuple(network.inputs[0].shape[1:3])
+    # One-hot rows, plus an all-zero row for ignore_index (or any label outside the classes).
+    rows = np.concatenate([np.eye(num_classes), np.zeros((1, num_classes))]).astype("float32")
     images = []
     for start in range(0, len(label_maps), batch_size):
         maps = label_maps[start : start + batch_size].astype("int32")
         if None not in fixed and fixed != (height, width):
             maps = resize_masks(maps, fixed)
-        # One-hot with an all-zero row for ignore_index (or any label outside the classes).
-        rows = np.concatenate([np.eye(num_classes, dtype="float32"), np.zeros((1, num_classes))])
         one_hot = rows[np.where((maps >= 0) & (maps < num_classes), maps, num_classes)]
-        generated = keras.ops.convert_to_numpy(network(one_hot.astype("float32"), training=False))
+        generated = keras.ops.convert_to_numpy(network(one_hot, training=False))
         generated = generated.astype("float32")
         if generated.shape[1:3] != (height, width):
             generated = bilinear(generated, (height, width))

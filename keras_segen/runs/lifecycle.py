@@ -153,8 +153,12 @@ def _fit(task, model, config, out, distribution, data, initial_epoch, best, call
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
     if initial_epoch < config["epochs"]:
         # keras.distribution (JAX) shards data and variables while it is the global one.
-        fit_scope = distribution.scope() if isinstance(distribution, KerasDistribution) else None
-        with data_errors_named(), fit_scope or contextlib.nullcontext():
+        fit_scope = (
+            distribution.scope()
+            if isinstance(distribution, KerasDistribution)
+            else contextlib.nullcontext()
+        )
+        with data_errors_named(), fit_scope:
             model.fit(
                 data.train,
                 validation_data=data.validation,
