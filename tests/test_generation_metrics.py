@@ -55,15 +55,25 @@ def test_inception_score_bounds():
 
 def test_psnr_and_ssim():
     zeros = np.zeros((2, 16, 16, 3), "float32")
-    # MSE 0.01 with peak 2: 10 log10(4 / 0.01) = 26.0206 dB.
+    # MSE 0.01 with peak 2: 10 log10(4 / 0.01) = 26.0206 dB; with peak 1: 20 dB.
     assert metrics.psnr(zeros + 0.1, zeros) == pytest.approx(10 * np.log10(400), rel=1e-5)
+    assert metrics.psnr(zeros + 0.1, zeros, value_range=(0, 1)) == pytest.approx(20.0, rel=1e-5)
     noise = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
     assert metrics.ssim(noise, noise) == pytest.approx(1.0)
-    # Flat 0.5 vs flat 0: no structure term, luminance (c1) / (0.25 + c1), c1 = (0.01 * 2)^2.
-    c1 = (0.01 * 2.0) ** 2
-    assert metrics.ssim(zeros + 0.5, zeros) == pytest.approx(c1 / (0.25 + c1), rel=1e-3)
+    # Flat images have no structure term: luminance only. In [0, 1], 0.5 vs 0:
+    # (0 + c1) / (0.25 + 0 + c1) with c1 = (0.01 * 1)^2.
+    assert metrics.ssim(zeros + 0.5, zeros, (0, 1)) == pytest.approx(1e-4 / 0.2501, rel=1e-9)
+    # In [-1, 1], 0.05 vs -0.05 are 1.05 vs 0.95 above the floor, c1 = (0.01 * 2)^2:
+    # (2 * 1.05 * 0.95 + 4e-4) / (1.05^2 + 0.95^2 + 4e-4) = 1.9954 / 2.0054 (0.995; the
+    # same images in [0, 1], 0.525 vs 0.475, give 0.49885 / 0.50135, the same number).
+    assert metrics.ssim(zeros + 0.05, zeros - 0.05) == pytest.approx(1.9954 / 2.0054, rel=1e-9)
     other = np.random.default_rng(1).uniform(-1, 1, noise.shape).astype("float32")
     assert abs(metrics.ssim(noise, other)) < 0.1  # independent noise: no shared structure
+    # The same images in [0, 1] and in [-1, 1] score the same.
+    shifted = metrics.ssim((noise + 1) / 2, (other + 1) / 2, value_range=(0, 1))
+    assert metrics.ssim(noise, other) == pytest.approx(shifted, rel=1e-6)  # float32 inputs
+    with pytest.raises(ValueError, match="low < high"):
+        metrics.ssim(noise, other, value_range=(1, -1))
     with pytest.raises(ValueError, match="same"):
         metrics.psnr(zeros, zeros[:1])
 
@@ -100,3 +110,20 @@ def test_generation_report_with_an_untrained_inception_is_labelled():
     assert report["novelty"] == pytest.approx(0.0, abs=1e-3)
     assert report["comparable_with_published_fid"] is False
     assert "random weights" in report["feature_extractor"]
+
+
+@pytest.mark.parametrize("value_range", [(0.0, 1.0), (-1.0, 1.0)])
+def test_ssim_equals_scikit_image(value_range):
+    structural_similarity = pytest.importorskip("skimage.metrics").structural_similarity
+    low, high = value_range
+    rng = np.random.default_rng(3)
+    images = rng.uniform(low, high, (3, 24, 20, 3))
+    noisy = np.clip(images + rng.normal(0, 0.2 * (high - low), images.shape), low, high)
+    expected = np.mean([
+        structural_similarity(
+            (a - low) / (high - low), (b - low) / (high - low), data_range=1.0,
+            gaussian_weights=True, sigma=1.5, use_sample_covariance=False, channel_axis=-1,
+        )
+        for a, b in zip(images, noisy)
+    ])
+    assert metrics.ssim(images, noisy, value_range) == pytest.approx(expected, abs=1e-12)
