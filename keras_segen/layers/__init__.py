@@ -12,6 +12,7 @@ from keras_segen.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from keras_segen.layers.preprocessing import ImagenetPreprocessing
 from keras_segen.layers.renet import ReNetSweep
 from keras_segen.layers.resize import ResizeLike, Upscale2D, resize_images
+from keras_segen.layers.spectral import SpectralNorm, spectral_norm
 
 __all__ = [
     "BilinearUpsampling",
@@ -22,10 +23,12 @@ __all__ = [
     "PatchesToChannels",
     "ReNetSweep",
     "ResizeLike",
+    "SpectralNorm",
     "Upscale2D",
     "atrous_spatial_pyramid_pooling",
     "bilinear_kernel",
     "conv_bn_act",
     "resize_images",
     "separable_conv_bn_act",
+    "spectral_norm",
 ]

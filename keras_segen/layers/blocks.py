@@ -15,9 +15,12 @@ def conv_bn_act(
     batch_norm=True,
     activation="relu",
     kernel_initializer="glorot_uniform",
+    use_bias=None,
     name="conv",
 ):
     """Conv2D -> optional BatchNorm -> activation; layers are named ``{name}_conv`` etc.
+
+    The convolution has a bias only without BatchNorm, unless ``use_bias`` says otherwise.
 
     Example:
         >>> inputs = keras.Input((64, 64, 3))
@@ -31,7 +34,7 @@ def conv_bn_act(
         strides=strides,
         dilation_rate=dilation_rate,
         padding=padding,
-        use_bias=not batch_norm,
+        use_bias=not batch_norm if use_bias is None else use_bias,
         kernel_initializer=kernel_initializer,
         name=f"{name}_conv",
     )(x)

@@ -13,7 +13,9 @@ class ReNetSweep(keras.layers.Layer):
 
     Every row (or column) of the ``(B, H, W, C)`` map is an independent sequence; the forward
     and backward hidden states are concatenated, giving ``(B, H, W, 2 * units)``. Each output
-    pixel therefore sees its whole row (or column).
+    pixel therefore sees its whole row (or column). ``reset_after`` (GRU only) chooses
+    where the reset gate acts: after the recurrent product (Keras' default, cuDNN's and
+    Lasagne's, with a second bias) or before it (Cho et al. 2014, one bias).
 
     Example:
         >>> x = keras.Input((8, 8, 3))
@@ -21,7 +23,7 @@ class ReNetSweep(keras.layers.Layer):
         (None, 8, 8, 32)
     """
 
-    def __init__(self, units, cell="gru", direction="horizontal", **kwargs):
+    def __init__(self, units, cell="gru", direction="horizontal", reset_after=True, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a positive integer; got {units!r}.")
@@ -32,12 +34,14 @@ class ReNetSweep(keras.layers.Layer):
         self.units = units
         self.cell = cell
         self.direction = direction
+        self.reset_after = bool(reset_after)
+        options = {"reset_after": self.reset_after} if cell == "gru" else {}
         # Two plain RNNs rather than keras.layers.Bidirectional: Bidirectional re-creates
         # its layers through serialisation in __init__, which intermittently fails while a
         # saved model is being loaded (Keras 3.15: both copies get go_backwards=False).
-        self.forward_rnn = CELLS[cell](units, return_sequences=True, name="forward")
+        self.forward_rnn = CELLS[cell](units, return_sequences=True, name="forward", **options)
         self.backward_rnn = CELLS[cell](
-            units, return_sequences=True, go_backwards=True, name="backward"
+            units, return_sequences=True, go_backwards=True, name="backward", **options
         )
 
     def build(self, input_shape):
@@ -66,4 +70,5 @@ class ReNetSweep(keras.layers.Layer):
             "units": self.units,
             "cell": self.cell,
             "direction": self.direction,
+            "reset_after": self.reset_after,
         }

@@ -17,14 +17,15 @@ from keras_segen.models.validation import check_choice
 VGG16_BLOCKS = ((2, 1), (2, 2), (3, 4), (3, 8), (3, 8))
 
 
-def vgg16_encoder(x, filters=64):
-    """Runs the VGG16 conv body on ``x``; returns the outputs of ``block{1..5}_pool``.
+def vgg16_encoder(x, filters=64, blocks=5, last_pool=True):
+    """Runs the VGG16 conv body on ``x``; returns the outputs of ``block{1..blocks}_pool``.
 
-    Layer names are those of ``keras.applications.VGG16`` so that its weights can be
-    copied by name (see ``copy_weights_by_name``).
+    Without ``last_pool`` the last block ends at its last convolution (e.g. ``conv3_3``
+    for ``blocks=3``). Layer names are those of ``keras.applications.VGG16`` so that its
+    weights can be copied by name (see ``copy_weights_by_name``).
     """
     pools = []
-    for block, (convs, multiple) in enumerate(VGG16_BLOCKS, start=1):
+    for block, (convs, multiple) in enumerate(VGG16_BLOCKS[:blocks], start=1):
         for conv in range(1, convs + 1):
             x = layers.Conv2D(
                 filters * multiple,
@@ -33,15 +34,20 @@ def vgg16_encoder(x, filters=64):
                 activation="relu",
                 name=f"block{block}_conv{conv}",
             )(x)
-        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        if last_pool or block < blocks:
+            x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
         pools.append(x)
     return pools
 
 
-def copy_weights_by_name(source, target):
-    """Copies the weights of every layer of ``source`` into the same-named layer of ``target``."""
+def copy_weights_by_name(source, target, missing_ok=False):
+    """Copies the weights of every layer of ``source`` into the same-named layer of ``target``.
+
+    With ``missing_ok`` the layers of ``source`` that ``target`` lacks are skipped.
+    """
+    names = {layer.name for layer in target.layers}
     for layer in source.layers:
-        if not layer.weights:
+        if not layer.weights or (missing_ok and layer.name not in names):
             continue
         destination = target.get_layer(layer.name)
         for src, dst in zip(layer.weights, destination.weights):

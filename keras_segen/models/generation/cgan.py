@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from keras_segen.layers import spectral_norm
 from keras_segen.models.generation.dcgan import (
     NORMS,
     check_image_shape,
@@ -72,6 +73,7 @@ def conditional_discriminator(
     filters=64,
     norm="batch",
     conditioning="projection",
+    spectral_normalization=False,
     name="conditional_discriminator",
 ):
     """Builds a class-conditional DCGAN discriminator: ``[image, label] -> logit``.
@@ -80,9 +82,16 @@ def conditional_discriminator(
     how the label enters:
 
     - ``"projection"`` (Miyato & Koyama, "cGANs with Projection Discriminator", ICLR
-      2018): ``logit = w . h + embed(y) . h`` on the final features ``h``;
+      2018): ``logit = w . h + embed(y) . h`` where ``h`` is the last feature map summed
+      over its positions (global sum pooling) and ``w`` has no bias, as in the authors'
+      ``dis_models/snresnet_32.py``; the class embedding has one entry per channel;
     - ``"concat"`` (Mirza & Osindero 2014): a learned ``S x S`` map per class is
-      concatenated to the image as an extra channel.
+      concatenated to the image as an extra channel; the flattened features give the
+      logit.
+
+    The body is DCGAN's strided convolutions, not the authors' residual network;
+    ``spectral_normalization=True, norm=None`` gives their normalisation (every
+    convolution, ``w`` and the embedding).
 
     Args:
         image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
@@ -90,6 +99,8 @@ def conditional_discriminator(
         filters: width of the first convolution (doubles at every stride).
         norm: ``"batch"``, ``"layer"`` or ``None`` (use a non-batch norm for WGAN-GP).
         conditioning: ``"projection"`` or ``"concat"``.
+        spectral_normalization: wrap every convolution, the logit layer and the class
+            projection in ``keras_segen.layers.SpectralNorm``.
         name: model name.
 
     Returns:
@@ -113,15 +124,27 @@ def conditional_discriminator(
         label_map = layers.Embedding(num_classes, size * size, name="label_map")(label)
         label_map = layers.Reshape((size, size, 1), name="label_map_reshape")(label_map)
         x = layers.Concatenate(name="image_and_label")([image, label_map])
-    features = layers.Flatten(name="flatten")(strided_features(x, filters, norm))
-    logits = layers.Dense(1, kernel_initializer=initial_weights(), name="logit")(features)
+    x = strided_features(x, filters, norm, spectral_normalization=spectral_normalization)
     if conditioning == "projection":
-        embedded = layers.Embedding(
+        features = layers.GlobalAveragePooling2D(name="global_pool")(x)
+        features = layers.Rescaling(x.shape[1] * x.shape[2], name="global_sum")(features)
+    else:
+        features = layers.Flatten(name="flatten")(x)
+    logit = layers.Dense(
+        1,
+        use_bias=conditioning == "concat",
+        kernel_initializer=initial_weights(),
+        name="logit",
+    )
+    logits = spectral_norm(logit, spectral_normalization)(features)
+    if conditioning == "projection":
+        embedding = layers.Embedding(
             num_classes,
             features.shape[-1],
             embeddings_initializer=initial_weights(),
             name="label_projection",
-        )(label)
+        )
+        embedded = spectral_norm(embedding, spectral_normalization)(label)
         projection = layers.Dot(axes=1, name="projection")([embedded, features])
         logits = layers.Add(name="logit_plus_projection")([logits, projection])
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)

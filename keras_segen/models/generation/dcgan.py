@@ -5,9 +5,11 @@ import math
 import keras
 from keras import layers
 
+from keras_segen.layers import spectral_norm
 from keras_segen.models.validation import check_choice, check_int
 
 NORMS = ("batch", "layer", None)
+PROJECT_NORMS = ("channel", "unit")
 SIZES = (32, 64, 128, 256)
 
 
@@ -42,7 +44,13 @@ def check_image_shape(builder, image_shape):
 
 
 def dcgan_generator(
-    latent_dim=128, image_shape=(64, 64, 3), filters=128, kernel_size=4, name="dcgan_generator"
+    latent_dim=128,
+    image_shape=(64, 64, 3),
+    filters=128,
+    kernel_size=4,
+    use_bias=True,
+    project_norm="channel",
+    name="dcgan_generator",
 ):
     """Builds the DCGAN generator.
 
@@ -52,12 +60,21 @@ def dcgan_generator(
     and halve the width until the image size, with BatchNorm and ReLU after every layer
     but the last, which has ``tanh``. Weights start from N(0, 0.02).
 
+    The ``paper`` preset is the authors' network (Newmu/dcgan_code,
+    ``faces/train_uncond_dcgan.py``: ``nz=100, ngf=128``, 5x5 kernels, no biases, the
+    projection batch-normalised per unit before the reshape): 18,885,760 parameters.
+    The defaults differ in 4x4 kernels (no checkerboard from uneven overlap at stride 2),
+    per-channel BatchNorm of the projection and a bias on the output layer.
+
     Args:
         latent_dim: size of the latent vector.
         image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
         filters: width of the last hidden layer; each earlier layer doubles it
             (128 gives the paper's 4x4x1024 -> 8x8x512 -> 16x16x256 -> 32x32x128 at 64x64).
-        kernel_size: transposed-convolution kernel (4 by default).
+        kernel_size: transposed-convolution kernel (4 by default; 5 in the authors' code).
+        use_bias: a bias on the output layer (the authors' code has none).
+        project_norm: BatchNorm of the 4x4 projection per ``"channel"`` (after the
+            reshape) or per ``"unit"`` of the dense output (before it, as the authors).
         name: model name.
 
     Returns:
@@ -74,14 +91,17 @@ def dcgan_generator(
     check_int(builder, "latent_dim", latent_dim)
     check_int(builder, "filters", filters)
     check_int(builder, "kernel_size", kernel_size)
+    check_choice(builder, "project_norm", project_norm, PROJECT_NORMS)
     size, _, channels = check_image_shape(builder, image_shape)
 
     latent = keras.Input((latent_dim,), name="latent")
-    image = generator_body(latent, size, channels, filters, kernel_size)
+    image = generator_body(latent, size, channels, filters, kernel_size, use_bias, project_norm)
     return keras.Model(latent, image, name=name)
 
 
-def generator_body(vector, size, channels, filters=128, kernel_size=4):
+def generator_body(
+    vector, size, channels, filters=128, kernel_size=4, use_bias=True, project_norm="channel"
+):
     """The DCGAN generator body on a ``(B, D)`` tensor: project to 4x4, upsample to ``size``.
 
     Shared by the unconditional and the class-conditional generators and the VAE decoder;
@@ -92,8 +112,11 @@ def generator_body(vector, size, channels, filters=128, kernel_size=4):
     x = layers.Dense(
         4 * 4 * width, use_bias=False, kernel_initializer=initial_weights(), name="project"
     )(vector)
+    if project_norm == "unit":
+        x = batch_norm("project_bn")(x)
     x = layers.Reshape((4, 4, width), name="reshape")(x)
-    x = batch_norm("project_bn")(x)
+    if project_norm == "channel":
+        x = batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     for index in range(1, upsamplings):
         width //= 2
@@ -113,29 +136,35 @@ def generator_body(vector, size, channels, filters=128, kernel_size=4):
         kernel_size,
         strides=2,
         padding="same",
+        use_bias=use_bias,
         kernel_initializer=initial_weights(),
         name=f"up{upsamplings}_conv",
     )(x)
     return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
-def strided_features(image, filters=64, norm="batch", kernel_size=4):
+def strided_features(
+    image, filters=64, norm="batch", kernel_size=4, use_bias=True, spectral_normalization=False
+):
     """The DCGAN discriminator body: stride-2 convolutions down to 4x4, ``(B, 4, 4, W)``.
 
     The width doubles at every stride; LeakyReLU(0.2) everywhere; ``norm`` on every layer
-    but the first. Shared by the discriminator and the VAE encoder.
+    but the first, a bias (if ``use_bias``) where there is no norm; each convolution
+    spectrally normalised if ``spectral_normalization``. Shared by the discriminators and
+    the VAE encoder.
     """
     x = image
     for index in range(1, int(math.log2(image.shape[1] // 4)) + 1):
-        x = layers.Conv2D(
+        convolution = layers.Conv2D(
             filters * 2 ** (index - 1),
             kernel_size,
             strides=2,
             padding="same",
-            use_bias=index == 1 or norm is None,
+            use_bias=use_bias and (index == 1 or norm is None),
             kernel_initializer=initial_weights(),
             name=f"down{index}_conv",
-        )(x)
+        )
+        x = spectral_norm(convolution, spectral_normalization)(x)
         if index > 1 and norm == "batch":
             x = batch_norm(f"down{index}_bn")(x)
         elif index > 1 and norm == "layer":
@@ -145,20 +174,34 @@ def strided_features(image, filters=64, norm="batch", kernel_size=4):
 
 
 def dcgan_discriminator(
-    image_shape=(64, 64, 3), filters=64, norm="batch", kernel_size=4, name="dcgan_discriminator"
+    image_shape=(64, 64, 3),
+    filters=64,
+    norm="batch",
+    kernel_size=4,
+    use_bias=True,
+    spectral_normalization=False,
+    name="dcgan_discriminator",
 ):
     """Builds the DCGAN discriminator (or a WGAN-GP critic with ``norm="layer"`` or ``None``).
 
     Radford et al., ICLR 2016: strided convolutions (no pooling) halve the size and double
     the width down to 4x4, with LeakyReLU(0.2) everywhere and BatchNorm on every layer but
     the first; a dense layer gives one logit. Gulrajani et al. (2017) advise against
-    BatchNorm in a critic trained with a gradient penalty, hence ``norm``.
+    BatchNorm in a critic trained with a gradient penalty, hence ``norm``; Miyato et al.
+    (ICLR 2018) normalise every weight by its spectral norm instead.
+
+    The paper gives no discriminator widths; the ``paper`` preset is the authors' network
+    (Newmu/dcgan_code, ``faces/train_uncond_dcgan.py``: ``ndf=128``, 5x5 kernels, no
+    biases): 128-256-512-1024 to 4x4 at 64x64, 17,232,768 parameters.
 
     Args:
         image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
-        filters: width of the first layer (64 in the paper).
+        filters: width of the first layer (128 in the authors' code).
         norm: ``"batch"`` (the paper), ``"layer"`` or ``None``.
-        kernel_size: convolution kernel (4 by default).
+        kernel_size: convolution kernel (4 by default; 5 in the authors' code).
+        use_bias: biases on the first convolution and the logit (the authors' code has none).
+        spectral_normalization: wrap every convolution and the logit layer in
+            ``keras_segen.layers.SpectralNorm`` (SN-GAN; usually with ``norm=None``).
         name: model name.
 
     Returns:
@@ -176,9 +219,10 @@ def dcgan_discriminator(
     check_choice(builder, "norm", norm, NORMS)
     check_image_shape(builder, image_shape)
     image = keras.Input(tuple(image_shape), name="image")
-    x = strided_features(image, filters, norm, kernel_size)
+    x = strided_features(image, filters, norm, kernel_size, use_bias, spectral_normalization)
     x = layers.Flatten(name="flatten")(x)
-    logits = layers.Dense(1, kernel_initializer=initial_weights(), name="logit")(x)
+    logit = layers.Dense(1, use_bias=use_bias, kernel_initializer=initial_weights(), name="logit")
+    logits = spectral_norm(logit, spectral_normalization)(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model(image, logits, name=name)
 
@@ -190,8 +234,13 @@ PAPER = (
 PRESETS = {
     "dcgan_generator": {
         "paper": {
-            "description": "100-d latent -> 4x4x1024 ... 64x64x3 (Fig. 1 of the paper)",
-            "config": {"latent_dim": 100, "image_shape": (64, 64, 3), "filters": 128},
+            "description": "100-d latent -> 4x4x1024 ... 64x64x3 (Fig. 1 of the paper) with "
+            "the authors' 5x5 kernels, no biases and per-unit BN of the projection "
+            "(dcgan_code faces/train_uncond_dcgan.py): 18,885,760 parameters",
+            "config": {
+                "latent_dim": 100, "image_shape": (64, 64, 3), "filters": 128,
+                "kernel_size": 5, "use_bias": False, "project_norm": "unit",
+            },
         },
         "tiny": {
             "description": "8-d latent, 4 filters, 32x32 (tests)",
@@ -200,8 +249,12 @@ PRESETS = {
     },
     "dcgan_discriminator": {
         "paper": {
-            "description": "64x64x3 -> 64, 128, 256, 512 strided convolutions -> 1 logit",
-            "config": {"image_shape": (64, 64, 3), "filters": 64},
+            "description": "64x64x3 -> 128, 256, 512, 1024 strided 5x5 convolutions -> 1 "
+            "logit, no biases (dcgan_code faces/train_uncond_dcgan.py, ndf=128): "
+            "17,232,768 parameters",
+            "config": {
+                "image_shape": (64, 64, 3), "filters": 128, "kernel_size": 5, "use_bias": False,
+            },
         },
         "tiny": {
             "description": "4 filters at 32x32 (tests)",

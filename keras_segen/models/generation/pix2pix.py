@@ -14,6 +14,7 @@ from keras_segen.models.validation import (
 )
 
 PATCHGAN_NORMS = ("batch", "instance", None)
+PATCHGAN_PADDINGS = ("same", "reference")
 MAX_DOWN_BLOCKS = 8
 
 
@@ -54,9 +55,11 @@ def pix2pix_generator(
     Networks", CVPR 2017. At 256x256 the encoder is C64-C128-C256-C512-C512-C512-C512-C512
     (4x4 stride-2 convolutions, BatchNorm except on the first and the innermost block,
     LeakyReLU 0.2) down to 1x1; the decoder mirrors it with 4x4 stride-2 transposed
-    convolutions, BatchNorm, ReLU, dropout 0.5 in its first three blocks and a skip
-    connection from the encoder block of the same size; a last transposed convolution
-    maps to ``output_channels`` with ``tanh``. Smaller inputs get fewer blocks: the
+    convolutions, BatchNorm, dropout 0.5 in its first three blocks and a skip connection
+    from the encoder block of the same size, then ReLU on the concatenation (as both
+    reference implementations do, so the skip half enters the next up-convolution through
+    ReLU, not the encoder's LeakyReLU); a last transposed convolution maps to
+    ``output_channels`` with ``tanh``. Smaller inputs get fewer blocks: the
     encoder halves the size until it reaches 1 pixel (at most 8 blocks), so 32x32 gives
     C64-C128-C256-C512-C512.
 
@@ -106,8 +109,9 @@ def pix2pix_generator(
         )(x)
         if norm:
             x = _normalization("batch", f"down{index}")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x) if not innermost else x
-        skips.append(x)
+        skips.append(x)  # before the activation, which the reference applies in the next block
+        if not innermost:
+            x = layers.LeakyReLU(0.2, name=f"down{index}_lrelu")(x)
     x = layers.ReLU(name="bottleneck_relu")(x)
     for index, (skip, block_width) in enumerate(zip(skips[-2::-1], widths[-2::-1]), start=1):
         x = layers.Conv2DTranspose(
@@ -122,8 +126,8 @@ def pix2pix_generator(
         x = _normalization("batch", f"up{index}")(x)
         if index <= 3 and dropout:
             x = layers.Dropout(dropout, name=f"up{index}_dropout")(x)
-        x = layers.ReLU(name=f"up{index}_relu")(x)
         x = layers.Concatenate(name=f"up{index}_skip")([x, skip])
+        x = layers.ReLU(name=f"up{index}_relu")(x)
     x = layers.Conv2DTranspose(
         output_channels,
         4,
@@ -150,6 +154,7 @@ def patchgan_discriminator(
     filters=64,
     num_layers=3,
     norm="batch",
+    padding="same",
     name="patchgan_discriminator",
 ):
     """Builds the conditional PatchGAN discriminator: ``[source, target] -> patch logits``.
@@ -159,8 +164,9 @@ def patchgan_discriminator(
     patch. With ``num_layers=3`` (the paper's default) the layers are C64-C128-C256 (4x4,
     stride 2), C512 (4x4, stride 1) and a 4x4 stride-1 convolution to one logit per
     patch; each logit sees a 70x70 patch. ``num_layers`` 1, 2, 4, 5 give 16, 34, 142, 286.
-    ``"same"`` padding, so the logit map is ``H / 2**num_layers`` (32x32 at 256, where
-    the paper's zero padding gives 30x30).
+    With ``padding="same"`` the logit map is ``H / 2**num_layers`` (32x32 at 256); with
+    ``padding="reference"`` every convolution pads one zero pixel per side as the
+    authors' code does (``padw = 1`` in ``NLayerDiscriminator``), giving 30x30 at 256.
 
     Args:
         input_shape: ``(H, W, C)`` of the source; H and W multiples of ``2 ** num_layers``
@@ -169,11 +175,14 @@ def patchgan_discriminator(
         filters: width of the first layer (64); later ones double it up to ``8 * filters``.
         num_layers: stride-2 layers.
         norm: ``"batch"`` (the paper), ``"instance"`` or ``None``; never on the first layer.
+        padding: ``"same"`` or ``"reference"`` (1-pixel zero padding, unpadded 4x4
+            convolutions: ``H / 2**n - 2`` logits per side).
         name: model name.
 
     Returns:
         A functional ``keras.Model``: ``[(B, H, W, C), (B, H, W, target_channels)] ->
-        (B, H / 2**n, W / 2**n, 1)`` float32 logits.
+        (B, H / 2**n, W / 2**n, 1)`` float32 logits (``H / 2**n - 2`` with
+        ``padding="reference"``).
 
     Example:
         >>> discriminator = keras_segen.patchgan_discriminator((256, 256, 3))
@@ -185,6 +194,7 @@ def patchgan_discriminator(
     check_int(builder, "filters", filters)
     check_int(builder, "num_layers", num_layers)
     check_choice(builder, "norm", norm, PATCHGAN_NORMS)
+    check_choice(builder, "padding", padding, PATCHGAN_PADDINGS)
     height, width, _ = check_input_shape(builder, input_shape, stride=2**num_layers)
     source = keras.Input(tuple(input_shape), name="source")
     target = keras.Input((height, width, target_channels), name="target")
@@ -192,11 +202,13 @@ def patchgan_discriminator(
     for index in range(1, num_layers + 2):
         stride = 2 if index <= num_layers else 1
         with_norm = index > 1 and norm is not None
+        if padding == "reference":
+            x = layers.ZeroPadding2D(1, name=f"layer{index}_pad")(x)
         x = layers.Conv2D(
             min(filters * 2 ** (index - 1), filters * 8),
             4,
             strides=stride,
-            padding="same",
+            padding="same" if padding == "same" else "valid",
             use_bias=not with_norm,
             kernel_initializer=initial_weights(),
             name=f"layer{index}_conv",
@@ -204,8 +216,14 @@ def patchgan_discriminator(
         if with_norm:
             x = _normalization(norm, f"layer{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"layer{index}_lrelu")(x)
+    if padding == "reference":
+        x = layers.ZeroPadding2D(1, name="patch_logits_pad")(x)
     logits = layers.Conv2D(
-        1, 4, padding="same", kernel_initializer=initial_weights(), name="patch_logits"
+        1,
+        4,
+        padding="same" if padding == "same" else "valid",
+        kernel_initializer=initial_weights(),
+        name="patch_logits",
     )(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([source, target], logits, name=name)
@@ -228,11 +246,11 @@ PRESETS = {
     },
     "patchgan_discriminator": {
         "paper": {
-            "description": "70x70 PatchGAN (3 layers, ndf 64) on 256x256 pairs: 2,768,705 "
-            "trainable parameters",
+            "description": "70x70 PatchGAN (3 layers, ndf 64) on 256x256 pairs with the "
+            "reference's 1-pixel padding: 30x30 logits, 2,768,705 trainable parameters",
             "config": {
                 "input_shape": (256, 256, 3), "target_channels": 3, "filters": 64,
-                "num_layers": 3,
+                "num_layers": 3, "padding": "reference",
             },
         },
         "tiny": {

@@ -1,6 +1,9 @@
 """Fully Convolutional Network (Long, Shelhamer & Darrell, CVPR 2015)."""
 
+import warnings
+
 import keras
+import numpy as np
 from keras import layers
 
 from keras_segen.layers import BilinearUpsampling, ImagenetPreprocessing
@@ -36,6 +39,47 @@ def _score(x, num_classes, name):
     return layers.Conv2D(num_classes, 1, kernel_initializer="zeros", name=name)(x)
 
 
+def transplant_fully_connected(vgg, model):
+    """Copies VGG16's ``fc1``/``fc2`` into FCN's ``fc6``/``fc7`` as 7x7 and 1x1 convolutions.
+
+    The "net surgery" of the paper (Sec. 3.1) and its reference code: a dense layer on the
+    flattened 7x7 ``pool5`` map is the 7x7 convolution with the same weights, reshaped
+    (Keras flattens rows, then columns, then channels, which is the kernel's order).
+    """
+    for dense_name, conv_name in (("fc1", "fc6"), ("fc2", "fc7")):
+        kernel, bias = vgg.get_layer(dense_name).get_weights()
+        conv = model.get_layer(conv_name)
+        shape = tuple(conv.kernel.shape)
+        if kernel.size != int(np.prod(shape)):
+            raise ValueError(
+                f"Cannot transplant {dense_name} {kernel.shape} into {conv_name} {shape}: "
+                "FCN needs VGG16's widths (filters=64, fc_units=4096)."
+            )
+        conv.set_weights([kernel.reshape(shape), bias])
+
+
+def _load_vgg16(model, weights, filters, fc_units):
+    """Loads ``weights`` into the conv body and, if the file has them, into fc6/fc7."""
+    reason = f"filters={filters}, fc_units={fc_units} differ from VGG16's 64 and 4096"
+    if (filters, fc_units) == (64, 4096):
+        try:
+            with warnings.catch_warnings():  # Keras warns about the groups it cannot find
+                warnings.simplefilter("ignore")
+                vgg = keras.applications.VGG16(include_top=True, weights=weights)
+        except ValueError:
+            reason = f"{weights} holds no fully connected layers (an include_top=False file)"
+        else:
+            copy_weights_by_name(vgg, model, missing_ok=True)
+            transplant_fully_connected(vgg, model)
+            return
+    warnings.warn(
+        f"fcn: only the VGG16 conv body is pretrained; fc6 and fc7 start from random "
+        f"weights because {reason}.",
+        stacklevel=3,
+    )
+    copy_weights_by_name(keras.applications.VGG16(include_top=False, weights=weights), model)
+
+
 def fcn(
     input_shape=(None, None, 3),
     num_classes=21,
@@ -55,9 +99,12 @@ def fcn(
     dropout 0.5) and a 1x1 class scorer at stride 32. FCN-16s adds a learned 2x upsampling
     fused with the scores of pool4; FCN-8s fuses again with pool3. The 2x upsamplings start
     as bilinear interpolation and are learned; the final one, which restores the input
-    resolution, stays fixed bilinear, as in the paper.
+    resolution, stays fixed bilinear, as in the paper. With VGG16 ``weights`` the
+    classifier's fully connected layers become fc6 and fc7 (``transplant_fully_connected``)
+    when the weights file has them (``"imagenet"`` or an include_top=True file).
     Convolutions are "same"-padded instead of the paper's 100-pixel padding and crops, so
-    fixed input sizes must be multiples of 32.
+    fixed input sizes must be multiples of 32; the layers and parameter counts are those
+    of the reference Caffe models (``voc-fcn8s``, ``voc-fcn16s``, ``voc-fcn32s``).
 
     Args:
         input_shape: ``(H, W, C)``; H and W may be ``None``.
@@ -69,7 +116,8 @@ def fcn(
         filters: VGG16 base width (64 in the paper; smaller for tiny models).
         fc_units: width of fc6/fc7 (4096 in the paper).
         weights: ``None``, ``"imagenet"`` (needs internet) or the path of a local weights
-            file of the backbone without its top (Keras Applications format).
+            file of the backbone in Keras Applications format: VGG16 with its top (fc6/fc7
+            transplanted) or without it (fc6/fc7 random, with a warning).
         alpha: MobileNetV2 width multiplier.
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
         name: model name (default ``f"fcn{variant}"``).
@@ -121,8 +169,7 @@ def fcn(
             logits = _upsample(scores, num_classes, 8, "upscore8", False)
     model = keras.Model(inputs, output_activation(logits, activation), name=name or f"fcn{variant}")
     if backbone == "vgg16" and weights:
-        pretrained = keras.applications.VGG16(include_top=False, weights=weights)
-        copy_weights_by_name(pretrained, model)
+        _load_vgg16(model, weights, filters, fc_units)
     return model
 
 
@@ -132,8 +179,17 @@ PAPER = (
 PRESETS = {
     "fcn": {
         "paper": {
-            "description": "FCN-8s on VGG16 with 4096-wide fc6/fc7, 21 PASCAL VOC classes",
+            "description": "FCN-8s on VGG16 with 4096-wide fc6/fc7, 21 PASCAL VOC classes "
+            "(voc-fcn8s): 134,489,759 parameters",
             "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "8s"},
+        },
+        "paper_16s": {
+            "description": "FCN-16s on VGG16, 21 PASCAL VOC classes (voc-fcn16s)",
+            "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "16s"},
+        },
+        "paper_32s": {
+            "description": "FCN-32s on VGG16, 21 PASCAL VOC classes (voc-fcn32s)",
+            "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "32s"},
         },
         "edge": {
             "description": "FCN-8s on MobileNetV2 (alpha 0.5) at 256x256, int8-friendly",

@@ -22,7 +22,13 @@ def output_activation(logits, activation):
     return layers.Activation(activation or "linear", dtype="float32", name="output")(logits)
 
 
-def classifier(x, num_classes, activation, kernel_size=1):
+def classifier(x, num_classes, activation, kernel_size=1, kernel_initializer="glorot_uniform"):
     """Per-pixel class scores followed by ``output_activation``."""
-    logits = layers.Conv2D(num_classes, kernel_size, padding="same", name="classifier")(x)
+    logits = layers.Conv2D(
+        num_classes,
+        kernel_size,
+        padding="same",
+        kernel_initializer=kernel_initializer,
+        name="classifier",
+    )(x)
     return output_activation(logits, activation)

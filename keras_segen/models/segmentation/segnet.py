@@ -8,7 +8,14 @@ from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_int
 
 
-def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=None, name="segnet"):
+def segnet(
+    input_shape=(None, None, 3),
+    num_classes=2,
+    filters=64,
+    use_bias=False,
+    activation=None,
+    name="segnet",
+):
     """Builds SegNet.
 
     Badrinarayanan et al., "SegNet: A Deep Convolutional Encoder-Decoder Architecture for
@@ -17,12 +24,21 @@ def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=No
     records the position of every maximum. The decoder mirrors it: each block first
     max-unpools with the recorded positions of its encoder block (sparse upsampling, no
     learned upsampling), then densifies with convolutions. A 3x3 convolution gives the
-    class scores.
+    class scores. Odd sizes pool their last row or column alone and unpool back to the
+    encoder's size, as the authors' Caffe model does (``upsample_h``/``upsample_w``), so
+    the ``paper`` preset takes CamVid's 360x480 frames whole (45 -> 23 -> 12 rows).
+
+    The ``paper`` preset is the authors' ``segnet_train.prototxt`` (SegNet-Tutorial,
+    CamVid): 11 classes, every convolution with a bias (``use_bias=True``) before its
+    BatchNorm: 29,449,355 trainable parameters. By default the biases are dropped, since
+    the BatchNorm that follows cancels them.
 
     Args:
-        input_shape: ``(H, W, C)``; fixed H and W must be multiples of 32.
+        input_shape: ``(H, W, C)``; H and W may be ``None`` (then multiples of 32 at run
+            time).
         num_classes: number of output classes.
         filters: base width (64 in the paper; widths are 1, 2, 4, 8, 8 times it).
+        use_bias: biases on the convolutions followed by BatchNorm (the reference has them).
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
         name: model name.
 
@@ -36,27 +52,33 @@ def segnet(input_shape=(None, None, 3), num_classes=2, filters=64, activation=No
     """
     builder = "segnet"
     check_int(builder, "filters", filters)
-    input_shape = check_common(builder, input_shape, num_classes, activation, 32)
+    input_shape = check_common(builder, input_shape, num_classes, activation)
 
     inputs = keras.Input(input_shape, name="image")
     x = inputs
-    pooling_indices = []
+    pooling_indices, sizes = [], []
     for block, (convs, multiple) in enumerate(VGG16_BLOCKS, start=1):
-        for conv in range(1, convs + 1):
-            x = conv_bn_act(x, filters * multiple, name=f"encoder{block}_conv{conv}")
+        for index in range(1, convs + 1):
+            x = conv_bn_act(
+                x, filters * multiple, use_bias=use_bias, name=f"encoder{block}_conv{index}"
+            )
+        sizes.append(tuple(x.shape[1:3]))
         x, indices = MaxPoolingWithArgmax2D(name=f"encoder{block}_pool")(x)
         pooling_indices.append(indices)
 
     for block in range(len(VGG16_BLOCKS), 0, -1):
         convs, multiple = VGG16_BLOCKS[block - 1]
-        x = MaxUnpooling2D(name=f"decoder{block}_unpool")([x, pooling_indices[block - 1]])
+        size = sizes[block - 1]
+        odd = None not in size and (size[0] % 2 or size[1] % 2)
+        unpool = MaxUnpooling2D(size if odd else None, name=f"decoder{block}_unpool")
+        x = unpool([x, pooling_indices[block - 1]])
         # The last convolution of a decoder block narrows to the next block's width; in
         # block 1 the classifier takes that place.
         widths = [filters * multiple] * (convs - 1)
         if block > 1:
             widths.append(filters * VGG16_BLOCKS[block - 2][1])
         for conv, width in zip(range(convs, 0, -1), widths):
-            x = conv_bn_act(x, width, name=f"decoder{block}_conv{conv}")
+            x = conv_bn_act(x, width, use_bias=use_bias, name=f"decoder{block}_conv{conv}")
     return keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)
 
 
@@ -67,8 +89,9 @@ PAPER = (
 PRESETS = {
     "segnet": {
         "paper": {
-            "description": "VGG16 encoder, 11 CamVid classes; 360x480 frames padded to 384x480",
-            "config": {"input_shape": (384, 480, 3), "num_classes": 11},
+            "description": "VGG16 encoder with biases before BN, 11 CamVid classes on whole "
+            "360x480 frames (SegNet-Tutorial segnet_train.prototxt)",
+            "config": {"input_shape": (360, 480, 3), "num_classes": 11, "use_bias": True},
         },
         "edge": {
             "description": "16 base filters at 256x256, int8-friendly",

@@ -47,14 +47,14 @@ def _check_valid_size(builder, axis, size, depth):
     )
 
 
-def _double_conv(x, filters, padding, batch_norm, name):
+def _double_conv(x, filters, padding, batch_norm, initializer, name):
     for index in (1, 2):
         x = conv_bn_act(
             x,
             filters,
             padding=padding,
             batch_norm=batch_norm,
-            kernel_initializer="he_normal",
+            kernel_initializer=initializer,
             name=f"{name}_conv{index}",
         )
     return x
@@ -69,6 +69,7 @@ def unet(
     batch_norm=True,
     dropout=0.0,
     upsampling="transpose",
+    kernel_initializer="he_normal",
     activation=None,
     name="unet",
 ):
@@ -79,8 +80,13 @@ def unet(
     2x2 max pooling, doubling the width each level), a bottleneck, and an expanding path
     that upsamples by 2 while halving the width, concatenates the encoder map of the same
     level (centre-cropped when unpadded) and applies two 3x3 convolutions; a 1x1
-    convolution gives the class scores. ``padding="valid", batch_norm=False`` with the
-    defaults is exactly the paper's network (572x572 -> 388x388).
+    convolution gives the class scores. ``padding="valid", batch_norm=False, dropout=0.5``
+    with the other defaults is the paper's network (572x572 -> 388x388, the ``paper``
+    preset): the same layers, sizes and 31,030,658 parameters, dropout at the end of the
+    contracting path and weights from a normal distribution with standard deviation
+    ``sqrt(2 / fan_in)`` (He) in every layer. The default (``"same"`` padding, BatchNorm,
+    no dropout) keeps the output at the input size and trains without the paper's careful
+    initialisation.
 
     Args:
         input_shape: ``(H, W, C)``; H and W may be ``None``.
@@ -94,6 +100,8 @@ def unet(
             layers at the end of the contracting path"); 0 disables it.
         upsampling: ``"transpose"`` (the paper's 2x2 up-convolution) or ``"bilinear"``
             (bilinear resize then a 1x1 convolution that halves the width).
+        kernel_initializer: initialiser of every convolution, up-convolution and the
+            classifier (``"he_normal"``: the paper's ``sqrt(2 / N)``).
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
         name: model name.
 
@@ -124,28 +132,39 @@ def unet(
     x = inputs
     skips = []
     for level in range(1, depth + 1):
-        x = _double_conv(x, filters * 2 ** (level - 1), padding, batch_norm, f"encoder{level}")
+        x = _double_conv(
+            x, filters * 2 ** (level - 1), padding, batch_norm, kernel_initializer, f"encoder{level}"
+        )
         if dropout and level == depth:
             x = layers.Dropout(dropout, name=f"encoder{level}_dropout")(x)
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"encoder{level}_pool")(x)
-    x = _double_conv(x, filters * 2**depth, padding, batch_norm, "bottleneck")
+    x = _double_conv(x, filters * 2**depth, padding, batch_norm, kernel_initializer, "bottleneck")
     if dropout:
         x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
 
     for level in range(depth, 0, -1):
         width = filters * 2 ** (level - 1)
         if upsampling == "transpose":
-            x = layers.Conv2DTranspose(width, 2, strides=2, name=f"decoder{level}_upconv")(x)
+            x = layers.Conv2DTranspose(
+                width,
+                2,
+                strides=2,
+                kernel_initializer=kernel_initializer,
+                name=f"decoder{level}_upconv",
+            )(x)
         else:
             x = Upscale2D(2, name=f"decoder{level}_upsample")(x)
-            x = layers.Conv2D(width, 1, name=f"decoder{level}_upconv")(x)
+            x = layers.Conv2D(
+                width, 1, kernel_initializer=kernel_initializer, name=f"decoder{level}_upconv"
+            )(x)
         skip = skips[level - 1]
         if padding == "valid":
             skip = CenterCropLike(name=f"decoder{level}_crop")([skip, x])
         x = layers.Concatenate(name=f"decoder{level}_concat")([skip, x])
-        x = _double_conv(x, width, padding, batch_norm, f"decoder{level}")
-    return keras.Model(inputs, classifier(x, num_classes, activation), name=name)
+        x = _double_conv(x, width, padding, batch_norm, kernel_initializer, f"decoder{level}")
+    logits = classifier(x, num_classes, activation, kernel_initializer=kernel_initializer)
+    return keras.Model(inputs, logits, name=name)
 
 
 PAPER = (
@@ -155,10 +174,11 @@ PAPER = (
 PRESETS = {
     "unet": {
         "paper": {
-            "description": "572x572 grey tiles -> 388x388, 2 classes, unpadded convs, no BN",
+            "description": "572x572 grey tiles -> 388x388, 2 classes, unpadded convs, no BN, "
+            "dropout 0.5 at the end of the contracting path, He init (Sec. 2-3, Fig. 1)",
             "config": {
                 "input_shape": (572, 572, 1), "num_classes": 2, "padding": "valid",
-                "batch_norm": False,
+                "batch_norm": False, "dropout": 0.5, "kernel_initializer": "he_normal",
             },
         },
         "edge": {
