@@ -5,7 +5,7 @@ Usage:
                                    [--out FILE]
 
 Each model is built from ``--preset`` (``paper``, ``edge``, ...; a model without it falls
-back to ``mobile``, then to its defaults) at ``--size`` x ``--size`` with 21 classes
+back to its defaults) at ``--size`` x ``--size`` with 21 classes
 (``--size 0``: the preset's own input size). Prints (and with ``--out`` writes) a Markdown
 table: preset, input, parameters, batch-1 latency (median and p90 of ``--runs`` calls after
 two warm-up calls, compiled with ``tf.function``) and images per second.
@@ -22,13 +22,10 @@ import tensorflow as tf  # noqa: E402
 
 import keras_segen  # noqa: E402
 
-FALLBACKS = ("mobile",)
-
-
 def model_config(name, preset, size, num_classes=21):
     """``(preset used, builder arguments)`` of one model for the benchmark."""
     entry = keras_segen.model_entry(name)
-    chosen = next((p for p in (preset, *FALLBACKS) if p in entry.presets), None)
+    chosen = preset if preset in entry.presets else None
     config = entry.config(chosen)
     if size:
         channels = config.get("input_shape", (None, None, 3))[-1]

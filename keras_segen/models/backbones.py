@@ -73,13 +73,18 @@ def _resnet50(input_shape, weights, alpha):
 
 
 # For each backbone: constructor, ImageNet preprocessing mode, the layer that ends each
-# output stride, and the layers whose stride 2 produces output strides 16 and 32.
+# output stride, the layers whose stride 2 produces output strides 16 and 32, and the
+# layers DeepLab's reference code (tensorflow/models research/deeplab/core/
+# feature_extractor.py) feeds to its decoder (stride 4) and to ASPP: MobileNetV2's
+# 'layer_4/depthwise_output' and 'layer_18', ResNet-50's 'block1/unit_2/bottleneck_v1/conv3'
+# (before the residual addition) and the last block.
 APPLICATIONS = {
     "mobilenetv2": {
         "build": _mobilenet_v2,
         "preprocessing": "tf",
         "features": {4: "block_2_add", 8: "block_5_add", 16: "block_12_add", 32: "out_relu"},
         "stride_blocks": {16: "block_6", 32: "block_13"},
+        "deeplab_taps": ("block_2_depthwise_relu", "block_16_project_BN"),
     },
     "resnet50": {
         "build": _resnet50,
@@ -91,6 +96,7 @@ APPLICATIONS = {
             32: "conv5_block3_out",
         },
         "stride_blocks": {16: "conv4", 32: "conv5"},
+        "deeplab_taps": ("conv2_block2_3_bn", "conv5_block3_out"),
     },
 }
 
@@ -139,7 +145,14 @@ def _dilate_config(backbone, config, output_stride):
 
 
 def application_encoder(
-    builder, backbone, input_shape, weights=None, strides=(8, 16, 32), output_stride=32, alpha=1.0
+    builder,
+    backbone,
+    input_shape,
+    weights=None,
+    strides=(8, 16, 32),
+    output_stride=32,
+    alpha=1.0,
+    layer_names=None,
 ):
     """A Keras Applications network as a model returning features at ``strides``.
 
@@ -153,6 +166,7 @@ def application_encoder(
             ``output_stride`` the deeper ones come out at ``output_stride``.
         output_stride: 8, 16 or 32; strides beyond it are replaced by dilation.
         alpha: MobileNetV2 width multiplier.
+        layer_names: the layers to return instead of the ends of ``strides``.
 
     Returns:
         A ``keras.Model`` named ``{backbone}_encoder`` that takes the backbone's
@@ -167,5 +181,6 @@ def application_encoder(
         dilated = keras.Model.from_config(config)
         dilated.set_weights(network.get_weights())
         network = dilated
-    outputs = [network.get_layer(spec["features"][s]).output for s in strides]
+    names = layer_names or [spec["features"][s] for s in strides]
+    outputs = [network.get_layer(name).output for name in names]
     return keras.Model(network.inputs, outputs, name=f"{backbone}_encoder")

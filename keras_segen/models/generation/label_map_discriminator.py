@@ -3,15 +3,16 @@
 import keras
 from keras import layers
 
+from keras_segen.layers import spectral_norm
 from keras_segen.models.validation import check_input_shape, check_int
 
 
-def _conv(x, filters, kernel_size, name):
-    return layers.Conv2D(filters, kernel_size, padding="same", activation="relu", name=name)(x)
-
-
 def label_map_discriminator(
-    input_shape=(256, 256, 3), num_classes=21, filters=64, name="label_map_discriminator"
+    input_shape=(256, 256, 3),
+    num_classes=21,
+    filters=64,
+    spectral_normalization=False,
+    name="label_map_discriminator",
 ):
     """Builds the discriminator of adversarial segmentation: ``[image, label map] -> logit``.
 
@@ -31,6 +32,7 @@ def label_map_discriminator(
         input_shape: ``(H, W, C)`` of the images; H and W may be ``None``.
         num_classes: channels of the label map.
         filters: width ``f`` of the label-map branch (64 in the paper).
+        spectral_normalization: wrap every convolution in ``keras_segen.layers.SpectralNorm``.
         name: model name.
 
     Returns:
@@ -47,6 +49,13 @@ def label_map_discriminator(
     check_int(builder, "num_classes", num_classes, minimum=2)
     check_int(builder, "filters", filters, minimum=4)
     height, width, _ = check_input_shape(builder, input_shape, min_size=4)
+
+    def _conv(x, filters, kernel_size, name, activation="relu"):
+        convolution = layers.Conv2D(
+            filters, kernel_size, padding="same", activation=activation, name=name
+        )
+        return spectral_norm(convolution, spectral_normalization)(x)
+
     image = keras.Input(tuple(input_shape), name="image")
     label_map = keras.Input((height, width, num_classes), name="label_map")
     labels = _conv(label_map, filters, 5, "label_conv")
@@ -57,7 +66,7 @@ def label_map_discriminator(
         x = _conv(x, filters * width_factor, 3, f"joint_conv{index}")
         x = layers.MaxPooling2D(2, name=f"joint_pool{index}")(x)
     x = _conv(x, filters * 8, 3, "joint_conv3")
-    x = layers.Conv2D(1, 3, padding="same", name="logit_map")(x)
+    x = _conv(x, 1, 3, "logit_map", activation=None)
     logit = layers.GlobalAveragePooling2D(dtype="float32", name="logit")(x)
     return keras.Model([image, label_map], logit, name=name)
 

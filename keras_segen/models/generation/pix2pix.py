@@ -5,6 +5,7 @@ import math
 import keras
 from keras import layers
 
+from keras_segen.layers import spectral_norm
 from keras_segen.models.generation.dcgan import batch_norm, initial_weights
 from keras_segen.models.validation import (
     check_choice,
@@ -155,6 +156,7 @@ def patchgan_discriminator(
     num_layers=3,
     norm="batch",
     padding="same",
+    spectral_normalization=False,
     name="patchgan_discriminator",
 ):
     """Builds the conditional PatchGAN discriminator: ``[source, target] -> patch logits``.
@@ -177,6 +179,7 @@ def patchgan_discriminator(
         norm: ``"batch"`` (the paper), ``"instance"`` or ``None``; never on the first layer.
         padding: ``"same"`` or ``"reference"`` (1-pixel zero padding, unpadded 4x4
             convolutions: ``H / 2**n - 2`` logits per side).
+        spectral_normalization: wrap every convolution in ``keras_segen.layers.SpectralNorm``.
         name: model name.
 
     Returns:
@@ -204,7 +207,7 @@ def patchgan_discriminator(
         with_norm = index > 1 and norm is not None
         if padding == "reference":
             x = layers.ZeroPadding2D(1, name=f"layer{index}_pad")(x)
-        x = layers.Conv2D(
+        convolution = layers.Conv2D(
             min(filters * 2 ** (index - 1), filters * 8),
             4,
             strides=stride,
@@ -212,7 +215,8 @@ def patchgan_discriminator(
             use_bias=not with_norm,
             kernel_initializer=initial_weights(),
             name=f"layer{index}_conv",
-        )(x)
+        )
+        x = spectral_norm(convolution, spectral_normalization)(x)
         if with_norm:
             x = _normalization(norm, f"layer{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"layer{index}_lrelu")(x)
@@ -224,7 +228,8 @@ def patchgan_discriminator(
         padding="same" if padding == "same" else "valid",
         kernel_initializer=initial_weights(),
         name="patch_logits",
-    )(x)
+    )
+    logits = spectral_norm(logits, spectral_normalization)(x)
     logits = layers.Activation("linear", dtype="float32", name="output")(logits)
     return keras.Model([source, target], logits, name=name)
 

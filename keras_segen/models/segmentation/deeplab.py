@@ -70,6 +70,17 @@ def deeplabv3_plus(
     stride-4 low-level features reduced to ``low_level_filters`` channels, refines with
     two separable 3x3 convolutions and upsamples bilinearly to the input size.
 
+    The backbone taps are those of the authors' code (tensorflow/models
+    ``research/deeplab/core/feature_extractor.py``): on MobileNetV2 ASPP reads the
+    320-channel last inverted-residual block (``layer_18``, Keras ``block_16_project_BN``,
+    not the 1280-channel ``out_relu``) and the decoder the 144-channel expanded features of
+    the third block (``layer_4/depthwise_output``, ``block_2_depthwise_relu``); on
+    ResNet-50 the decoder reads the second unit's last convolution before the residual
+    addition (``block1/unit_2/bottleneck_v1/conv3``, ``conv2_block2_3_bn``). The
+    ``paper`` preset (MobileNetV2, 21 classes at 512x512) has the reference's 2,764,357 parameters
+    (BatchNorm statistics included): 1,843,264 in the backbone and 921,093 in ASPP and the
+    decoder. The paper's Xception-65 is not built in.
+
     Args:
         input_shape: ``(H, W, C)``; fixed H and W must be multiples of ``output_stride``.
             Keras Applications backbones need ``C == 3``.
@@ -120,7 +131,13 @@ def deeplabv3_plus(
         mode = APPLICATIONS[backbone]["preprocessing"]
         x = ImagenetPreprocessing(mode, name="preprocessing")(inputs)
         encoder = application_encoder(
-            builder, backbone, input_shape, weights, (4, 32), output_stride, alpha
+            builder,
+            backbone,
+            input_shape,
+            weights,
+            output_stride=output_stride,
+            alpha=alpha,
+            layer_names=APPLICATIONS[backbone]["deeplab_taps"],
         )
         low_level, features = encoder(x)
 
@@ -140,12 +157,13 @@ PAPER = (
     "Chen et al., Encoder-Decoder with Atrous Separable Convolution for Semantic Image "
     "Segmentation, ECCV 2018"
 )
-# No "paper" preset: the paper's Xception-65 / ResNet-101 backbones are not built in.
 PRESETS = {
     "deeplabv3_plus": {
-        "mobile": {
-            "description": "MobileNetV2 backbone (the DeepLab mobile setting), ASPP 256, "
-            "low-level 48, output stride 16, 21 VOC classes at 512x512",
+        "paper": {
+            "description": "the authors' MobileNetV2 configuration (tensorflow/models "
+            "research/deeplab): ASPP 256 at output stride 16 on layer_18, decoder on "
+            "layer_4/depthwise_output, 21 VOC classes at 512x512; 2,764,357 parameters "
+            "(the paper's Xception-65 is not built in)",
             "config": {
                 "input_shape": (512, 512, 3), "num_classes": 21, "backbone": "mobilenetv2",
             },
