@@ -22,6 +22,7 @@ import tensorflow as tf  # noqa: E402
 
 import keras_segen  # noqa: E402
 
+
 def model_config(name, preset, size, num_classes=21):
     """``(preset used, builder arguments)`` of one model for the benchmark."""
     entry = keras_segen.model_entry(name)

@@ -233,3 +233,29 @@ print(type(gan.d_optimizer).__name__, int(gan.g_optimizer.iterations), finite,
 def test_mixed_precision_wgan_gp_with_ema_trains_on_jax():
     output = run_python(MIXED_PRECISION, "jax").split()
     assert output == ["LossScaleOptimizer", "4", "True", "float32"], output
+
+
+SPECTRAL_NORM = r"""
+import numpy as np, keras, keras_segen
+critic = keras_segen.conditional_discriminator(
+    (32, 32, 3), num_classes=3, filters=4, norm=None, spectral_normalization=True)
+layer = critic.get_layer("down1_conv_sn")
+before = keras.ops.convert_to_numpy(layer.vector_u).copy()
+gan = keras_segen.ConditionalGAN(
+    keras_segen.get_model("conditional_generator", "tiny"), critic, num_classes=3, loss="hinge")
+gan.compile()
+images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 3)).astype("float32")
+labels = np.arange(16) % 3
+history = gan.fit(images, labels, batch_size=8, epochs=1, verbose=0).history
+kernel = keras.ops.convert_to_numpy(layer.normalized_kernel()).reshape(-1, 4)
+print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
+      all(np.isfinite(v).all() for v in history.values()),
+      round(float(np.linalg.svd(kernel, compute_uv=False)[0]), 1))
+"""
+
+
+@needs_jax
+def test_spectral_normalisation_trains_on_jax():
+    """u updates through JAX's stateless step like BatchNorm statistics; sigma(W/sigma) ~ 1."""
+    output = run_python(SPECTRAL_NORM, "jax").split()
+    assert output == ["True", "True", "1.0"], output

@@ -176,7 +176,8 @@ def test_pix2pix_authors_networks():
 
 
 def test_every_paper_preset_is_checked_here():
-    with_paper = {name for name in keras_segen.list_models() if "paper" in keras_segen.list_presets(name)}
+    names = keras_segen.list_models()
+    with_paper = {name for name in names if "paper" in keras_segen.list_presets(name)}
     assert with_paper == {
         "fcn", "unet", "segnet", "deeplabv3_plus", "reseg", "dcgan_generator",
         "dcgan_discriminator", "pix2pix_generator", "patchgan_discriminator",

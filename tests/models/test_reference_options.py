@@ -53,7 +53,8 @@ def test_spectrally_normalised_discriminators_train_and_save(tmp_path):
         (32, 32, 3), filters=4, norm=None, spectral_normalization=True
     )
     layers = [layer for layer in discriminator.layers if isinstance(layer, SpectralNorm)]
-    assert [layer.name for layer in layers] == [f"down{i}_conv_sn" for i in (1, 2, 3)] + ["logit_sn"]
+    names = [f"down{index}_conv_sn" for index in (1, 2, 3)] + ["logit_sn"]
+    assert [layer.name for layer in layers] == names
     before = _numpy(layers[0].vector_u).copy()
     gan = keras_segen.GAN(keras_segen.dcgan_generator(8, (32, 32, 3), filters=4), discriminator)
     gan.compile()
@@ -114,7 +115,8 @@ def test_fc6_fc7_are_the_transplanted_vgg_classifier():
     fc2 = keras.layers.Dense(8, activation="relu", name="fc2")(fc1)
     vgg = keras.Model(pool5, fc2)  # a stand-in with VGG16's layer names
     transplant_fully_connected(vgg, model)
-    features = keras.Model(model.inputs, [model.get_layer(n).output for n in ("block5_pool", "fc7")])
+    taps = [model.get_layer(name).output for name in ("block5_pool", "fc7")]
+    features = keras.Model(model.inputs, taps)
     images = np.random.default_rng(0).uniform(0, 1, (2, 224, 224, 3)).astype("float32")
     pooled, fc7 = (_numpy(t) for t in features(images))
     np.testing.assert_allclose(fc7[:, 3, 3], _numpy(vgg(pooled)), rtol=1e-4, atol=1e-5)
@@ -135,9 +137,8 @@ def test_reseg_vgg16_stem_loads_and_freezes_weights(tmp_path):
         (32, 32, 3), 3, stem="vgg16", weights=str(path), renet_units=(4,), patch_sizes=(1,),
         upsampling_filters=(4, 4), upsampling_kernel_size=2,
     )  # fmt: skip
-    np.testing.assert_array_equal(
-        model.get_layer("block3_conv3").get_weights()[0], vgg.get_layer("block3_conv3").get_weights()[0]
-    )
+    loaded, original = (m.get_layer("block3_conv3").get_weights()[0] for m in (model, vgg))
+    np.testing.assert_array_equal(loaded, original)
     assert not model.get_layer("block1_conv1").trainable
     assert "block3_pool" not in {layer.name for layer in model.layers}  # stops at conv3_3
     with pytest.raises(ValueError, match="one width per stride-2 layer"):

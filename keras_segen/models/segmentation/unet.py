@@ -132,14 +132,14 @@ def unet(
     x = inputs
     skips = []
     for level in range(1, depth + 1):
-        x = _double_conv(
-            x, filters * 2 ** (level - 1), padding, batch_norm, kernel_initializer, f"encoder{level}"
-        )
+        width = filters * 2 ** (level - 1)
+        x = _double_conv(x, width, padding, batch_norm, kernel_initializer, f"encoder{level}")
         if dropout and level == depth:
             x = layers.Dropout(dropout, name=f"encoder{level}_dropout")(x)
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"encoder{level}_pool")(x)
-    x = _double_conv(x, filters * 2**depth, padding, batch_norm, kernel_initializer, "bottleneck")
+    bottleneck = filters * 2**depth
+    x = _double_conv(x, bottleneck, padding, batch_norm, kernel_initializer, "bottleneck")
     if dropout:
         x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
 
