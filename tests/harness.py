@@ -114,7 +114,8 @@ def run_export_test(model, tmp_path, samples):
     """SavedModel, ONNX and TFLite (float32, float16, dynamic) artifacts match Keras.
 
     Float artifacts within 1e-4, float16 within 1e-2 and smaller than float32, dynamic-range
-    int8 weights within 0.05 on average; the TFLite file uses built-in ops only.
+    int8 weights within 0.05 on average (or 1% of the output range, for outputs spanning
+    more than 5: int8 rounding is relative); the TFLite file uses built-in ops only.
     """
     from keras_segen import export
 
@@ -130,7 +131,8 @@ def run_export_test(model, tmp_path, samples):
     for key in ("saved_model", "onnx", "tflite-None"):
         assert reports[key]["max_abs_diff"] <= 1e-4, (key, reports[key])
     assert reports["tflite-float16"]["max_abs_diff"] <= 1e-2, reports["tflite-float16"]
-    assert reports["tflite-dynamic"]["mean_abs_diff"] <= 0.05, reports["tflite-dynamic"]
+    dynamic = reports["tflite-dynamic"]
+    assert dynamic["mean_abs_diff"] <= max(0.05, 0.01 * dynamic["output_range"]), dynamic
     assert reports["tflite-float16"]["size_bytes"] < reports["tflite-None"]["size_bytes"]
     ops = export.inspect(tmp_path / "None.tflite")["ops"]
     assert "FlexDelegate" not in " ".join(ops) and all(op.isupper() for op in ops)

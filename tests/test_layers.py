@@ -71,7 +71,7 @@ def test_layer_config_round_trip(layer):
         (lambda: layers.ReNetSweep(0), "units must be a positive integer"),
         (lambda: layers.ReNetSweep(4, direction="diagonal"), "direction must be one of"),
         (lambda: layers.PatchesToChannels(2)(keras.Input((5, 4, 3))), "divisible by 2"),
-        (lambda: layers.MaxPoolingWithArgmax2D()(keras.Input((5, 4, 3))), "even height and width"),
+        (lambda: layers.MaxUnpooling2D((3, 0)), "output_size must be"),
         (
             lambda: layers.CenterCropLike()([keras.Input((4, 4, 1)), keras.Input((6, 6, 1))]),
             "cannot crop",

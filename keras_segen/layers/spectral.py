@@ -101,5 +101,13 @@ class SpectralNorm(keras.layers.Wrapper):
 
 
 def spectral_norm(layer, enabled=True):
-    """``SpectralNorm(layer)`` named ``{layer.name}_sn`` if ``enabled``, else ``layer`` itself."""
+    """``SpectralNorm(layer)`` named ``{layer.name}_sn`` if ``enabled``, else ``layer`` itself.
+
+    Example:
+        >>> conv = keras.layers.Conv2D(8, 3, name="down1_conv")
+        >>> keras_segen.layers.spectral_norm(conv).name
+        'down1_conv_sn'
+        >>> keras_segen.layers.spectral_norm(conv, enabled=False) is conv
+        True
+    """
     return SpectralNorm(layer, name=f"{layer.name}_sn") if enabled else layer
