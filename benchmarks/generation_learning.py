@@ -150,7 +150,9 @@ def main():
         "",
         "pix2pix label map -> image 64x64 on shapes_coloured (filters 16), "
         f"{args.examples // 2} pairs, "
-        f"{args.pix2pix_epochs} epochs in {p_seconds:.0f} s; 200 held-out pairs.",
+        f"{args.pix2pix_epochs} epochs in {p_seconds:.0f} s; 200 held-out pairs. PSNR and "
+        "SSIM on the [-1, 1] images (SSIM as scikit-image defines it, intensities measured "
+        "from -1).",
         "",
         "| pix2pix | L1 | PSNR (dB) | SSIM |",
         "|---|---|---|---|",

@@ -184,11 +184,13 @@ PRESETS = {
             "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "8s"},
         },
         "paper_16s": {
-            "description": "FCN-16s on VGG16, 21 PASCAL VOC classes (voc-fcn16s)",
+            "description": "FCN-16s on VGG16, 21 PASCAL VOC classes (voc-fcn16s): "
+            "134,815,994 parameters",
             "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "16s"},
         },
         "paper_32s": {
-            "description": "FCN-32s on VGG16, 21 PASCAL VOC classes (voc-fcn32s)",
+            "description": "FCN-32s on VGG16, 21 PASCAL VOC classes (voc-fcn32s): "
+            "136,152,917 parameters",
             "config": {"input_shape": (512, 512, 3), "num_classes": 21, "variant": "32s"},
         },
         "edge": {
