@@ -1,4 +1,8 @@
-"""On-device runner for keras_segen ``.tflite`` exports: needs only NumPy and ai-edge-litert.
+"""On-device runner for keras_segen ``.tflite`` exports: needs only NumPy and a TFLite runtime.
+
+The runtime is ai-edge-litert (current LiteRT) when it is installed, else tflite-runtime
+(what Raspberry Pi OS, Coral and many in-vehicle Linux images ship, e.g. 2.14 with
+NumPy < 2); ``--runtime`` picks one.
 
 It applies exactly the library's preprocessing (bilinear resize with half-pixel centres
 as ``tf.image.resize``, scaling to [0, 1], int8 quantisation from the model's own
@@ -13,11 +17,13 @@ picks it for large frames), or one pass at the model size (``--mode resize``).
     python runner.py model.tflite frame_2048x1024.png --mode tile --overlap 0.5
     python runner.py generator.tflite --generate 16 --out samples/
     python runner.py model.tflite --benchmark --threads 4
+    python runner.py model.tflite --benchmark --runtime tflite-runtime
 
 PNG and ``.npy`` files are read and written with NumPy and zlib alone; JPEG needs Pillow.
 """
 
 import argparse
+import importlib
 import os
 import struct
 import sys
@@ -31,6 +37,9 @@ PALETTE = np.array(
      [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60]], np.uint8,
 )  # fmt: skip
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy")
+# TFLite runtimes in order of preference: (pip package, module with the Interpreter).
+RUNTIMES = (("ai-edge-litert", "ai_edge_litert.interpreter"),
+            ("tflite-runtime", "tflite_runtime.interpreter"))  # fmt: skip
 
 
 # --- image files -----------------------------------------------------------------------
@@ -213,13 +222,44 @@ def preprocess(image, height, width):
 # --- the model ----------------------------------------------------------------------------
 
 
+def interpreter_class(runtime=None):
+    """``(Interpreter class, "package version")`` of ``runtime`` or the first one installed.
+
+    ``runtime``: ``"ai-edge-litert"``, ``"tflite-runtime"`` or ``None`` (the first of
+    those two that imports).
+    """
+    known = dict(RUNTIMES)
+    if runtime is not None and runtime not in known:
+        raise ValueError(f"runtime must be one of {tuple(known)}; got {runtime!r}.")
+    failures = []
+    for package, module_name in RUNTIMES:
+        if runtime not in (None, package):
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            failures.append(f"{package}: {error}")
+            continue
+        try:
+            from importlib import metadata
+
+            version = metadata.version(package)
+        except Exception:  # a runtime copied in without its package metadata
+            version = getattr(module, "__version__", "unknown version")
+        return module.Interpreter, f"{package} {version}"
+    raise ImportError(
+        "runner.py needs a TFLite runtime: pip install ai-edge-litert (current LiteRT), or "
+        'pip install tflite-runtime (older devices; tflite-runtime 2.14 needs "numpy<2"). '
+        "Tried: " + "; ".join(failures)
+    )
+
+
 class Model:
     """A keras_segen ``.tflite`` export: inputs and outputs (de)quantised as float32."""
 
-    def __init__(self, path, num_threads=None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    def __init__(self, path, num_threads=None, runtime=None):
+        interpreter, self.runtime = interpreter_class(runtime)
+        self.interpreter = interpreter(model_path=path, num_threads=num_threads)
         self.runner = self.interpreter.get_signature_runner()
         self.inputs = self.runner.get_input_details()
         self.outputs = self.runner.get_output_details()
@@ -333,16 +373,18 @@ def main(argv=None):
     parser.add_argument("--num-classes", type=int, help="classes of a conditional generator")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--runtime", choices=[package for package, _ in RUNTIMES],
+                        help="TFLite runtime (default: ai-edge-litert if installed)")  # fmt: skip
     parser.add_argument("--benchmark", action="store_true")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--mode", choices=("auto", "tile", "resize"), default="auto")
     parser.add_argument("--overlap", type=float, default=0.5, help="tile overlap in [0, 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="resize factor before tiling")
     args = parser.parse_args(argv)
-    model = Model(args.model, num_threads=args.threads)
+    model = Model(args.model, num_threads=args.threads, runtime=args.runtime)
     if args.benchmark:
         times = benchmark(model, args.repeats)
-        print(f"threads {args.threads or 'default'}: p50 {times['p50']:.2f} ms, "
+        print(f"{model.runtime}, threads {args.threads or 'default'}: p50 {times['p50']:.2f} ms, "
               f"p90 {times['p90']:.2f} ms, p99 {times['p99']:.2f} ms")  # fmt: skip
         return 0
     os.makedirs(args.out, exist_ok=True)

@@ -198,6 +198,11 @@ def _convert(converter, model, specs, quantization, representative_data, int8_io
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "float16":
         converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":
+        # The MLIR dynamic-range quantizer emits FULLY_CONNECTED version 12 and hybrid
+        # (int8-weight, float-input) TRANSPOSE_CONV, which tflite-runtime 2.14 cannot load;
+        # the previous quantizer keeps both within what that runtime runs.
+        converter.experimental_new_dynamic_range_quantizer = False
     elif quantization == "int8":
         recurrent = [
             layer.name

@@ -1,11 +1,13 @@
 """Runners for exported artifacts: one class per format behind one interface.
 
 ``ArtifactRunner(path)`` opens the runner of the artifact's format: ``TFLiteRunner``
-(ai-edge-litert; int8 inputs and outputs quantised with the model's own parameters),
+(ai-edge-litert, else tflite-runtime, else TensorFlow's own interpreter; int8 inputs and
+outputs quantised with the model's own parameters),
 ``ONNXRunner`` (onnxruntime) or ``SavedModelRunner`` (TensorFlow). Each subclass opens
 its runtime and runs one example; batching and input naming are shared.
 """
 
+import importlib
 import os
 from importlib import metadata
 
@@ -120,18 +122,38 @@ class ArtifactRunner:
         return joined[0] if len(joined) == 1 else joined
 
 
+def tflite_interpreter():
+    """``(Interpreter class, "package version")`` of the first TFLite runtime installed.
+
+    ai-edge-litert (current LiteRT), then tflite-runtime (older devices), then the
+    interpreter inside TensorFlow.
+    """
+    for package, module_name in (
+        ("ai-edge-litert", "ai_edge_litert.interpreter"),
+        ("tflite-runtime", "tflite_runtime.interpreter"),
+        ("tensorflow", "tensorflow.lite"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        return module.Interpreter, f"{package} {metadata.version(package)}"
+    raise ValueError(
+        "Running .tflite files needs a TFLite runtime: pip install ai-edge-litert "
+        '(or "keras_segen[export]"), or tflite-runtime on older devices.'
+    )
+
+
 class TFLiteRunner(ArtifactRunner):
-    """A ``.tflite`` file in the ai-edge-litert interpreter; int8 I/O (de)quantised."""
+    """A ``.tflite`` file in the first TFLite runtime installed; int8 I/O (de)quantised."""
 
     format = "tflite"
 
     def _open(self, num_threads):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
+        interpreter, self.runtime = tflite_interpreter()
+        self._interpreter = interpreter(model_path=self.path, num_threads=num_threads)
         self._runner = self._interpreter.get_signature_runner()
         self.input_names = list(self._runner.get_input_details())
-        self.runtime = f"ai-edge-litert {metadata.version('ai-edge-litert')}"
 
     def _run(self, inputs):
         details = self._runner.get_input_details()

@@ -1,0 +1,147 @@
+"""Every ``.tflite`` artifact of every registered model runs on tflite-runtime 2.14, the
+runtime devices ship (Raspberry Pi OS, Coral, in-vehicle Linux images), and gives the
+outputs of the newest ai-edge-litert; the device runner works on either runtime.
+
+tflite-runtime 2.14 needs NumPy < 2, so it lives in its own virtual environment, made
+once per test session from the package registry.
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import keras_segen
+from keras_segen import export
+from tests.export.test_export_suite import INT8_UNSUPPORTED, realistic
+from tests.helpers import sample_inputs, small_model
+
+RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
+DEVICE_PACKAGES = ("tflite-runtime==2.14.0", "numpy<2")
+QUANTIZATIONS = (None, "float16", "dynamic", "int8")
+
+# Runs in the device environment: every case through export/runner.py's Model.
+DEVICE_SCRIPT = r"""
+import importlib.util, json, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location("runner", sys.argv[1])
+runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
+runtimes = set()
+for case in json.loads(sys.argv[2]):
+    model = runner.Model(case["artifact"])
+    runtimes.add(model.runtime)
+    inputs = np.load(case["inputs"])
+    count = len(inputs[inputs.files[0]])
+    outputs = [model(**{name: inputs[name][i : i + 1] for name in inputs.files})
+               for i in range(count)]
+    np.save(case["outputs"], np.concatenate(outputs))
+print(json.dumps(sorted(runtimes)))
+"""
+
+
+@pytest.fixture(scope="session")
+def device_python(tmp_path_factory):
+    """The Python of a virtual environment holding only tflite-runtime 2.14 and NumPy 1."""
+    if sys.version_info >= (3, 12):
+        pytest.skip("tflite-runtime 2.14 has wheels for Python 3.8-3.11 only")
+    folder = tmp_path_factory.mktemp("tflite_runtime_2_14")
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *DEVICE_PACKAGES],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if install.returncode:
+        pytest.skip(f"could not install {DEVICE_PACKAGES}: {install.stderr[-500:]}")
+    return python
+
+
+def _run_on_device(python, cases):
+    result = subprocess.run(
+        [str(python), "-c", DEVICE_SCRIPT, str(RUNNER), json.dumps(cases)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", keras_segen.list_models())
+def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, tmp_path):
+    model = realistic(small_model(name))
+    samples = sample_inputs(model, count=2)
+    samples = samples if isinstance(samples, list) else [samples]
+    feed = {tensor.name: array for tensor, array in zip(model.inputs, samples)}
+    np.savez(tmp_path / "inputs.npz", **feed)
+    cases = []
+    for quantization in QUANTIZATIONS:
+        if quantization == "int8" and name in INT8_UNSUPPORTED:
+            continue
+        path = tmp_path / f"{quantization}.tflite"
+        calibration = sample_inputs(model, count=8, seed=1) if quantization == "int8" else None
+        export.to_tflite(model, path, quantization, representative_data=calibration)
+        cases.append({"artifact": str(path), "inputs": str(tmp_path / "inputs.npz"),
+                      "outputs": str(tmp_path / f"{quantization}.npy"),
+                      "quantization": quantization})  # fmt: skip
+    assert _run_on_device(device_python, cases) == ["tflite-runtime 2.14.0"]
+    segmenter = keras_segen.model_entry(name).task == "segmentation"
+    keras_outputs = model(feed)
+    if isinstance(keras_outputs, list):
+        keras_outputs = keras_outputs[0]
+    keras_outputs = np.asarray(keras_outputs)
+    for case in cases:
+        newest = export.ArtifactRunner(case["artifact"])(feed)
+        newest = newest[0] if isinstance(newest, list) else newest
+        device = np.load(case["outputs"])
+        scale = max(float(np.ptp(keras_outputs)), float(np.abs(keras_outputs).max()), 1e-3)
+        between = np.abs(device - newest) / scale
+        if case["quantization"] in (None, "float16"):  # the same float kernels
+            assert between.max() <= 1e-4, (case, between.max())
+        elif case["quantization"] == "dynamic":  # hybrid kernels quantise activations
+            assert between.mean() <= 1e-3 and between.max() <= 1e-2, (case, between.max())
+        else:  # int8 kernels round differently: as close to Keras as on the newest runtime
+            errors = [np.abs(out - keras_outputs).mean() / scale for out in (device, newest)]
+            assert errors[0] <= 1.5 * errors[1] + 1e-3, (case, errors)
+            if segmenter:
+                labels = keras_outputs.argmax(-1)
+                agreement = [np.mean(out.argmax(-1) == labels) for out in (device, newest)]
+                assert agreement[0] >= agreement[1] - 0.02, (case, agreement)
+
+
+def test_device_runner_chooses_a_runtime(device_python, tmp_path):
+    unet = keras_segen.unet((32, 32, 3), 3, filters=4, depth=2)
+    path = export.to_tflite(unet, tmp_path / "u.tflite")
+    code = f"""
+import importlib.util
+spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
+runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
+print(runner.Model({str(path)!r}).runtime)
+try:
+    runner.Model({str(path)!r}, runtime="ai-edge-litert")
+except ImportError as error:
+    print(str(error).replace(chr(10), " "))
+runner.main([{str(path)!r}, "--benchmark", "--repeats", "2"])
+"""
+    device = subprocess.run([str(device_python), "-c", code], capture_output=True, text=True)
+    assert device.returncode == 0, device.stderr[-2000:]
+    lines = device.stdout.splitlines()
+    assert lines[0] == "tflite-runtime 2.14.0"  # the only runtime there
+    assert "pip install ai-edge-litert" in lines[1] and "pip install tflite-runtime" in lines[1]
+    assert lines[-1].startswith("tflite-runtime 2.14.0, threads default: p50")
+    here = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert here.returncode == 0, here.stderr[-2000:]
+    assert here.stdout.splitlines()[0].startswith("ai-edge-litert ")  # preferred when present
+    runner = _runner()
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        runner.Model(str(path), runtime="tflite")
+
+
+def _runner():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("device_runner", RUNNER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
