@@ -217,6 +217,16 @@ def _command_export(args):
         f"latency per image: Keras (eager) {latency['keras_eager']:.2f} ms, artifact "
         f"{latency['artifact']:.2f} ms ({report['speedup']:.1f}x); report {report['artifact']}.json"
     )
+    if "delegation" in report:
+        xnnpack, gpu = report["delegation"]["xnnpack"], report["delegation"]
+        on_cpu = ", ".join(f"{op} x{n}" for op, n in xnnpack["undelegated_ops"].items())
+        print(
+            f"XNNPACK: {xnnpack['partitions']} partition(s), "
+            f"{xnnpack['delegated_share']:.0%} of ops delegated"
+            + (f"; TFLite kernels run {on_cpu}" if on_cpu else "")
+        )
+        verdict = "compatible" if gpu["gpu_compatible"] else f"{len(gpu['gpu_warnings'])} op(s) not"
+        print(f"GPU delegate: {verdict}")
     return 0
 
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from keras_segen.export.convert import input_name
-from keras_segen.export.runners import ArtifactRunner, artifact_format
+from keras_segen.export.runners import ArtifactRunner, artifact_format, tflite_interpreter
 
 
 def _size(path):
@@ -104,13 +104,59 @@ def verify(model, artifact, samples, labels=None, task=None):
     return report
 
 
+def xnnpack_delegation(path):
+    """How the XNNPACK CPU delegate takes a ``.tflite`` file: partitions, delegated and CPU ops.
+
+    The interpreter applies XNNPACK when its tensors are allocated and appends one
+    ``DELEGATE`` node per partition, whose inputs are every tensor entering the partition.
+    The operators inside a partition are those reached backwards from its outputs without
+    crossing those inputs; every other operator runs on TFLite's own kernels, and each
+    switch between the two costs a copy and a synchronisation.
+
+    Returns:
+        ``{"partitions", "delegated_ops": {op: count}, "undelegated_ops": {op: count},
+        "delegated_share"}`` (the share of operators XNNPACK runs).
+    """
+    interpreter_class, _ = tflite_interpreter()
+    interpreter = interpreter_class(model_path=os.fspath(path))
+    interpreter.allocate_tensors()
+    ops = interpreter._get_ops_details()
+    delegates = [op for op in ops if op["op_name"] == "DELEGATE"]
+    originals = [op for op in ops if op["op_name"] != "DELEGATE"]
+    producer = {int(tensor): op["index"] for op in originals for tensor in op["outputs"]}
+    delegated = set()
+    for delegate in delegates:
+        boundary = {int(tensor) for tensor in delegate["inputs"]}
+        pending, seen = [int(tensor) for tensor in delegate["outputs"]], set()
+        while pending:
+            tensor = pending.pop()
+            if tensor in seen or tensor in boundary or tensor not in producer:
+                continue
+            seen.add(tensor)
+            delegated.add(producer[tensor])
+            pending.extend(int(t) for t in ops[producer[tensor]]["inputs"] if t >= 0)
+
+    def count(indices):
+        names = sorted(ops[index]["op_name"] for index in indices)
+        return {name: names.count(name) for name in dict.fromkeys(names)}
+
+    undelegated = [op["index"] for op in originals if op["index"] not in delegated]
+    return {
+        "partitions": len(delegates),
+        "delegated_ops": count(delegated),
+        "undelegated_ops": count(undelegated),
+        "delegated_share": len(delegated) / max(len(originals), 1),
+    }
+
+
 def inspect(artifact):
-    """The operators an artifact uses, its inputs, and (TFLite) GPU-delegate compatibility.
+    """The operators an artifact uses, its inputs, and (TFLite) how delegates take it.
 
     Returns:
         ``{"format", "ops": sorted op names, "inputs": [{name, shape, dtype, quantization}],
-        "size_bytes"}``, plus for TFLite ``"gpu_compatible"`` and ``"gpu_warnings"`` from
-        the converter's analyzer.
+        "size_bytes"}``, plus for TFLite ``"xnnpack"`` (``xnnpack_delegation``: partitions,
+        delegated and undelegated ops, delegated share) and ``"gpu_compatible"`` and
+        ``"gpu_warnings"`` from the converter's analyzer (the GPU delegate's verdict).
 
     Example:
         >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
@@ -118,6 +164,8 @@ def inspect(artifact):
         >>> info = keras_segen.export.inspect(path)
         >>> info["format"], info["ops"]  # built-in TFLite ops only
         ('tflite', ['CONCATENATION', 'CONV_2D', 'MAX_POOL_2D', 'TRANSPOSE_CONV'])
+        >>> info["xnnpack"]["partitions"], info["xnnpack"]["undelegated_ops"]  # all on XNNPACK
+        (1, {})
     """
     path = os.fspath(artifact)
     kind = artifact_format(path)
@@ -126,6 +174,7 @@ def inspect(artifact):
         import tensorflow as tf
 
         runner = ArtifactRunner(path)
+        report["xnnpack"] = xnnpack_delegation(path)
         report["ops"] = sorted(
             {op["op_name"] for op in runner._interpreter._get_ops_details()} - {"DELEGATE"}
         )

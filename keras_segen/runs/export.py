@@ -92,9 +92,10 @@ def export_run(
         num_samples: calibration and verification samples.
 
     Returns:
-        The report: ``verify``'s figures plus ``artifact``, ``quantization`` and
-        ``latency_ms`` (median per image, batch 1: eager Keras call vs the artifact) and
-        ``speedup``.
+        The report: ``verify``'s figures plus ``artifact``, ``quantization``,
+        ``latency_ms`` (median per image, batch 1: eager Keras call vs the artifact),
+        ``speedup`` and, for TFLite, ``delegation`` (``inspect``'s XNNPACK partitions and
+        delegated / undelegated ops, and the GPU delegate's verdict).
 
     Example:
         >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
@@ -153,6 +154,13 @@ def export_run(
         latency_ms={"keras_eager": keras_ms, "artifact": artifact_ms},
         speedup=keras_ms / artifact_ms,
     )
+    if format == "tflite":
+        info = exporting.inspect(path)
+        report["delegation"] = {
+            "xnnpack": info["xnnpack"],
+            "gpu_compatible": info["gpu_compatible"],
+            "gpu_warnings": info["gpu_warnings"],
+        }
     write_json(report, f"{path}.json")
     return report
 

@@ -88,3 +88,22 @@ def test_unknown_artifact_is_rejected(tmp_path):
     (tmp_path / "model.pt").write_text("")
     with pytest.raises(ValueError, match="not a SavedModel folder, a .tflite or an .onnx"):
         export.inspect(tmp_path / "model.pt")
+
+
+def test_delegation_report_names_the_ops_xnnpack_leaves(tmp_path):
+    """SegNet's unpooling (EQUAL, SELECT_V2, TILE) stays on TFLite kernels and cuts the
+    graph into one XNNPACK partition per convolution run; ReSeg's RNN loops do too."""
+    import keras_segen
+    from tests.helpers import small_model
+
+    segnet = small_model("segnet")  # 5 poolings, 5 unpoolings
+    report = export.inspect(export.to_tflite(segnet, tmp_path / "segnet.tflite"))["xnnpack"]
+    assert {"EQUAL", "SELECT_V2", "TILE"} <= set(report["undelegated_ops"])
+    assert report["delegated_ops"]["CONV_2D"] == 26  # every convolution is delegated
+    assert report["partitions"] > 5 and 0 < report["delegated_share"] < 1
+    ops = export.inspect(tmp_path / "segnet.tflite")["ops"]
+    counted = set(report["delegated_ops"]) | set(report["undelegated_ops"])
+    assert counted == set(ops)
+    reseg = keras_segen.get_model("reseg", preset="tiny")
+    report = export.inspect(export.to_tflite(reseg, tmp_path / "reseg.tflite"))["xnnpack"]
+    assert report["undelegated_ops"].get("WHILE") == 4  # one loop per GRU: 2 sweeps x 2 ways

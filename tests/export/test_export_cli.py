@@ -16,6 +16,11 @@ def test_export_registered_segmenter_to_int8(tmp_path, capsys):
     assert set(report["latency_ms"]) == {"keras_eager", "artifact"}
     printed = capsys.readouterr().out
     assert "parity: max_abs_diff" in printed and "argmax_agreement" in printed
+    # The default U-Net is all XNNPACK in int8: one partition, nothing left on TFLite kernels.
+    xnnpack = report["delegation"]["xnnpack"]
+    assert xnnpack["partitions"] == 1 and xnnpack["undelegated_ops"] == {}
+    assert "XNNPACK: 1 partition(s), 100% of ops delegated" in printed
+    assert "GPU delegate: " in printed
 
 
 def test_export_generation_run_uses_the_generator(tmp_path):
