@@ -1,0 +1,105 @@
+"""Every segmentation family on the edge: latency, size, agreement and XNNPACK delegation.
+
+Usage:
+    python benchmarks/edge.py [--size 256] [--repeats 20] [--threads 2]
+
+For the ``edge`` preset of FCN, U-Net, SegNet, DeepLabV3+ and ReSeg at ``--size`` x
+``--size``, batch 1: median latency of Keras (eager call and compiled
+``predict_on_batch``) and of TFLite float32, float16 and int8 (ReSeg: dynamic-range, its
+RNN loops refuse int8 calibration) in the preferred TFLite runtime with ``--threads``
+threads; file size; argmax agreement with Keras on 8 images; and how XNNPACK takes each
+file (partitions and the share of operators it runs, from ``export.inspect``), with the
+operators left on TFLite kernels. The models have random He-scaled weights (see
+``export_bench.py``): latency and delegation do not depend on training, agreement does
+(``int8_accuracy.py`` measures it on trained models). Writes benchmarks/results/edge.md.
+"""
+
+import argparse
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from export_bench import he_weights, median_ms  # noqa: E402
+from results_file import publish  # noqa: E402
+
+import keras_segen  # noqa: E402
+from keras_segen import export  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(__file__), "results", "edge.md")
+FAMILIES = ("fcn", "unet", "segnet", "deeplabv3_plus", "reseg")
+
+
+def family_rows(name, images, directory, args):
+    """Table rows of one family and its int8 (or dynamic) over float32 TFLite speed-up."""
+    model = he_weights(
+        keras_segen.get_model(name, preset="edge", input_shape=(args.size, args.size, 3))
+    )
+    first = images[:1]
+    eager = median_ms(lambda: model(first, training=False), args.repeats)
+    compiled = median_ms(lambda: model.predict_on_batch(first), args.repeats)
+    rows = [
+        (name, "Keras eager", "-", eager, "-", "-", "-"),
+        (name, "Keras predict_on_batch", "-", compiled, "-", "-", "-"),
+    ]
+    quantized = "dynamic" if name == "reseg" else "int8"
+    latency = {}
+    for quantization in (None, "float16", quantized):
+        path = os.path.join(directory, f"{name}_{quantization}.tflite")
+        export.to_tflite(model, path, quantization, representative_data=images)
+        report = export.verify(model, path, images[:8])
+        runner = export.ArtifactRunner(path, num_threads=args.threads)
+        named = {runner.input_names[0]: first}
+        latency[quantization] = median_ms(lambda: runner.run_one(named), args.repeats)
+        xnnpack = export.inspect(path)["xnnpack"]
+        left = ", ".join(f"{op} x{n}" for op, n in xnnpack["undelegated_ops"].items()) or "-"
+        rows.append((
+            name, f"TFLite {quantization or 'float32'}", f"{report['size_bytes'] / 1e6:.2f}",
+            latency[quantization], f"{report['argmax_agreement']:.4f}",
+            f"{xnnpack['partitions']} / {xnnpack['delegated_share']:.0%}", left,
+        ))  # fmt: skip
+    return rows, latency[None] / latency[quantized], runner.runtime
+
+
+def main():
+    """Builds the five families, exports and times them, prints and writes the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    images = np.stack(
+        [keras_segen.data.shapes_example(i, args.size)[0] for i in range(32)]
+    ).astype("float32")
+    rows, speedups = [], {}
+    with tempfile.TemporaryDirectory() as directory:
+        for name in FAMILIES:
+            family, speedups[name], runtime = family_rows(name, images, directory, args)
+            rows.extend(family)
+            print(f"{name}: quantized / float32 TFLite speed-up {speedups[name]:.2f}x")
+    lines = [
+        "# Segmentation families on the edge",
+        "",
+        f"`edge` presets at {args.size}x{args.size}, batch 1, median of {args.repeats} runs "
+        f"on this machine's CPU; TFLite in {runtime} with {args.threads} threads (XNNPACK). "
+        "Random He-scaled weights: agreement is with the float Keras model on 8 images and "
+        "is not a trained-model figure. XNNPACK column: partitions / share of operators "
+        "delegated; the last column lists the operators left on TFLite kernels.",
+        "",
+        "| model | runtime | size (MB) | latency (ms) | agreement | XNNPACK | not delegated |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {m} | {r} | {s} | {t:.2f} | {a} | {x} | {left} |"
+            for m, r, s, t, a, x, left in rows
+        ),
+        "",
+        "Quantized (int8; ReSeg dynamic-range) over float32 TFLite speed-up: "
+        + ", ".join(f"{name} {value:.2f}x" for name, value in speedups.items())
+        + ".",
+    ]
+    publish(lines, RESULTS)
+
+
+if __name__ == "__main__":
+    main()
