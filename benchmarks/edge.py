@@ -14,14 +14,13 @@ operators left on TFLite kernels. The models have random He-scaled weights (see
 (``int8_accuracy.py`` measures it on trained models). Writes benchmarks/results/edge.md.
 """
 
-import argparse
 import os
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from export_bench import he_weights, median_ms  # noqa: E402
+from export_bench import he_weights, median_ms, parse_arguments  # noqa: E402
 from results_file import publish  # noqa: E402
 
 import keras_segen  # noqa: E402
@@ -64,11 +63,7 @@ def family_rows(name, images, directory, args):
 
 def main():
     """Builds the five families, exports and times them, prints and writes the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.splitlines()[0])
     images = np.stack(
         [keras_segen.data.shapes_example(i, args.size)[0] for i in range(32)]
     ).astype("float32")

@@ -76,13 +76,18 @@ def bench_model(label, model, samples, directory, args):
     return rows, eager
 
 
-def main():
-    """Builds the three models, exports every way, prints and writes the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(description):
+    """``--size`` (256), ``--repeats`` (20) and ``--threads`` (2) of the export benchmarks."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    """Builds the three models, exports every way, prints and writes the table."""
+    args = parse_arguments(__doc__.splitlines()[0])
     size = args.size
     images = np.stack([keras_segen.data.shapes_example(i, size)[0] for i in range(32)]).astype(
         "float32"

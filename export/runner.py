@@ -1,8 +1,7 @@
 """On-device runner for keras_segen ``.tflite`` exports: needs only NumPy and a TFLite runtime.
 
-The runtime is ai-edge-litert (current LiteRT) when it is installed, else tflite-runtime
-(what Raspberry Pi OS, Coral and many in-vehicle Linux images ship, e.g. 2.14 with
-NumPy < 2); ``--runtime`` picks one.
+The runtime: ai-edge-litert if installed, else tflite-runtime (Raspberry Pi OS, Coral and
+in-vehicle images; 2.14 needs NumPy < 2); ``--runtime`` picks one.
 
 It applies exactly the library's preprocessing (bilinear resize with half-pixel centres
 as ``tf.image.resize``, scaling to [0, 1], int8 quantisation from the model's own
@@ -23,12 +22,12 @@ PNG and ``.npy`` files are read and written with NumPy and zlib alone; JPEG need
 """
 
 import argparse
-import importlib
 import os
 import struct
 import sys
 import time
 import zlib
+from importlib import import_module, metadata
 
 import numpy as np
 
@@ -37,7 +36,7 @@ PALETTE = np.array(
      [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60]], np.uint8,
 )  # fmt: skip
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy")
-# TFLite runtimes in order of preference: (pip package, module with the Interpreter).
+# TFLite runtimes, preferred first: (pip package, module holding the Interpreter).
 RUNTIMES = (("ai-edge-litert", "ai_edge_litert.interpreter"),
             ("tflite-runtime", "tflite_runtime.interpreter"))  # fmt: skip
 
@@ -223,30 +222,20 @@ def preprocess(image, height, width):
 
 
 def interpreter_class(runtime=None):
-    """``(Interpreter class, "package version")`` of ``runtime`` or the first one installed.
-
-    ``runtime``: ``"ai-edge-litert"``, ``"tflite-runtime"`` or ``None`` (the first of
-    those two that imports).
-    """
-    known = dict(RUNTIMES)
-    if runtime is not None and runtime not in known:
-        raise ValueError(f"runtime must be one of {tuple(known)}; got {runtime!r}.")
+    """``(Interpreter class, "package version")`` of ``runtime`` (a ``RUNTIMES`` package),
+    or of the first runtime that imports when ``runtime`` is ``None``."""
+    packages = tuple(dict(RUNTIMES))
+    if runtime not in (None, *packages):
+        raise ValueError(f"runtime must be one of {packages}; got {runtime!r}.")
     failures = []
     for package, module_name in RUNTIMES:
-        if runtime not in (None, package):
-            continue
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as error:
+            if runtime in (None, package):
+                module = import_module(module_name)
+                version = metadata.version(package)
+                return module.Interpreter, f"{package} {version}"
+        except ImportError as error:  # PackageNotFoundError is one too
             failures.append(f"{package}: {error}")
-            continue
-        try:
-            from importlib import metadata
-
-            version = metadata.version(package)
-        except Exception:  # a runtime copied in without its package metadata
-            version = getattr(module, "__version__", "unknown version")
-        return module.Interpreter, f"{package} {version}"
     raise ImportError(
         "runner.py needs a TFLite runtime: pip install ai-edge-litert (current LiteRT), or "
         'pip install tflite-runtime (older devices; tflite-runtime 2.14 needs "numpy<2"). '
