@@ -218,15 +218,16 @@ def _command_export(args):
         f"{latency['artifact']:.2f} ms ({report['speedup']:.1f}x); report {report['artifact']}.json"
     )
     if "delegation" in report:
-        xnnpack, gpu = report["delegation"]["xnnpack"], report["delegation"]
+        delegation = report["delegation"]
+        xnnpack = delegation["xnnpack"]
         on_cpu = ", ".join(f"{op} x{n}" for op, n in xnnpack["undelegated_ops"].items())
         print(
             f"XNNPACK: {xnnpack['partitions']} partition(s), "
             f"{xnnpack['delegated_share']:.0%} of ops delegated"
             + (f"; TFLite kernels run {on_cpu}" if on_cpu else "")
         )
-        verdict = "compatible" if gpu["gpu_compatible"] else f"{len(gpu['gpu_warnings'])} op(s) not"
-        print(f"GPU delegate: {verdict}")
+        warnings = delegation["gpu_warnings"]
+        print(f"GPU delegate: {'compatible' if not warnings else f'{len(warnings)} warning(s)'}")
     return 0
 
 

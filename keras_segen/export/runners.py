@@ -7,9 +7,8 @@ outputs quantised with the model's own parameters),
 its runtime and runs one example; batching and input naming are shared.
 """
 
-import importlib
 import os
-from importlib import metadata
+from importlib import import_module, metadata
 
 import numpy as np
 
@@ -134,10 +133,11 @@ def tflite_interpreter():
         ("tensorflow", "tensorflow.lite"),
     ):
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
+            module = import_module(module_name)
+            version = metadata.version(package)
+        except ImportError:  # metadata.PackageNotFoundError too (e.g. tensorflow-cpu)
             continue
-        return module.Interpreter, f"{package} {metadata.version(package)}"
+        return module.Interpreter, f"{package} {version}"
     raise ValueError(
         "Running .tflite files needs a TFLite runtime: pip install ai-edge-litert "
         '(or "keras_segen[export]"), or tflite-runtime on older devices.'

@@ -3,6 +3,7 @@
 import contextlib
 import io
 import os
+from collections import Counter
 
 import numpy as np
 
@@ -137,8 +138,7 @@ def xnnpack_delegation(path):
             pending.extend(int(t) for t in ops[producer[tensor]]["inputs"] if t >= 0)
 
     def count(indices):
-        names = sorted(ops[index]["op_name"] for index in indices)
-        return {name: names.count(name) for name in dict.fromkeys(names)}
+        return dict(sorted(Counter(ops[index]["op_name"] for index in indices).items()))
 
     undelegated = [op["index"] for op in originals if op["index"] not in delegated]
     return {
@@ -174,10 +174,8 @@ def inspect(artifact):
         import tensorflow as tf
 
         runner = ArtifactRunner(path)
-        report["xnnpack"] = xnnpack_delegation(path)
-        report["ops"] = sorted(
-            {op["op_name"] for op in runner._interpreter._get_ops_details()} - {"DELEGATE"}
-        )
+        report["xnnpack"] = delegation = xnnpack_delegation(path)
+        report["ops"] = sorted({*delegation["delegated_ops"], *delegation["undelegated_ops"]})
         report["inputs"] = [
             {
                 "name": name,

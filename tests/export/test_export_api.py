@@ -101,9 +101,6 @@ def test_delegation_report_names_the_ops_xnnpack_leaves(tmp_path):
     assert {"EQUAL", "SELECT_V2", "TILE"} <= set(report["undelegated_ops"])
     assert report["delegated_ops"]["CONV_2D"] == 26  # every convolution is delegated
     assert report["partitions"] > 5 and 0 < report["delegated_share"] < 1
-    ops = export.inspect(tmp_path / "segnet.tflite")["ops"]
-    counted = set(report["delegated_ops"]) | set(report["undelegated_ops"])
-    assert counted == set(ops)
     reseg = keras_segen.get_model("reseg", preset="tiny")
     report = export.inspect(export.to_tflite(reseg, tmp_path / "reseg.tflite"))["xnnpack"]
     assert report["undelegated_ops"].get("WHILE") == 4  # one loop per GRU: 2 sweeps x 2 ways

@@ -125,8 +125,8 @@ def test_fc6_fc7_are_the_transplanted_vgg_classifier():
 def test_fcn_warns_when_only_the_conv_body_is_pretrained(tmp_path):
     path = tmp_path / "vgg16_notop.weights.h5"
     keras.applications.VGG16(include_top=False, weights=None).save_weights(path)
-    with pytest.warns(UserWarning, match="fc6 and fc7 start from random weights"):
-        keras_segen.fcn((32, 32, 3), num_classes=2, weights=str(path), fc_units=8)
+    with pytest.warns(UserWarning, match="holds no fully connected layers"):  # VGG16's widths
+        keras_segen.fcn((32, 32, 3), num_classes=2, weights=str(path))
 
 
 def test_reseg_vgg16_stem_loads_and_freezes_weights(tmp_path):

@@ -60,7 +60,7 @@ def transplant_fully_connected(vgg, model):
 
 def _load_vgg16(model, weights, filters, fc_units):
     """Loads ``weights`` into the conv body and, if the file has them, into fc6/fc7."""
-    reason = f"filters={filters}, fc_units={fc_units} differ from VGG16's 64 and 4096"
+    reason = f"fc_units={fc_units} differs from VGG16's 4096"
     if (filters, fc_units) == (64, 4096):
         try:
             with warnings.catch_warnings():  # Keras warns about the groups it cannot find
@@ -72,12 +72,13 @@ def _load_vgg16(model, weights, filters, fc_units):
             copy_weights_by_name(vgg, model, missing_ok=True)
             transplant_fully_connected(vgg, model)
             return
+    # Raises for widths other than VGG16's before anything is said about fc6/fc7.
+    copy_weights_by_name(keras.applications.VGG16(include_top=False, weights=weights), model)
     warnings.warn(
         f"fcn: only the VGG16 conv body is pretrained; fc6 and fc7 start from random "
         f"weights because {reason}.",
         stacklevel=3,
     )
-    copy_weights_by_name(keras.applications.VGG16(include_top=False, weights=weights), model)
 
 
 def fcn(
