@@ -82,7 +82,7 @@ APPLICATIONS = {
     "mobilenetv2": {
         "build": _mobilenet_v2,
         "preprocessing": "tf",
-        "features": {4: "block_2_add", 8: "block_5_add", 16: "block_12_add", 32: "out_relu"},
+        "features": {8: "block_5_add", 16: "block_12_add", 32: "out_relu"},
         "stride_blocks": {16: "block_6", 32: "block_13"},
         "deeplab_taps": ("block_2_depthwise_relu", "block_16_project_BN"),
     },
@@ -90,7 +90,6 @@ APPLICATIONS = {
         "build": _resnet50,
         "preprocessing": "caffe",
         "features": {
-            4: "conv2_block3_out",
             8: "conv3_block4_out",
             16: "conv4_block6_out",
             32: "conv5_block3_out",
@@ -162,7 +161,7 @@ def application_encoder(
         input_shape: ``(H, W, 3)``; H and W may be ``None``.
         weights: ``None``, ``"imagenet"`` (needs internet) or a local weights file of the
             include_top=False network.
-        strides: nominal strides (4, 8, 16 or 32) of the features to return; with a smaller
+        strides: nominal strides (8, 16 or 32) of the features to return; with a smaller
             ``output_stride`` the deeper ones come out at ``output_stride``.
         output_stride: 8, 16 or 32; strides beyond it are replaced by dilation.
         alpha: MobileNetV2 width multiplier.
