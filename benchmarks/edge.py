@@ -5,13 +5,17 @@ Usage:
 
 For the ``edge`` preset of FCN, U-Net, SegNet, DeepLabV3+ and ReSeg at ``--size`` x
 ``--size``, batch 1: median latency of Keras (eager call and compiled
-``predict_on_batch``) and of TFLite float32, float16 and int8 (ReSeg: dynamic-range, its
-RNN loops refuse int8 calibration) in the preferred TFLite runtime with ``--threads``
+``predict_on_batch``) and of TFLite float32, float16 and int8 (ReSeg's sweeps unrolled,
+see ``export.convert.unrolled``) in the preferred TFLite runtime with ``--threads``
 threads; file size; argmax agreement with Keras on 8 images; and how XNNPACK takes each
 file (partitions and the share of operators it runs, from ``export.inspect``), with the
 operators left on TFLite kernels. The models have random He-scaled weights (see
 ``export_bench.py``): latency and delegation do not depend on training, agreement does
-(``int8_accuracy.py`` measures it on trained models). Writes benchmarks/results/edge.md.
+(``int8_accuracy.py`` measures it on trained models).
+
+A second table times single operators (four of a kind in a row, 128x128 maps) in float32
+and int8: the int8 speed-up each family can reach is bounded by its mix of them. Writes
+benchmarks/results/edge.md.
 """
 
 import os
@@ -19,6 +23,7 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from export_bench import he_weights, median_ms, parse_arguments  # noqa: E402
 from results_file import publish  # noqa: E402
@@ -42,9 +47,8 @@ def family_rows(name, images, directory, args):
         (name, "Keras eager", "-", eager, "-", "-", "-"),
         (name, "Keras predict_on_batch", "-", compiled, "-", "-", "-"),
     ]
-    quantized = "dynamic" if name == "reseg" else "int8"
     latency = {}
-    for quantization in (None, "float16", quantized):
+    for quantization in (None, "float16", "int8"):
         path = os.path.join(directory, f"{name}_{quantization}.tflite")
         export.to_tflite(model, path, quantization, representative_data=images)
         report = export.verify(model, path, images[:8])
@@ -58,21 +62,77 @@ def family_rows(name, images, directory, args):
             latency[quantization], f"{report['argmax_agreement']:.4f}",
             f"{xnnpack['partitions']} / {xnnpack['delegated_share']:.0%}", left,
         ))  # fmt: skip
-    return rows, latency[None] / latency[quantized], runner.runtime
+    return rows, latency[None] / latency["int8"], runner.runtime
+
+
+def _stack(layer_factory, count=4):
+    def build(x):
+        for _ in range(count):
+            x = layer_factory()(x)
+        return x
+
+    return build
+
+
+def _unpool(x):
+    for _ in range(2):
+        pooled, indices = keras_segen.layers.MaxPoolingWithArgmax2D()(x)
+        x = keras_segen.layers.MaxUnpooling2D()([pooled, indices])
+    return x
+
+
+def operator_cases(width):
+    """``(label, input size, builder)`` of the operators the families are made of."""
+    layers = keras.layers
+    return [
+        (f"3x3 conv, {width} ch", 128,
+         _stack(lambda: layers.Conv2D(width, 3, padding="same", activation="relu"))),
+        (f"1x1 conv, {width} ch", 128,
+         _stack(lambda: layers.Conv2D(width, 1, activation="relu"))),
+        (f"3x3 depthwise conv, {width} ch", 128,
+         _stack(lambda: layers.DepthwiseConv2D(3, padding="same", activation="relu"))),
+        (f"3x3 stride-2 transposed conv, {width} ch", 64,
+         _stack(lambda: layers.Conv2DTranspose(width, 3, 2, "same", activation="relu"), 1)),
+        (f"2x bilinear resize, {width} ch", 64,
+         _stack(lambda: layers.UpSampling2D(2, interpolation="bilinear"), 1)),
+        (f"SegNet max-pool + unpool (x2), {width} ch", 128, _unpool),
+    ]  # fmt: skip
+
+
+def operator_rows(directory, args):
+    """``(operator, float32 ms, int8 ms)`` for the operators of ``operator_cases``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for width in (16, 64):
+        for label, size, build in operator_cases(width):
+            inputs = keras.Input((size, size, width))
+            model = he_weights(keras.Model(inputs, build(inputs)))
+            samples = rng.uniform(0, 1, (16, size, size, width)).astype("float32")
+            times = []
+            for quantization in (None, "int8"):
+                path = os.path.join(directory, f"operator_{quantization}.tflite")
+                export.to_tflite(model, path, quantization, representative_data=samples)
+                runner = export.ArtifactRunner(path, num_threads=args.threads)
+                named = {runner.input_names[0]: samples[:1]}
+                times.append(median_ms(lambda: runner.run_one(named), args.repeats))
+            rows.append((label, *times))
+            print(f"{label}: int8 / float32 speed-up {times[0] / times[1]:.2f}x")
+    return rows
 
 
 def main():
     """Builds the five families, exports and times them, prints and writes the table."""
     args = parse_arguments(__doc__.splitlines()[0])
-    images = np.stack(
-        [keras_segen.data.shapes_example(i, args.size)[0] for i in range(32)]
-    ).astype("float32")
+    images = np.stack([keras_segen.data.shapes_example(i, args.size)[0] for i in range(32)]).astype(
+        "float32"
+    )
     rows, speedups = [], {}
     with tempfile.TemporaryDirectory() as directory:
         for name in FAMILIES:
             family, speedups[name], runtime = family_rows(name, images, directory, args)
             rows.extend(family)
-            print(f"{name}: quantized / float32 TFLite speed-up {speedups[name]:.2f}x")
+            print(f"{name}: int8 / float32 TFLite speed-up {speedups[name]:.2f}x")
+        operators = operator_rows(directory, args)
     lines = [
         "# Segmentation families on the edge",
         "",
@@ -84,14 +144,21 @@ def main():
         "",
         "| model | runtime | size (MB) | latency (ms) | agreement | XNNPACK | not delegated |",
         "|---|---|---|---|---|---|---|",
-        *(
-            f"| {m} | {r} | {s} | {t:.2f} | {a} | {x} | {left} |"
-            for m, r, s, t, a, x, left in rows
-        ),
+        *(f"| {m} | {r} | {s} | {t:.2f} | {a} | {x} | {left} |" for m, r, s, t, a, x, left in rows),
         "",
-        "Quantized (int8; ReSeg dynamic-range) over float32 TFLite speed-up: "
+        "int8 over float32 TFLite speed-up: "
         + ", ".join(f"{name} {value:.2f}x" for name, value in speedups.items())
         + ".",
+        "",
+        "## Operators in float32 and int8",
+        "",
+        "Four of each in a row (one transposed conv, one resize; two SegNet pool + unpool "
+        f"pairs) on a 128x128 map (transposed conv and resize: 64x64 in), batch 1, "
+        f"{args.threads} threads, median of {args.repeats} runs.",
+        "",
+        "| operator | float32 (ms) | int8 (ms) | int8 speed-up |",
+        "|---|---|---|---|",
+        *(f"| {label} | {f32:.2f} | {i8:.2f} | {f32 / i8:.2f}x |" for label, f32, i8 in operators),
     ]
     publish(lines, RESULTS)
 

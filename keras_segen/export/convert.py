@@ -128,6 +128,63 @@ def _calibration_samples(representative_data, specs):
     ]
 
 
+def unrolled(model, specs):
+    """``model`` with its recurrent layers unrolled over the fixed export sizes ``specs``.
+
+    The TFLite calibrator cannot run RNN loops (TF 2.21 crashes on ReSeg's WHILE ops); a
+    fixed-length chain of cell steps calibrates like any feed-forward graph and gives the
+    same outputs. A model without recurrent layers is returned as it is.
+
+    Example:
+        >>> model = keras_segen.reseg((32, 32, 3), 3, stem_filters=(8,), renet_units=(8,))
+        >>> copy = keras_segen.export.convert.unrolled(model, input_specs(model))
+        >>> [layer.unroll for layer in copy.layers if hasattr(layer, "unroll")]
+        [True, True]
+    """
+    import keras
+
+    from keras_segen.layers import ReNetSweep
+
+    def recurrent(layer):
+        return isinstance(layer, (keras.layers.RNN, ReNetSweep))
+
+    if not any(map(recurrent, model._flatten_layers(include_self=False, recursive=True))):
+        return model
+
+    def clone(layer):
+        config = layer.get_config()
+        if recurrent(layer):
+            config["unroll"] = True
+        return layer.__class__.from_config(config)
+
+    inputs = [
+        keras.Input(spec.shape[1:], dtype=spec.dtype.name, name=tensor.name)
+        for spec, tensor in zip(specs, model.inputs)
+    ]
+    if not isinstance(model.input, (list, tuple)):
+        inputs = inputs[0]
+    try:
+        copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    except Exception as error:  # subclassed models, layers without from_config
+        raise ValueError(
+            f"{model.name} has recurrent layers, which int8 calibration can only run unrolled, "
+            f"and it could not be rebuilt with unroll=True ({error}). Use \"dynamic\" or "
+            '"float16" quantization for this model.'
+        ) from None
+    nested = [
+        layer.name
+        for layer in copy._flatten_layers(include_self=False, recursive=True)
+        if recurrent(layer) and not layer.unroll
+    ]
+    if nested:
+        raise ValueError(
+            f"{model.name} has recurrent layers inside nested models ({', '.join(nested[:4])}) "
+            'that cannot be unrolled for int8 calibration. Use "dynamic" or "float16".'
+        )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _unsupported_ops(message):
     names = set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", message))
     for listed in re.findall(r"(?:Custom|Flex) ops: ([\w, ]+)", message):
@@ -178,6 +235,8 @@ def to_tflite(
     if int8_io and quantization != "int8":
         raise ValueError('int8_io=True needs quantization="int8".')
     specs = input_specs(model, input_shape)
+    if quantization == "int8":
+        model = unrolled(model, specs)
     with tempfile.TemporaryDirectory() as saved_model:
         # Through a SavedModel: Keras 3 variables captured by a bare tf.function are left
         # as uninitialised resource reads by the converter (NaN outputs), a SavedModel's
@@ -191,8 +250,6 @@ def to_tflite(
 
 
 def _convert(converter, model, specs, quantization, representative_data, int8_io):
-    import keras
-
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -204,18 +261,6 @@ def _convert(converter, model, specs, quantization, representative_data, int8_io
         # the previous quantizer keeps both within what that runtime runs.
         converter.experimental_new_dynamic_range_quantizer = False
     elif quantization == "int8":
-        recurrent = [
-            layer.name
-            for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, keras.layers.RNN)
-        ]
-        if recurrent:
-            # Found with ReSeg: TF 2.21's calibrator segfaults on the WHILE loops of RNNs.
-            raise ValueError(
-                f"{model.name} has recurrent layers ({', '.join(recurrent[:4])}); full-integer "
-                'int8 calibration of RNN loops crashes the TFLite converter. Use "dynamic" '
-                'or "float16" quantization for this model.'
-            )
         samples = _calibration_samples(representative_data, specs)
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -15,7 +15,9 @@ class ReNetSweep(keras.layers.Layer):
     and backward hidden states are concatenated, giving ``(B, H, W, 2 * units)``. Each output
     pixel therefore sees its whole row (or column). ``reset_after`` (GRU only) chooses
     where the reset gate acts: after the recurrent product (Keras' default, cuDNN's and
-    Lasagne's, with a second bias) or before it (Cho et al. 2014, one bias).
+    Lasagne's, with a second bias) or before it (Cho et al. 2014, one bias). ``unroll``
+    writes the sweeps as fixed-length chains of cell steps instead of loops (needs a known
+    width and height); int8 TFLite export uses it, since the converter cannot calibrate loops.
 
     Example:
         >>> x = keras.Input((8, 8, 3))
@@ -23,7 +25,9 @@ class ReNetSweep(keras.layers.Layer):
         (None, 8, 8, 32)
     """
 
-    def __init__(self, units, cell="gru", direction="horizontal", reset_after=True, **kwargs):
+    def __init__(
+        self, units, cell="gru", direction="horizontal", reset_after=True, unroll=False, **kwargs
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a positive integer; got {units!r}.")
@@ -35,7 +39,10 @@ class ReNetSweep(keras.layers.Layer):
         self.cell = cell
         self.direction = direction
         self.reset_after = bool(reset_after)
-        options = {"reset_after": self.reset_after} if cell == "gru" else {}
+        self.unroll = bool(unroll)
+        options = {"unroll": self.unroll}
+        if cell == "gru":
+            options["reset_after"] = self.reset_after
         # Two plain RNNs rather than keras.layers.Bidirectional: Bidirectional re-creates
         # its layers through serialisation in __init__, which intermittently fails while a
         # saved model is being loaded (Keras 3.15: both copies get go_backwards=False).
@@ -71,4 +78,5 @@ class ReNetSweep(keras.layers.Layer):
             "cell": self.cell,
             "direction": self.direction,
             "reset_after": self.reset_after,
+            "unroll": self.unroll,
         }

@@ -104,3 +104,27 @@ def test_delegation_report_names_the_ops_xnnpack_leaves(tmp_path):
     reseg = keras_segen.get_model("reseg", preset="tiny")
     report = export.inspect(export.to_tflite(reseg, tmp_path / "reseg.tflite"))["xnnpack"]
     assert report["undelegated_ops"].get("WHILE") == 4  # one loop per GRU: 2 sweeps x 2 ways
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_recurrent_models_are_unrolled_for_int8_with_the_same_outputs(cell):
+    model = keras_segen.reseg((None, None, 3), 3, stem_filters=(4,), renet_units=(4,),
+                              patch_sizes=(2,), cell=cell, upsampling_filters=4)  # fmt: skip
+    specs = export.input_specs(model, (16, 24, 3))
+    copy = export.convert.unrolled(model, specs)
+    sweeps = [layer for layer in copy.layers if isinstance(layer, keras_segen.layers.ReNetSweep)]
+    assert len(sweeps) == 2 and all(s.unroll and s.forward_rnn.unroll for s in sweeps)
+    assert copy.input_shape == (None, 16, 24, 3)  # the export's fixed size
+    images = np.random.default_rng(0).random((2, 16, 24, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(copy(images)), np.asarray(model(images)), atol=1e-6)
+    plain = _unet()
+    assert export.convert.unrolled(plain, export.input_specs(plain, (16, 16, 3))) is plain
+
+
+def test_a_recurrent_layer_that_cannot_be_unrolled_is_refused_for_int8(tmp_path):
+    inputs = keras.Input((6, 3))
+    nested = keras.Sequential([keras.Input((6, 3)), keras.layers.GRU(4, name="inner_gru")])
+    model = keras.Model(inputs, nested(inputs), name="nested_rnn")
+    with pytest.raises(ValueError, match="nested_rnn has recurrent layers inside nested .*inner_gru"):
+        export.to_tflite(model, tmp_path / "m.tflite", "int8",
+                         representative_data=np.zeros((2, 6, 3), "float32"))  # fmt: skip

@@ -16,7 +16,7 @@ import pytest
 
 import keras_segen
 from keras_segen import export
-from tests.export.test_export_suite import INT8_UNSUPPORTED, realistic
+from tests.export.test_export_suite import realistic
 from tests.helpers import sample_inputs, small_model
 
 RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
@@ -77,8 +77,6 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, tmp_pat
     np.savez(tmp_path / "inputs.npz", **feed)
     cases = []
     for quantization in QUANTIZATIONS:
-        if quantization == "int8" and name in INT8_UNSUPPORTED:
-            continue
         path = tmp_path / f"{quantization}.tflite"
         calibration = sample_inputs(model, count=8, seed=1) if quantization == "int8" else None
         export.to_tflite(model, path, quantization, representative_data=calibration)

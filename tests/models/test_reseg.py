@@ -100,3 +100,16 @@ def test_forward_states_look_left_and_backward_states_look_right():
     forward, backward = diff[:, :3].any(-1), diff[:, 3:].any(-1)
     np.testing.assert_array_equal(forward, [False, False, False, True, True, True, True])
     np.testing.assert_array_equal(backward, [True, True, True, True, False, False, False])
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_unrolled_sweeps_equal_the_loop_and_round_trip(cell):
+    x = np.random.default_rng(3).random((2, 5, 6, 3)).astype("float32")
+    loop = ReNetSweep(4, cell=cell, direction="vertical")
+    loop(x)
+    unrolled = ReNetSweep.from_config({**loop.get_config(), "unroll": True})
+    unrolled(x)
+    unrolled.set_weights(loop.get_weights())
+    assert unrolled.forward_rnn.unroll and unrolled.backward_rnn.unroll
+    np.testing.assert_allclose(np.asarray(unrolled(x)), np.asarray(loop(x)), atol=1e-6)
+    assert ReNetSweep.from_config(unrolled.get_config()).unroll

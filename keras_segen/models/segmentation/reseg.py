@@ -179,7 +179,7 @@ PRESETS = {
         },
         "edge": {
             "description": "narrow stem (16, 32) and 32-unit GRU sweeps at 256x256 "
-            "(float exports: recurrent layers have no int8 kernels)",
+            "(int8 exports unroll the sweeps)",
             "config": {
                 "input_shape": (256, 256, 3), "num_classes": 11, "stem_filters": (16, 32),
                 "renet_units": (32, 32), "upsampling_filters": 32,

@@ -1,0 +1,238 @@
+"""int8 TFLite against the float model, on models trained on the embedded shapes data.
+
+Usage:
+    python benchmarks/int8_accuracy.py [--size 128] [--epochs 3] [--train 2000] [--test 64]
+        [--calibration 200] [--gan-epochs 5] [--gan-train 768] [--models unet,segnet,...]
+
+Every segmentation family (``edge`` preset at ``--size`` x ``--size``, 4 classes) is
+trained on the ``shapes`` training split by ``keras_segen.train``, exported to
+full-integer int8 TFLite (calibrated on ``--calibration`` training images) and compared
+with the float Keras model on held-out test images: argmax agreement, mIoU of each
+against the ground truth and the change. The generators (DCGAN, conditional, VAE
+decoder at 64x64; pix2pix at ``--size``) are trained briefly with their trainers and
+compared by PSNR of the int8 output against the float output (images in [-1, 1]).
+Writes benchmarks/results/int8_accuracy.md.
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from results_file import publish  # noqa: E402
+
+import keras_segen  # noqa: E402
+from keras_segen import export, metrics  # noqa: E402
+from keras_segen.data import load_images, load_segmentation  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(__file__), "results", "int8_accuracy.md")
+CLASSES = 4  # background + the three shapes
+GENERATOR_SIZE = 64
+LATENT = 64
+
+
+def arrays(dataset):
+    """The whole of a batched ``(images, masks)`` dataset as two arrays."""
+    parts = list(zip(*[(np.asarray(x), np.asarray(y)) for x, y in dataset]))
+    return np.concatenate(parts[0]), np.concatenate(parts[1])
+
+
+def tflite_outputs(path, model, inputs, threads=2):
+    """The artifact's outputs for ``inputs`` (one array per Keras input), fed by input name."""
+    names = [export.convert.input_name(tensor, i) for i, tensor in enumerate(model.inputs)]
+    return export.ArtifactRunner(path, num_threads=threads)(dict(zip(names, inputs)))
+
+
+def mean_iou(logits, masks):
+    matrix = metrics.confusion_matrix(masks, logits, CLASSES)
+    return metrics.segmentation_report(matrix)["mean_iou"]
+
+
+def segmenter_row(name, args, directory):
+    """Trains one family with ``keras_segen.train``, exports int8, returns its table row."""
+    out = os.path.join(directory, name)
+    start = time.perf_counter()
+    keras_segen.train(
+        model=name, preset="edge", dataset="shapes", image_size=args.size, out=out,
+        num_classes=CLASSES, epochs=args.epochs, batch_size=8, learning_rate=2e-3,
+        augment=False, num_examples=args.train, validation_examples=100, jit_compile=True,
+        seed=args.seed, tensorboard=False, verbose=0,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    model = keras.saving.load_model(os.path.join(out, "best.keras"))
+    common = dict(image_size=args.size, num_classes=CLASSES, seed=args.seed, shuffle=False)
+    train = load_segmentation("shapes", "train", batch_size=16, num_examples=args.train, **common)
+    calibration = arrays(train.take(-(-args.calibration // 16)))[0][: args.calibration]
+    test_images, test_masks = arrays(
+        load_segmentation("shapes", "test", batch_size=16, num_examples=args.test, **common)
+    )
+    path = export.to_tflite(model, os.path.join(directory, f"{name}.tflite"), "int8", calibration)
+    float_logits = model.predict(test_images, batch_size=8, verbose=0)
+    int8_logits = tflite_outputs(path, model, [test_images])
+    agreement = float(np.mean(float_logits.argmax(-1) == int8_logits.argmax(-1)))
+    float_iou, int8_iou = mean_iou(float_logits, test_masks), mean_iou(int8_logits, test_masks)
+    return (
+        f"| {name} | {seconds:.0f} | {float_iou:.4f} | {int8_iou:.4f} | "
+        f"{int8_iou - float_iou:+.4f} | {agreement:.4f} |"
+    )
+
+
+def trained_dcgan(args):
+    """A DCGAN generator trained on shapes, and latents to compare on."""
+    size = GENERATOR_SIZE
+    images = load_images("shapes", "train", size, 32, num_examples=args.gan_train, seed=args.seed)
+    gan = keras_segen.GAN(
+        keras_segen.dcgan_generator(LATENT, (size, size, 3), filters=32),
+        keras_segen.dcgan_discriminator((size, size, 3), filters=32),
+        seed=args.seed,
+    )
+    gan.compile()
+    gan.fit(images, epochs=args.gan_epochs, verbose=0)
+    return gan.generator, [latents(args)]
+
+
+def trained_conditional(args):
+    """A conditional generator trained on shapes labelled by their dominant shape."""
+    size = GENERATOR_SIZE
+    labelled = load_images(
+        "shapes", "train", size, 32, labels=True, num_examples=args.gan_train, seed=args.seed
+    )
+    cgan = keras_segen.ConditionalGAN(
+        keras_segen.conditional_generator(LATENT, 3, (size, size, 3), filters=32),
+        keras_segen.conditional_discriminator((size, size, 3), 3, filters=32),
+        num_classes=3,
+        seed=args.seed,
+    )
+    cgan.compile()
+    cgan.fit(labelled, epochs=args.gan_epochs, verbose=0)
+    return cgan.generator, [latents(args), (np.arange(args.test) % 3).astype("int32")]
+
+
+def trained_vae_decoder(args):
+    """A VAE decoder trained on shapes."""
+    size = GENERATOR_SIZE
+    images = load_images("shapes", "train", size, 32, num_examples=args.gan_train, seed=args.seed)
+    vae = keras_segen.VAE(
+        keras_segen.vae_encoder((size, size, 3), LATENT),
+        keras_segen.vae_decoder(LATENT, (size, size, 3)),
+        seed=args.seed,
+    )
+    vae.compile(keras.optimizers.Adam(1e-3))
+    vae.fit(images, epochs=args.gan_epochs, verbose=0)
+    return vae.decoder, [latents(args)]
+
+
+def trained_pix2pix(args):
+    """A pix2pix generator trained on shapes_coloured label maps at ``--size``."""
+    shape = (args.size, args.size, CLASSES)
+
+    def pairs(split, count):
+        data = load_segmentation(
+            "shapes_coloured", split, args.size, 16, num_examples=count, seed=args.seed
+        )
+        return data.map(lambda image, mask: (mask, image * 2.0 - 1.0))
+
+    pix2pix = keras_segen.Pix2Pix(
+        keras_segen.pix2pix_generator(shape, 3, filters=16),
+        keras_segen.patchgan_discriminator(shape, 3, filters=16),
+        num_classes=CLASSES,
+    )
+    pix2pix.compile()
+    pix2pix.fit(pairs("train", args.gan_train // 2), epochs=args.gan_epochs, verbose=0)
+    masks = np.concatenate([np.asarray(mask) for mask, _ in pairs("test", args.test)])
+    return pix2pix.generator, [np.eye(CLASSES, dtype="float32")[masks]]
+
+
+GENERATORS = {
+    "dcgan_generator": trained_dcgan,
+    "conditional_generator": trained_conditional,
+    "vae_decoder": trained_vae_decoder,
+    "pix2pix_generator": trained_pix2pix,
+}
+
+
+def latents(args):
+    return np.random.default_rng(args.seed).normal(size=(args.test, LATENT)).astype("float32")
+
+
+def generator_row(name, args, directory):
+    """Trains one generator, exports int8, returns its row (PSNR against float)."""
+    keras.utils.set_random_seed(args.seed)
+    start = time.perf_counter()
+    generator, inputs = GENERATORS[name](args)
+    seconds = time.perf_counter() - start
+    calibration = [part[: args.calibration] for part in inputs]
+    path = export.to_tflite(
+        generator,
+        os.path.join(directory, f"{name}.tflite"),
+        "int8",
+        calibration if len(inputs) > 1 else calibration[0],
+    )
+    reference = keras.ops.convert_to_numpy(
+        generator(inputs if len(inputs) > 1 else inputs[0], training=False)
+    )
+    psnr = metrics.psnr(tflite_outputs(path, generator, inputs), reference)
+    return f"| {name} | {'x'.join(map(str, reference.shape[1:]))} | {seconds:.0f} | {psnr:.1f} |"
+
+
+def main():
+    """Trains, exports, compares; prints and writes the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train", type=int, default=2000)
+    parser.add_argument("--gan-epochs", type=int, default=5)
+    parser.add_argument("--gan-train", type=int, default=768)
+    parser.add_argument("--test", type=int, default=64)
+    parser.add_argument("--calibration", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default="", help="comma-separated subset (default: all)")
+    args = parser.parse_args()
+    chosen = set(filter(None, args.models.split(",")))
+    lines = [
+        "# int8 TFLite on trained models",
+        "",
+        f"Segmenters trained with `keras_segen.train` on the embedded `shapes` data "
+        f"({args.train} training images, {args.epochs} epochs, batch 8, Adam 2e-3 with a cosine "
+        f"schedule, CE + Dice, this machine's CPU); the best checkpoint exported to full-integer "
+        f"int8 (float I/O) calibrated on {args.calibration} training images; compared on "
+        f"{args.test} held-out test images.",
+        "",
+        f"Segmentation: `edge` presets at {args.size}x{args.size}, {CLASSES} classes. mIoU "
+        "against the ground truth; agreement = share of pixels where int8 and float Keras "
+        "take the same class.",
+        "",
+        "| model | training (s) | mIoU float | mIoU int8 | change | agreement |",
+        "|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as directory:
+        for name in keras_segen.list_models("segmentation"):
+            if not chosen or name in chosen:
+                lines.append(segmenter_row(name, args, directory))
+                print(lines[-1], flush=True)
+        header = [
+            "",
+            f"Generators trained {args.gan_epochs} epochs on {args.gan_train} images (DCGAN, "
+            f"conditional, VAE at {GENERATOR_SIZE}x{GENERATOR_SIZE}; pix2pix at {args.size}x"
+            f"{args.size} on `shapes_coloured` label maps), int8 calibrated on the comparison "
+            "inputs: PSNR of the int8 output against the float output, images in [-1, 1].",
+            "",
+            "| model | output | training (s) | PSNR int8 vs float (dB) |",
+            "|---|---|---|---|",
+        ]
+        lines += header
+        print("\n".join(header), flush=True)
+        for name in GENERATORS:
+            if not chosen or name in chosen:
+                lines.append(generator_row(name, args, directory))
+                print(lines[-1], flush=True)
+    publish(lines, RESULTS)
+
+
+if __name__ == "__main__":
+    main()
