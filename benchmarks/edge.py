@@ -14,8 +14,8 @@ operators left on TFLite kernels. The models have random He-scaled weights (see
 (``int8_accuracy.py`` measures it on trained models).
 
 A second table times single operators (four of a kind in a row, 128x128 maps) in float32
-and int8: the int8 speed-up each family can reach is bounded by its mix of them. Writes
-benchmarks/results/edge.md.
+and int8: the int8 speed-up each family can reach is bounded by its mix of them. A third
+times every generation model's float32 and int8 exports. Writes benchmarks/results/edge.md.
 """
 
 import os
@@ -91,12 +91,31 @@ def operator_cases(width):
          _stack(lambda: layers.Conv2D(width, 1, activation="relu"))),
         (f"3x3 depthwise conv, {width} ch", 128,
          _stack(lambda: layers.DepthwiseConv2D(3, padding="same", activation="relu"))),
-        (f"3x3 stride-2 transposed conv, {width} ch", 64,
+        (f"3x3 stride-2 transposed conv + ReLU, {width} ch", 64,
          _stack(lambda: layers.Conv2DTranspose(width, 3, 2, "same", activation="relu"), 1)),
+        (f"the same without bias, {width} ch", 64,
+         _stack(lambda: layers.Conv2DTranspose(width, 3, 2, "same", activation="relu",
+                                               use_bias=False), 1)),
         (f"2x bilinear resize, {width} ch", 64,
          _stack(lambda: layers.UpSampling2D(2, interpolation="bilinear"), 1)),
         (f"SegNet max-pool + unpool (x2), {width} ch", 128, _unpool),
     ]  # fmt: skip
+
+
+def float_and_int8_ms(model, samples, directory, args):
+    """Median latency of ``model``'s float32 and int8 TFLite exports (``samples``: one array
+    per input, also the int8 calibration data)."""
+    names = [export.convert.input_name(tensor, i) for i, tensor in enumerate(model.inputs)]
+    first = dict(zip(names, (part[:1] for part in samples)))
+    times = []
+    for quantization in (None, "int8"):
+        path = os.path.join(directory, f"{model.name}_{quantization}.tflite")
+        calibration = samples if len(samples) > 1 else samples[0]
+        export.to_tflite(model, path, quantization, representative_data=calibration)
+        runner = export.ArtifactRunner(path, num_threads=args.threads)
+        times.append(median_ms(lambda: runner.run_one(first), args.repeats))
+    print(f"{model.name}: int8 / float32 speed-up {times[0] / times[1]:.2f}x")
+    return times
 
 
 def operator_rows(directory, args):
@@ -107,16 +126,29 @@ def operator_rows(directory, args):
         for label, size, build in operator_cases(width):
             inputs = keras.Input((size, size, width))
             model = he_weights(keras.Model(inputs, build(inputs)))
-            samples = rng.uniform(0, 1, (16, size, size, width)).astype("float32")
-            times = []
-            for quantization in (None, "int8"):
-                path = os.path.join(directory, f"operator_{quantization}.tflite")
-                export.to_tflite(model, path, quantization, representative_data=samples)
-                runner = export.ArtifactRunner(path, num_threads=args.threads)
-                named = {runner.input_names[0]: samples[:1]}
-                times.append(median_ms(lambda: runner.run_one(named), args.repeats))
-            rows.append((label, *times))
-            print(f"{label}: int8 / float32 speed-up {times[0] / times[1]:.2f}x")
+            samples = [rng.uniform(0, 1, (16, size, size, width)).astype("float32")]
+            rows.append((label, *float_and_int8_ms(model, samples, directory, args)))
+    return rows
+
+
+def generation_rows(directory, args):
+    """``(model, input shapes, float32 ms, int8 ms)`` of every generation model at its
+    builder's default size (random He-scaled weights)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for name in keras_segen.list_models("generation"):
+        model = he_weights(keras_segen.get_model(name))
+        samples = []
+        for tensor in model.inputs:
+            shape = (16, *tensor.shape[1:])
+            if "int" in str(tensor.dtype):
+                samples.append((np.arange(16) % 3).astype("int32"))
+            elif len(shape) == 2:
+                samples.append(rng.normal(size=shape).astype("float32"))
+            else:
+                samples.append(rng.uniform(-1, 1, shape).astype("float32"))
+        shapes = ", ".join("x".join(map(str, tensor.shape[1:])) for tensor in model.inputs)
+        rows.append((name, shapes, *float_and_int8_ms(model, samples, directory, args)))
     return rows
 
 
@@ -133,6 +165,7 @@ def main():
             rows.extend(family)
             print(f"{name}: int8 / float32 TFLite speed-up {speedups[name]:.2f}x")
         operators = operator_rows(directory, args)
+        generators = generation_rows(directory, args)
     lines = [
         "# Segmentation families on the edge",
         "",
@@ -159,6 +192,18 @@ def main():
         "| operator | float32 (ms) | int8 (ms) | int8 speed-up |",
         "|---|---|---|---|",
         *(f"| {label} | {f32:.2f} | {i8:.2f} | {f32 / i8:.2f}x |" for label, f32, i8 in operators),
+        "",
+        "## Generation models in float32 and int8",
+        "",
+        "Every registered generation model at its builder's default size, random He-scaled "
+        f"weights, batch 1, {args.threads} threads, median of {args.repeats} runs.",
+        "",
+        "| model | inputs | float32 (ms) | int8 (ms) | int8 speed-up |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {shapes} | {f32:.2f} | {i8:.2f} | {f32 / i8:.2f}x |"
+            for name, shapes, f32, i8 in generators
+        ),
     ]
     publish(lines, RESULTS)
 

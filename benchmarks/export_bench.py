@@ -30,12 +30,18 @@ RESULTS = os.path.join(os.path.dirname(__file__), "results", "export_bench.md")
 
 
 def he_weights(model, seed=0):
-    """Kernels from N(0, 2/fan_in) so that outputs have a realistic spread."""
+    """Kernels from N(0, 2/fan_in) so that outputs have a realistic spread, and biases from
+    N(0, 0.01^2): trained biases are never all zero, and the TFLite converter drops an
+    all-zero bias, after which it cannot fuse a following ReLU into TRANSPOSE_CONV (an int8
+    RELU that XNNPACK does not take); untrained zero biases would time a graph no trained
+    model has."""
     rng = np.random.default_rng(seed)
     for weight in model.weights:
         if weight.path.endswith("kernel") and len(weight.shape) >= 2:
             fan_in = int(np.prod(weight.shape[:-1]))
             weight.assign(rng.normal(0, np.sqrt(2 / fan_in), weight.shape).astype("float32"))
+        elif weight.path.endswith("bias") and weight.trainable:
+            weight.assign(rng.normal(0, 0.01, weight.shape).astype("float32"))
     return model
 
 

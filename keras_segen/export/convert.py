@@ -90,7 +90,10 @@ def _write_saved_model(model, specs, path):
 
 
 def _calibration_samples(representative_data, specs):
-    """Up to ``MAX_CALIBRATION_SAMPLES`` single examples, each a list (one array per input)."""
+    """Up to ``MAX_CALIBRATION_SAMPLES`` single examples, each ``{input name: array}``.
+
+    By name: the converter's own input order need not be the Keras one (a label map
+    discriminator's inputs were fed swapped by position)."""
     if representative_data is None:
         raise ValueError(
             'quantization="int8" calibrates on real data: pass representative_data= '
@@ -123,7 +126,10 @@ def _calibration_samples(representative_data, specs):
                 f"input {spec.name!r} is {tuple(spec.shape[1:])}."
             )
     return [
-        [array[i : i + 1].astype(spec.dtype.as_numpy_dtype) for array, spec in zip(arrays, specs)]
+        {
+            spec.name: array[i : i + 1].astype(spec.dtype.as_numpy_dtype)
+            for array, spec in zip(arrays, specs)
+        }
         for i in range(min(count, MAX_CALIBRATION_SAMPLES))
     ]
 
@@ -168,7 +174,7 @@ def unrolled(model, specs):
     except Exception as error:  # subclassed models, layers without from_config
         raise ValueError(
             f"{model.name} has recurrent layers, which int8 calibration can only run unrolled, "
-            f"and it could not be rebuilt with unroll=True ({error}). Use \"dynamic\" or "
+            f'and it could not be rebuilt with unroll=True ({error}). Use "dynamic" or '
             '"float16" quantization for this model.'
         ) from None
     nested = [

@@ -125,6 +125,28 @@ def test_a_recurrent_layer_that_cannot_be_unrolled_is_refused_for_int8(tmp_path)
     inputs = keras.Input((6, 3))
     nested = keras.Sequential([keras.Input((6, 3)), keras.layers.GRU(4, name="inner_gru")])
     model = keras.Model(inputs, nested(inputs), name="nested_rnn")
-    with pytest.raises(ValueError, match="nested_rnn has recurrent layers inside nested .*inner_gru"):
+    with pytest.raises(
+        ValueError, match="nested_rnn has recurrent layers inside nested .*inner_gru"
+    ):
         export.to_tflite(model, tmp_path / "m.tflite", "int8",
                          representative_data=np.zeros((2, 6, 3), "float32"))  # fmt: skip
+
+
+def test_int8_calibration_feeds_each_input_by_name(tmp_path):
+    # Same shapes, ranges 100x apart; the converter's input order is not the Keras one, and
+    # fed by position it calibrated each input on the other's data.
+    image, label_map = (
+        keras.Input((8, 8, 2), name="image"),
+        keras.Input((8, 8, 2), name="label_map"),
+    )
+    mixed = keras.layers.Add()(
+        [keras.layers.Conv2D(4, 1)(image), keras.layers.Conv2D(4, 1)(label_map)]
+    )
+    model = keras.Model([image, label_map], mixed)
+    rng = np.random.default_rng(0)
+    data = [rng.uniform(0, 1, (16, 8, 8, 2)), rng.uniform(0, 100, (16, 8, 8, 2))]
+    data = [array.astype("float32") for array in data]
+    path = export.to_tflite(model, tmp_path / "two.tflite", "int8", data, int8_io=True)
+    scales = {info["name"]: info["quantization"][0] for info in export.inspect(path)["inputs"]}
+    assert scales["image"] == pytest.approx(1 / 255, rel=0.05), scales
+    assert scales["label_map"] == pytest.approx(100 / 255, rel=0.05), scales
