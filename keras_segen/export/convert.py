@@ -142,8 +142,9 @@ def unrolled(model, specs):
     same outputs. A model without recurrent layers is returned as it is.
 
     Example:
-        >>> model = keras_segen.reseg((32, 32, 3), 3, stem_filters=(8,), renet_units=(8,))
-        >>> copy = keras_segen.export.convert.unrolled(model, input_specs(model))
+        >>> model = keras_segen.get_model("reseg", preset="tiny")  # one ReNet layer
+        >>> specs = keras_segen.export.input_specs(model)
+        >>> copy = keras_segen.export.convert.unrolled(model, specs)
         >>> [layer.unroll for layer in copy.layers if hasattr(layer, "unroll")]
         [True, True]
     """
