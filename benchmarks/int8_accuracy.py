@@ -1,8 +1,9 @@
 """int8 TFLite against the float model, on models trained on the embedded shapes data.
 
 Usage:
-    python benchmarks/int8_accuracy.py [--size 128] [--epochs 4] [--train 3000] [--test 64]
+    python benchmarks/int8_accuracy.py [--size 128] [--epochs 4] [--train 2000] [--test 64]
         [--calibration 200] [--gan-epochs 5] [--gan-train 768] [--models unet,segnet,...]
+        [--keep DIR]
 
 Every segmentation family (``edge`` preset at ``--size`` x ``--size``, 4 classes) is
 trained on the ``shapes`` training split (cross-entropy, Adam 2e-3 with cosine decay,
@@ -54,6 +55,7 @@ def int16x8_tflite(model, calibration, path):
     import tensorflow as tf
 
     saved = export.to_saved_model(model, path + "_saved_model")
+    path += ".tflite"
     converter = tf.lite.TFLiteConverter.from_saved_model(saved, ["serve"])
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     name = export.convert.input_name(model.inputs[0])
@@ -97,16 +99,22 @@ def segmenter_row(name, args, directory):
     test_images, test_masks = arrays(
         load_segmentation("shapes", "test", batch_size=16, num_examples=args.test, **common)
     )
-    model = settle_quickly(
-        keras_segen.get_model(
-            name, preset="edge", input_shape=(args.size, args.size, 3), num_classes=CLASSES
-        )
-    )
-    steps = args.epochs * -(-args.train // 8)
-    schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
-    model.compile(keras.optimizers.Adam(schedule), keras_segen.losses.CrossEntropy())
+    kept = args.keep and os.path.join(args.keep, f"{name}.keras")
     start = time.perf_counter()
-    model.fit(train, epochs=args.epochs, verbose=0)
+    if kept and os.path.exists(kept):
+        model = keras.saving.load_model(kept)
+    else:
+        model = settle_quickly(
+            keras_segen.get_model(
+                name, preset="edge", input_shape=(args.size, args.size, 3), num_classes=CLASSES
+            )
+        )
+        steps = args.epochs * -(-args.train // 8)
+        schedule = keras.optimizers.schedules.CosineDecay(2e-3, steps)
+        model.compile(keras.optimizers.Adam(schedule), keras_segen.losses.CrossEntropy())
+        model.fit(train, epochs=args.epochs, verbose=0)
+        if kept:
+            model.save(kept)
     seconds = time.perf_counter() - start
     calibration = arrays(train.take(-(-args.calibration // 8)))[0][: args.calibration]
     path = export.to_tflite(model, os.path.join(directory, f"{name}.tflite"), "int8", calibration)
@@ -116,7 +124,7 @@ def segmenter_row(name, args, directory):
     disagree = int8_logits.argmax(-1) != float_labels
     margins = top2_margin(float_logits)
     float_iou, int8_iou = mean_iou(float_logits, test_masks), mean_iou(int8_logits, test_masks)
-    path16, failure = int16x8_tflite(model, calibration, os.path.join(directory, f"{name}16"))
+    path16, failure = int16x8_tflite(model, calibration, os.path.join(directory, f"{name}_16x8"))
     if path16:
         agreement16 = np.mean(
             tflite_outputs(path16, model, [test_images]).argmax(-1) == float_labels
@@ -235,13 +243,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--train", type=int, default=3000)
+    parser.add_argument("--train", type=int, default=2000)
     parser.add_argument("--gan-epochs", type=int, default=5)
     parser.add_argument("--gan-train", type=int, default=768)
     parser.add_argument("--test", type=int, default=64)
     parser.add_argument("--calibration", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default="", help="comma-separated subset (default: all)")
+    parser.add_argument("--keep", help="folder that keeps the trained segmenters (reused)")
     args = parser.parse_args()
     chosen = set(filter(None, args.models.split(",")))
     lines = [
