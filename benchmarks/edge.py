@@ -147,7 +147,9 @@ def generation_rows(directory, args):
                 samples.append(rng.normal(size=shape).astype("float32"))
             else:
                 samples.append(rng.uniform(-1, 1, shape).astype("float32"))
-        shapes = ", ".join("x".join(map(str, tensor.shape[1:])) for tensor in model.inputs)
+        shapes = ", ".join(
+            "x".join(map(str, tensor.shape[1:])) or "label" for tensor in model.inputs
+        )
         rows.append((name, shapes, *float_and_int8_ms(model, samples, directory, args)))
     return rows
 
