@@ -9,8 +9,9 @@ For the ``edge`` preset of FCN, U-Net, SegNet, DeepLabV3+ and ReSeg at ``--size`
 see ``export.convert.unrolled``) in the preferred TFLite runtime with ``--threads``
 threads; file size; argmax agreement with Keras on 8 images; and how XNNPACK takes each
 file (partitions and the share of operators it runs, from ``export.inspect``), with the
-operators left on TFLite kernels. The models have random He-scaled weights (see
-``export_bench.py``): latency and delegation do not depend on training, agreement does
+operators left on TFLite kernels. The models have random He-scaled weights and small
+random biases (``export_bench.he_weights``; an all-zero bias changes what the converter
+fuses): latency and delegation then match a trained model's, agreement does not
 (``int8_accuracy.py`` measures it on trained models).
 
 A second table times single operators (four of a kind in a row, 128x128 maps) in float32
@@ -36,7 +37,7 @@ FAMILIES = ("fcn", "unet", "segnet", "deeplabv3_plus", "reseg")
 
 
 def family_rows(name, images, directory, args):
-    """Table rows of one family and its int8 (or dynamic) over float32 TFLite speed-up."""
+    """Table rows of one family and its int8 over float32 TFLite speed-up."""
     model = he_weights(
         keras_segen.get_model(name, preset="edge", input_shape=(args.size, args.size, 3))
     )
