@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/int8_accuracy.py [--size 128] [--epochs 4] [--train 2000] [--test 64]
         [--calibration 200] [--gan-epochs 5] [--gan-train 768] [--models unet,segnet,...]
-        [--keep DIR]
+        [--keep DIR] [--qat-steps 250] [--qat-rate 1e-4]
 
 Every segmentation family (``edge`` preset at ``--size`` x ``--size``, 4 classes) is
 trained on the ``shapes`` training split (cross-entropy, Adam 2e-3 with cosine decay,
@@ -13,6 +13,8 @@ with the float Keras model on held-out test images: argmax agreement, mIoU of ea
 against the ground truth and the change. The generators (DCGAN, conditional, VAE
 decoder at 64x64; pix2pix at ``--size``) are trained briefly with their trainers and
 compared by PSNR of the int8 output against the float output (images in [-1, 1]).
+A second table fine-tunes each trained segmenter ``--qat-steps`` more steps in float and
+quantization-aware from the same weights and compares their int8 exports.
 Writes benchmarks/results/int8_accuracy.md.
 """
 
@@ -73,6 +75,21 @@ def int16x8_tflite(model, calibration, path):
     return path, None
 
 
+def near_boundary(labels):
+    """Per pixel: whether a pixel within 1 (chessboard distance) has another class."""
+    edge = np.zeros(labels.shape, bool)
+    for axis in (1, 2):
+        step = np.diff(labels, axis=axis) != 0
+        pad = [(0, 0)] * labels.ndim
+        edge |= np.pad(step, [(0, 1) if a == axis else p for a, p in enumerate(pad)])
+        edge |= np.pad(step, [(1, 0) if a == axis else p for a, p in enumerate(pad)])
+    padded = np.pad(edge, [(0, 0), (1, 1), (1, 1)])
+    height, width = labels.shape[1:]
+    return np.any(
+        [padded[:, i : i + height, j : j + width] for i in range(3) for j in range(3)], axis=0
+    )
+
+
 def top2_margin(logits):
     """Per pixel: the float model's best logit minus its second best."""
     ordered = np.sort(logits, axis=-1)
@@ -94,7 +111,7 @@ def settle_quickly(model, momentum=0.9):
 
 
 def segmenter_row(name, args, directory):
-    """Trains one family, exports int8, returns its table row."""
+    """Trains one family, exports int8; returns its table row, the model and its data."""
     keras.utils.set_random_seed(args.seed)
     common = dict(image_size=args.size, num_classes=CLASSES, seed=args.seed)
     train = load_segmentation("shapes", "train", batch_size=8, num_examples=args.train, **common)
@@ -125,6 +142,7 @@ def segmenter_row(name, args, directory):
     int8_logits = tflite_outputs(path, model, [test_images])
     disagree = int8_logits.argmax(-1) != float_labels
     margins = top2_margin(float_logits)
+    boundary = near_boundary(float_labels)
     float_iou, int8_iou = mean_iou(float_logits, test_masks), mean_iou(int8_logits, test_masks)
     path16, failure = int16x8_tflite(model, calibration, os.path.join(directory, f"{name}_16x8"))
     if path16:
@@ -135,11 +153,58 @@ def segmenter_row(name, args, directory):
     else:
         int16 = f"fails: {failure}"
     return (
-        f"| {name} | {seconds:.0f} | {float_iou:.4f} | {int8_iou:.4f} | "
-        f"{int8_iou - float_iou:+.4f} | {1 - disagree.mean():.4f} | "
-        f"{np.median(margins[disagree]) if disagree.any() else 0:.3f} / {np.median(margins):.2f} | "
-        f"{np.ptp(float_logits):.1f} | {int16} |"
+        (
+            f"| {name} | {seconds:.0f} | {float_iou:.4f} | {int8_iou:.4f} | "
+            f"{int8_iou - float_iou:+.4f} | {1 - disagree.mean():.4f} | "
+            f"{np.median(margins[disagree]) if disagree.any() else 0:.3f} / {np.median(margins):.2f} | "
+            f"{np.ptp(float_logits):.1f} | "
+            f"{np.mean(boundary[disagree]) if disagree.any() else 1:.3f} | "
+            f"{1 - disagree[~boundary].mean():.5f} | {int16} |"
+        ),
+        model,
+        (train, test_images, test_masks, calibration),
     )
+
+
+def fine_tuned_rows(name, model, data, args, directory):
+    """Fine-tunes the trained model ``--qat-steps`` more steps twice from the same weights,
+    in float (the control) and quantization-aware (``keras_segen.quantization_aware``);
+    returns one row each: int8 against its own float model and against the ground truth."""
+    train, test_images, test_masks, calibration = data
+    saved = os.path.join(directory, f"{name}_trained.keras")
+    model.save(saved)
+    trained_iou = mean_iou(model.predict(test_images, batch_size=8, verbose=0), test_masks)
+    rows = []
+    for kind in ("float", "quantization-aware"):
+        keras.utils.set_random_seed(args.seed)
+        model = keras.saving.load_model(saved)
+        view = keras_segen.quantization_aware(model) if kind != "float" else model
+        schedule = keras.optimizers.schedules.CosineDecay(args.qat_rate, args.qat_steps)
+        view.compile(keras.optimizers.Adam(schedule), keras_segen.losses.CrossEntropy())
+        start = time.perf_counter()
+        view.fit(train.repeat().take(args.qat_steps), verbose=0)
+        seconds = time.perf_counter() - start
+        path = export.to_tflite(
+            model, os.path.join(directory, f"{name}_{len(rows)}.tflite"), "int8", calibration
+        )
+        float_logits = model.predict(test_images, batch_size=8, verbose=0)
+        labels = float_logits.argmax(-1)
+        int8_logits = tflite_outputs(path, model, [test_images])
+        disagree = int8_logits.argmax(-1) != labels
+        boundary = near_boundary(labels)
+        int8_iou = mean_iou(int8_logits, test_masks)
+        if view is model:
+            simulated = "-"
+        else:
+            fake = view.predict(test_images, batch_size=8, verbose=0).argmax(-1)
+            simulated = f"{np.mean(fake == int8_logits.argmax(-1)):.4f}"
+        rows.append(
+            f"| {name} | {kind} | {seconds:.0f} | {trained_iou:.4f} | "
+            f"{mean_iou(float_logits, test_masks):.4f} | {int8_iou:.4f} | "
+            f"{int8_iou - trained_iou:+.4f} | {1 - disagree.mean():.4f} | "
+            f"{1 - disagree[~boundary].mean():.5f} | {simulated} |"
+        )
+    return rows
 
 
 def trained_dcgan(args):
@@ -250,6 +315,8 @@ def main():
     parser.add_argument("--gan-train", type=int, default=768)
     parser.add_argument("--test", type=int, default=64)
     parser.add_argument("--calibration", type=int, default=200)
+    parser.add_argument("--qat-steps", type=int, default=250, help="0: no fine-tuning table")
+    parser.add_argument("--qat-rate", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default="", help="comma-separated subset (default: all)")
     parser.add_argument("--keep", help="folder that keeps the trained segmenters (reused)")
@@ -269,18 +336,40 @@ def main():
         "take the same class. Margin: the float model's best minus second-best logit (median "
         "over the pixels int8 decides differently / over all pixels). 16x8: the same model "
         "with int16 activations and int8 weights (TFLite's reference kernels; XNNPACK takes "
-        "none of it).",
+        "none of it). Near boundary: share of the disagreeing pixels that are within 1 pixel "
+        "of a class boundary of the float prediction; agreement beyond: over the other pixels.",
         "",
         "| model | training (s) | mIoU float | mIoU int8 | change | agreement | float top-2 "
-        "margin: at disagreements / all | logit range | 16x8 agreement |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "margin: at disagreements / all | logit range | disagreements near a boundary | "
+        "agreement beyond 1 px of a boundary | 16x8 agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
+    fine_tuned = [
+        "",
+        f"Fine-tuning each trained segmenter {args.qat_steps} more steps (Adam {args.qat_rate:g} "
+        "with cosine decay, same data), from the same weights: in float (the control) and "
+        "quantization-aware (`keras_segen.quantization_aware`: kernels rounded per channel, "
+        "activations per tensor, straight-through gradients); then int8 as above. Change: int8 "
+        "mIoU minus the trained model's float mIoU (before fine-tuning). Agreement: int8 "
+        "against the fine-tuned float model; simulated: int8 against the fake-quantized "
+        "Keras view.",
+        "",
+        "| model | fine-tuning | seconds | mIoU trained | mIoU float | mIoU int8 | change | "
+        "agreement | agreement beyond 1 px of a boundary | agreement with the simulation |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory() as directory:
         for name in keras_segen.list_models("segmentation"):
             if not chosen or name in chosen:
-                lines.append(segmenter_row(name, args, directory))
-                print(lines[-1], flush=True)
+                row, model, data = segmenter_row(name, args, directory)
+                lines.append(row)
+                print(row, flush=True)
+                if args.qat_steps:
+                    fine_tuned += fine_tuned_rows(name, model, data, args, directory)
+                    print("\n".join(fine_tuned[-2:]), flush=True)
+        if args.qat_steps:
+            lines += fine_tuned
         header = [
             "",
             f"Generators trained {args.gan_epochs} epochs on {args.gan_train} images (DCGAN, "

@@ -30,6 +30,7 @@ _EXPORTS = {
             "metrics",
             "models",
             "pipelines",
+            "quantization",
             "registry",
             "runs",
             "trainers",
@@ -57,6 +58,10 @@ _EXPORTS = {
     **dict.fromkeys(
         ("get_model", "list_models", "list_presets", "model_entry", "register_model"),
         "keras_segen.registry",
+    ),
+    # quantization-aware fine-tuning
+    **dict.fromkeys(
+        ("quantization_aware", "without_fake_quantization"), "keras_segen.quantization"
     ),
     # trainers
     **dict.fromkeys(

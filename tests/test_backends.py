@@ -259,3 +259,27 @@ def test_spectral_normalisation_trains_on_jax():
     """u updates through JAX's stateless step like BatchNorm statistics; sigma(W/sigma) ~ 1."""
     output = run_python(SPECTRAL_NORM, "jax").split()
     assert output == ["True", "True", "1.0"], output
+
+
+QUANTIZATION_AWARE = r"""
+import numpy as np, keras, keras_segen
+model = keras_segen.get_model("unet", "tiny")
+before = [w.copy() for w in model.get_weights()]
+view = keras_segen.quantization_aware(model)
+view.compile(keras.optimizers.Adam(1e-3), keras_segen.losses.CrossEntropy())
+rng = np.random.default_rng(0)
+images = rng.random((8, 32, 32, 3), "float32")
+view.fit(images, rng.integers(0, 3, (8, 32, 32)), batch_size=4, epochs=1, verbose=0)
+ranges = [l for l in view.layers if isinstance(l, keras_segen.layers.FakeQuant)]
+plain = keras_segen.without_fake_quantization(view)
+print(not all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())),
+      all(float(l.observed) == 1.0 and float(l.maximum) > float(l.minimum) for l in ranges),
+      np.array_equal(plain.predict(images, verbose=0), model.predict(images, verbose=0)))
+"""
+
+
+@needs_jax
+def test_quantization_aware_fine_tuning_on_jax():
+    """The view trains in JAX's stateless step: weights move, every range is observed."""
+    output = run_python(QUANTIZATION_AWARE, "jax").split()
+    assert output == ["True", "True", "True"], output

@@ -2,7 +2,8 @@
 
 Every export traces the model once with a fixed signature: batch 1, fixed height and
 width, named inputs (the Keras input names), ``training=False`` (so BatchNorm uses its
-moving statistics and is folded, and Dropout disappears).
+moving statistics and is folded, and Dropout disappears). A quantization-aware view
+(``keras_segen.quantization_aware``) is exported as the float model it shares weights with.
 """
 
 import os
@@ -11,6 +12,8 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+
+from keras_segen.quantization import without_fake_quantization
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 MAX_CALIBRATION_SAMPLES = 200
@@ -76,6 +79,7 @@ def to_saved_model(model, path, input_shape=None):
         >>> sorted(os.listdir(path))
         ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
+    model = without_fake_quantization(model)
     _write_saved_model(model, input_specs(model, input_shape), path)
     return os.fspath(path)
 
@@ -241,6 +245,7 @@ def to_tflite(
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}; got {quantization!r}.")
     if int8_io and quantization != "int8":
         raise ValueError('int8_io=True needs quantization="int8".')
+    model = without_fake_quantization(model)
     specs = input_specs(model, input_shape)
     if quantization == "int8":
         model = unrolled(model, specs)
@@ -302,6 +307,7 @@ def to_onnx(model, path, opset=17, input_shape=None):
     except ImportError:
         raise ValueError('ONNX export needs tf2onnx: pip install "keras_segen[export]".') from None
 
+    model = without_fake_quantization(model)
     specs = input_specs(model, input_shape)
     tf2onnx.convert.from_function(
         serving_function(model, specs), input_signature=specs, opset=opset,

@@ -6,6 +6,7 @@ from keras_segen.layers.blocks import (
     separable_conv_bn_act,
 )
 from keras_segen.layers.crop import CenterCropLike
+from keras_segen.layers.fake_quant import FakeQuant, FakeQuantKernel, fake_quantized_kernel
 from keras_segen.layers.initializers import BilinearUpsampling, bilinear_kernel
 from keras_segen.layers.patches import PatchesToChannels
 from keras_segen.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
@@ -17,6 +18,8 @@ from keras_segen.layers.spectral import SpectralNorm, spectral_norm
 __all__ = [
     "BilinearUpsampling",
     "CenterCropLike",
+    "FakeQuant",
+    "FakeQuantKernel",
     "ImagenetPreprocessing",
     "MaxPoolingWithArgmax2D",
     "MaxUnpooling2D",
@@ -28,6 +31,7 @@ __all__ = [
     "atrous_spatial_pyramid_pooling",
     "bilinear_kernel",
     "conv_bn_act",
+    "fake_quantized_kernel",
     "resize_images",
     "separable_conv_bn_act",
     "spectral_norm",
