@@ -156,7 +156,8 @@ def segmenter_row(name, args, directory):
         (
             f"| {name} | {seconds:.0f} | {float_iou:.4f} | {int8_iou:.4f} | "
             f"{int8_iou - float_iou:+.4f} | {1 - disagree.mean():.4f} | "
-            f"{np.median(margins[disagree]) if disagree.any() else 0:.3f} / {np.median(margins):.2f} | "
+            f"{np.median(margins[disagree]) if disagree.any() else 0:.3f} / "
+            f"{np.median(margins):.2f} | "
             f"{np.ptp(float_logits):.1f} | "
             f"{np.mean(boundary[disagree]) if disagree.any() else 1:.3f} | "
             f"{1 - disagree[~boundary].mean():.5f} | {int16} |"
