@@ -353,8 +353,8 @@ def main():
         "quantization-aware (`keras_segen.quantization_aware`: kernels rounded per channel, "
         "activations per tensor, straight-through gradients); then int8 as above. Change: int8 "
         "mIoU minus the trained model's float mIoU (before fine-tuning). Agreement: int8 "
-        "against the fine-tuned float model; simulated: int8 against the fake-quantized "
-        "Keras view.",
+        "against the fine-tuned float model; with the simulation: int8 against the "
+        "fake-quantized Keras view.",
         "",
         "| model | fine-tuning | seconds | mIoU trained | mIoU float | mIoU int8 | change | "
         "agreement | agreement beyond 1 px of a boundary | agreement with the simulation |",
