@@ -82,6 +82,13 @@ def _unpool(x):
     return x
 
 
+def _mask_unpool(x):
+    for _ in range(2):
+        pooled, mask = keras_segen.layers.MaxPoolingWithMask2D()(x)
+        x = keras_segen.layers.MaskUnpooling2D()([pooled, mask])
+    return x
+
+
 def operator_cases(width):
     """``(label, input size, builder)`` of the operators the families are made of."""
     layers = keras.layers
@@ -100,6 +107,7 @@ def operator_cases(width):
         (f"2x bilinear resize, {width} ch", 64,
          _stack(lambda: layers.UpSampling2D(2, interpolation="bilinear"), 1)),
         (f"SegNet max-pool + unpool (x2), {width} ch", 128, _unpool),
+        (f"the same by mask (unpooling='mask'), {width} ch", 128, _mask_unpool),
     ]  # fmt: skip
 
 

@@ -8,6 +8,11 @@ from keras_segen.layers.blocks import (
 from keras_segen.layers.crop import CenterCropLike
 from keras_segen.layers.fake_quant import FakeQuant, FakeQuantKernel, fake_quantized_kernel
 from keras_segen.layers.initializers import BilinearUpsampling, bilinear_kernel
+from keras_segen.layers.mask_pooling import (
+    MaskUnpooling2D,
+    MaxPoolingWithMask2D,
+    upsample_nearest_2x,
+)
 from keras_segen.layers.patches import PatchesToChannels
 from keras_segen.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from keras_segen.layers.preprocessing import ImagenetPreprocessing
@@ -21,7 +26,9 @@ __all__ = [
     "FakeQuant",
     "FakeQuantKernel",
     "ImagenetPreprocessing",
+    "MaskUnpooling2D",
     "MaxPoolingWithArgmax2D",
+    "MaxPoolingWithMask2D",
     "MaxUnpooling2D",
     "PatchesToChannels",
     "ReNetSweep",
@@ -35,4 +42,5 @@ __all__ = [
     "resize_images",
     "separable_conv_bn_act",
     "spectral_norm",
+    "upsample_nearest_2x",
 ]

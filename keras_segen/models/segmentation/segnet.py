@@ -2,7 +2,13 @@
 
 import keras
 
-from keras_segen.layers import MaxPoolingWithArgmax2D, MaxUnpooling2D, conv_bn_act
+from keras_segen.layers import (
+    MaskUnpooling2D,
+    MaxPoolingWithArgmax2D,
+    MaxPoolingWithMask2D,
+    MaxUnpooling2D,
+    conv_bn_act,
+)
 from keras_segen.models.backbones import VGG16_BLOCKS
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_int
@@ -14,6 +20,7 @@ def segnet(
     filters=64,
     use_bias=False,
     activation=None,
+    unpooling="indices",
     name="segnet",
 ):
     """Builds SegNet.
@@ -40,6 +47,10 @@ def segnet(
         filters: base width (64 in the paper; widths are 1, 2, 4, 8, 8 times it).
         use_bias: biases on the convolutions followed by BatchNorm (the reference has them).
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
+        unpooling: ``"indices"`` (the paper: each window's argmax position, an integer) or
+            ``"mask"`` (``MaxPoolingWithMask2D``: a 0/1 mask of the maxima, operators that
+            TFLite's XNNPACK delegate runs in int8; ties give the value to every tied
+            position; even sizes only). The ``edge`` preset uses ``"mask"``.
         name: model name.
 
     Returns:
@@ -53,6 +64,9 @@ def segnet(
     builder = "segnet"
     check_int(builder, "filters", filters)
     input_shape = check_common(builder, input_shape, num_classes, activation)
+    if unpooling not in ("indices", "mask"):
+        raise ValueError(f"{builder}: unpooling must be 'indices' or 'mask'; got {unpooling!r}.")
+    pooling_layer = MaxPoolingWithMask2D if unpooling == "mask" else MaxPoolingWithArgmax2D
 
     inputs = keras.Input(input_shape, name="image")
     x = inputs
@@ -63,14 +77,17 @@ def segnet(
                 x, filters * multiple, use_bias=use_bias, name=f"encoder{block}_conv{index}"
             )
         sizes.append(tuple(x.shape[1:3]))
-        x, indices = MaxPoolingWithArgmax2D(name=f"encoder{block}_pool")(x)
+        x, indices = pooling_layer(name=f"encoder{block}_pool")(x)
         pooling_indices.append(indices)
 
     for block in range(len(VGG16_BLOCKS), 0, -1):
         convs, multiple = VGG16_BLOCKS[block - 1]
         size = sizes[block - 1]
         odd = None not in size and (size[0] % 2 or size[1] % 2)
-        unpool = MaxUnpooling2D(size if odd else None, name=f"decoder{block}_unpool")
+        if unpooling == "mask":
+            unpool = MaskUnpooling2D(name=f"decoder{block}_unpool")
+        else:
+            unpool = MaxUnpooling2D(size if odd else None, name=f"decoder{block}_unpool")
         x = unpool([x, pooling_indices[block - 1]])
         # The last convolution of a decoder block narrows to the next block's width; in
         # block 1 the classifier takes that place.
@@ -94,8 +111,14 @@ PRESETS = {
             "config": {"input_shape": (360, 480, 3), "num_classes": 11, "use_bias": True},
         },
         "edge": {
-            "description": "16 base filters at 256x256, int8-friendly",
-            "config": {"input_shape": (256, 256, 3), "num_classes": 11, "filters": 16},
+            "description": "16 base filters at 256x256; max-unpooling by a 0/1 mask "
+            "(unpooling='mask'), which XNNPACK runs in int8",
+            "config": {
+                "input_shape": (256, 256, 3),
+                "num_classes": 11,
+                "filters": 16,
+                "unpooling": "mask",
+            },
         },
         "tiny": {
             "description": "4 base filters at 32x32, 3 classes (tests)",
