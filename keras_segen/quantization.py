@@ -11,7 +11,7 @@ first. Keras only: the fine-tuning runs on any backend.
 
 import keras
 
-from keras_segen.layers.fake_quant import KERNEL_REDUCTION_AXES, FakeQuant, FakeQuantKernel
+from keras_segen.layers.fake_quant import FakeQuant, FakeQuantKernel, kernel_reduction_axes
 
 
 def _fused_into_producer(layer):
@@ -71,7 +71,7 @@ def quantization_aware(model, momentum=0.99):
         consumers[id(layer)] = [node.operation for node in layer._outbound_nodes]
 
     def clone(layer):
-        if any(type(layer) is kind for kind in KERNEL_REDUCTION_AXES):
+        if kernel_reduction_axes(layer) is not None:
             return FakeQuantKernel(layer, name=f"{layer.name}_fake_quant_kernel")
         return layer
 

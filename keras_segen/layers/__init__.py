@@ -8,6 +8,7 @@ from keras_segen.layers.blocks import (
 from keras_segen.layers.crop import CenterCropLike
 from keras_segen.layers.fake_quant import FakeQuant, FakeQuantKernel, fake_quantized_kernel
 from keras_segen.layers.initializers import BilinearUpsampling, bilinear_kernel
+from keras_segen.layers.kernel_call import call_with_kernel
 from keras_segen.layers.mask_pooling import (
     MaskUnpooling2D,
     MaxPoolingWithMask2D,
@@ -37,6 +38,7 @@ __all__ = [
     "Upscale2D",
     "atrous_spatial_pyramid_pooling",
     "bilinear_kernel",
+    "call_with_kernel",
     "conv_bn_act",
     "fake_quantized_kernel",
     "resize_images",

@@ -9,6 +9,8 @@ straight through the rounding (Jacob et al., CVPR 2018, section 3).
 import keras
 from keras import ops
 
+from keras_segen.layers.kernel_call import call_with_kernel
+
 # Axes reduced to find each output channel's largest weight, per kernel layout.
 KERNEL_REDUCTION_AXES = {
     keras.layers.Conv2D: (0, 1, 2),  # (kh, kw, in, out)
@@ -18,7 +20,9 @@ KERNEL_REDUCTION_AXES = {
 }
 
 
-def _reduction_axes(layer):
+def kernel_reduction_axes(layer):
+    """The axes to reduce for per-output-channel weight ranges of ``layer``, or ``None`` for a
+    layer without a kernel that is quantized per channel."""
     for kind, axes in KERNEL_REDUCTION_AXES.items():
         if type(layer) is kind:
             return axes
@@ -62,40 +66,14 @@ class FakeQuantKernel(keras.layers.Wrapper):
 
     def __init__(self, layer, **kwargs):
         super().__init__(layer, **kwargs)
-        if _reduction_axes(layer) is None:
+        if kernel_reduction_axes(layer) is None:
             kinds = ", ".join(kind.__name__ for kind in KERNEL_REDUCTION_AXES)
             raise ValueError(f"FakeQuantKernel wraps {kinds} layers; got {type(layer).__name__}.")
 
     def call(self, inputs):
         layer = self.layer
-        kernel = fake_quantized_kernel(layer.kernel, _reduction_axes(layer))
-        kernel = ops.cast(kernel, self.compute_dtype)
-        if isinstance(layer, keras.layers.Dense):
-            outputs = ops.matmul(inputs, kernel)
-        elif isinstance(layer, keras.layers.DepthwiseConv2D):
-            outputs = ops.depthwise_conv(
-                inputs,
-                kernel,
-                strides=layer.strides,
-                padding=layer.padding,
-                dilation_rate=layer.dilation_rate,
-                data_format=layer.data_format,
-            )
-        elif isinstance(layer, keras.layers.Conv2DTranspose):
-            outputs = ops.conv_transpose(
-                inputs,
-                kernel,
-                strides=list(layer.strides),
-                padding=layer.padding,
-                output_padding=layer.output_padding,
-                dilation_rate=layer.dilation_rate,
-                data_format=layer.data_format,
-            )
-        else:
-            outputs = layer.convolution_op(inputs, kernel)
-        if layer.use_bias:
-            outputs = outputs + ops.cast(layer.bias, self.compute_dtype)
-        return layer.activation(outputs) if layer.activation is not None else outputs
+        kernel = fake_quantized_kernel(layer.kernel, kernel_reduction_axes(layer))
+        return call_with_kernel(layer, inputs, kernel, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_segen.layers.kernel_call import call_with_kernel
+
 NORMALIZABLE = (keras.layers.Conv2D, keras.layers.Dense, keras.layers.Embedding)
 
 
@@ -77,21 +79,7 @@ class SpectralNorm(keras.layers.Wrapper):
         layer = self.layer
         if isinstance(layer, keras.layers.Embedding):
             return ops.take(kernel, ops.cast(inputs, "int32"), axis=0)
-        kernel = ops.cast(kernel, self.compute_dtype)
-        if isinstance(layer, keras.layers.Dense):
-            outputs = ops.matmul(inputs, kernel)
-        else:
-            outputs = ops.conv(
-                inputs,
-                kernel,
-                strides=layer.strides,
-                padding=layer.padding,
-                data_format=layer.data_format,
-                dilation_rate=layer.dilation_rate,
-            )
-        if layer.use_bias:
-            outputs = outputs + ops.cast(layer.bias, self.compute_dtype)
-        return layer.activation(outputs) if layer.activation is not None else outputs
+        return call_with_kernel(layer, inputs, kernel, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)
