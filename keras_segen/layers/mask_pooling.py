@@ -76,7 +76,9 @@ class MaxPoolingWithMask2D(keras.layers.Layer):
         below = upsample_nearest_2x(pooled) - x
         kernel = ops.full((1, 1, x.shape[-1], 1), -self.sharpness, dtype=x.dtype)
         mask = ops.relu(ops.depthwise_conv(below, kernel, 1, "valid") + 1.0)
-        return pooled, mask
+        # Positions are not learned (as indices are not): without this, gradients reach the
+        # tied and near-maximum pixels multiplied by the sharpness.
+        return pooled, ops.stop_gradient(mask)
 
     def compute_output_shape(self, input_shape):
         def half(size):

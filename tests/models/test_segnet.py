@@ -91,6 +91,19 @@ def test_mask_ramps_over_one_over_sharpness_below_the_maximum():
     np.testing.assert_allclose(np.asarray(mask)[0, :, :, 0], [[1, 0.5], [0, 0]], atol=1e-3)
 
 
+def test_no_gradient_flows_through_the_mask():
+    import tensorflow as tf
+
+    x = tf.Variable(np.array([[2.0, 1.9995], [0.0, 0.0]], "float32")[None, :, :, None])
+    with tf.GradientTape(persistent=True) as tape:
+        pooled, mask = MaxPoolingWithMask2D()(x)
+        total = tf.reduce_sum(mask)
+    assert tape.gradient(total, x) is None
+    # The pooled values keep max pooling's gradient: 1 at the maximum only.
+    pooled_gradient = tape.gradient(tf.reduce_sum(pooled), x).numpy()[0, :, :, 0]
+    np.testing.assert_array_equal(pooled_gradient, [[1, 0], [0, 0]])
+
+
 def test_mask_unpooling_equals_index_unpooling_when_maxima_are_unique():
     rng = np.random.default_rng(0)
     x = rng.permutation(2 * 8 * 6 * 3).reshape(2, 8, 6, 3).astype("float32")  # all distinct
