@@ -33,24 +33,33 @@ import keras_segen  # noqa: E402
 from keras_segen import export  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "edge.md")
-FAMILIES = ("fcn", "unet", "segnet", "deeplabv3_plus", "reseg")
+# (row label, model, options over the edge preset): SegNet also with mask unpooling.
+FAMILIES = (
+    ("fcn", "fcn", {}),
+    ("unet", "unet", {}),
+    ("segnet", "segnet", {}),
+    ("segnet unpooling='mask'", "segnet", {"unpooling": "mask"}),
+    ("deeplabv3_plus", "deeplabv3_plus", {}),
+    ("reseg", "reseg", {}),
+)
 
 
-def family_rows(name, images, directory, args):
-    """Table rows of one family and its int8 over float32 TFLite speed-up."""
+def family_rows(label, images, directory, args):
+    """Table rows of one ``FAMILIES`` entry and its int8 over float32 TFLite speed-up."""
+    name, options = next((model, options) for row, model, options in FAMILIES if row == label)
     model = he_weights(
-        keras_segen.get_model(name, preset="edge", input_shape=(args.size, args.size, 3))
+        keras_segen.get_model(name, preset="edge", input_shape=(args.size, args.size, 3), **options)
     )
     first = images[:1]
     eager = median_ms(lambda: model(first, training=False), args.repeats)
     compiled = median_ms(lambda: model.predict_on_batch(first), args.repeats)
     rows = [
-        (name, "Keras eager", "-", eager, "-", "-", "-"),
-        (name, "Keras predict_on_batch", "-", compiled, "-", "-", "-"),
+        (label, "Keras eager", "-", eager, "-", "-", "-"),
+        (label, "Keras predict_on_batch", "-", compiled, "-", "-", "-"),
     ]
     latency = {}
     for quantization in (None, "float16", "int8"):
-        path = os.path.join(directory, f"{name}_{quantization}.tflite")
+        path = os.path.join(directory, f"{name}{len(options)}_{quantization}.tflite")
         export.to_tflite(model, path, quantization, representative_data=images)
         report = export.verify(model, path, images[:8])
         runner = export.ArtifactRunner(path, num_threads=args.threads)
@@ -59,7 +68,7 @@ def family_rows(name, images, directory, args):
         xnnpack = export.inspect(path)["xnnpack"]
         left = ", ".join(f"{op} x{n}" for op, n in xnnpack["undelegated_ops"].items()) or "-"
         rows.append((
-            name, f"TFLite {quantization or 'float32'}", f"{report['size_bytes'] / 1e6:.2f}",
+            label, f"TFLite {quantization or 'float32'}", f"{report['size_bytes'] / 1e6:.2f}",
             latency[quantization], f"{report['argmax_agreement']:.4f}",
             f"{xnnpack['partitions']} / {xnnpack['delegated_share']:.0%}", left,
         ))  # fmt: skip
@@ -164,17 +173,18 @@ def generation_rows(directory, args):
 
 
 def main():
-    """Builds the five families, exports and times them, prints and writes the table."""
+    """Builds the families (and SegNet with mask unpooling), exports and times them, prints
+    and writes the tables."""
     args = parse_arguments(__doc__.splitlines()[0])
     images = np.stack([keras_segen.data.shapes_example(i, args.size)[0] for i in range(32)]).astype(
         "float32"
     )
     rows, speedups = [], {}
     with tempfile.TemporaryDirectory() as directory:
-        for name in FAMILIES:
-            family, speedups[name], runtime = family_rows(name, images, directory, args)
+        for label, _, _ in FAMILIES:
+            family, speedups[label], runtime = family_rows(label, images, directory, args)
             rows.extend(family)
-            print(f"{name}: int8 / float32 TFLite speed-up {speedups[name]:.2f}x")
+            print(f"{label}: int8 / float32 TFLite speed-up {speedups[label]:.2f}x")
         operators = operator_rows(directory, args)
         generators = generation_rows(directory, args)
     lines = [

@@ -50,7 +50,9 @@ def segnet(
         unpooling: ``"indices"`` (the paper: each window's argmax position, an integer) or
             ``"mask"`` (``MaxPoolingWithMask2D``: a 0/1 mask of the maxima, operators that
             TFLite's XNNPACK delegate runs in int8; ties give the value to every tied
-            position; even sizes only). The ``edge`` preset uses ``"mask"``.
+            position; even sizes only). One XNNPACK partition instead of one per
+            convolution run, but in our measurement it trained worse and int8 rounding
+            creates ties; see docs/export.md.
         name: model name.
 
     Returns:
@@ -111,14 +113,8 @@ PRESETS = {
             "config": {"input_shape": (360, 480, 3), "num_classes": 11, "use_bias": True},
         },
         "edge": {
-            "description": "16 base filters at 256x256; max-unpooling by a 0/1 mask "
-            "(unpooling='mask'), which XNNPACK runs in int8",
-            "config": {
-                "input_shape": (256, 256, 3),
-                "num_classes": 11,
-                "filters": 16,
-                "unpooling": "mask",
-            },
+            "description": "16 base filters at 256x256, int8-friendly",
+            "config": {"input_shape": (256, 256, 3), "num_classes": 11, "filters": 16},
         },
         "tiny": {
             "description": "4 base filters at 32x32, 3 classes (tests)",
