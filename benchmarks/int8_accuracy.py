@@ -101,6 +101,22 @@ def mean_iou(logits, masks):
     return metrics.segmentation_report(matrix)["mean_iou"]
 
 
+def int8_against_float(model, path, images, masks):
+    """The float model and its int8 artifact ``path`` on ``images``: logits of both, the
+    pixels where their classes differ, the pixels near a float class boundary, mIoU of both."""
+    float_logits = model.predict(images, batch_size=8, verbose=0)
+    int8_logits = tflite_outputs(path, model, [images])
+    labels = float_logits.argmax(-1)
+    return {
+        "float_logits": float_logits,
+        "int8_logits": int8_logits,
+        "disagree": int8_logits.argmax(-1) != labels,
+        "boundary": near_boundary(labels),
+        "float_iou": mean_iou(float_logits, masks),
+        "int8_iou": mean_iou(int8_logits, masks),
+    }
+
+
 def settle_quickly(model, momentum=0.9):
     """Lowers every BatchNorm's momentum (MobileNetV2's is 0.999) so that the moving
     statistics match the weights after a few hundred steps, as after a full training."""
@@ -137,17 +153,16 @@ def segmenter_row(name, args, directory):
     seconds = time.perf_counter() - start  # for a model reused from --keep: its load time
     calibration = arrays(train.take(-(-args.calibration // 8)))[0][: args.calibration]
     path = export.to_tflite(model, os.path.join(directory, f"{name}.tflite"), "int8", calibration)
-    float_logits = model.predict(test_images, batch_size=8, verbose=0)
-    float_labels = float_logits.argmax(-1)
-    int8_logits = tflite_outputs(path, model, [test_images])
-    disagree = int8_logits.argmax(-1) != float_labels
+    compared = int8_against_float(model, path, test_images, test_masks)
+    float_logits, disagree, boundary = (
+        compared[k] for k in ("float_logits", "disagree", "boundary")
+    )
+    float_iou, int8_iou = compared["float_iou"], compared["int8_iou"]
     margins = top2_margin(float_logits)
-    boundary = near_boundary(float_labels)
-    float_iou, int8_iou = mean_iou(float_logits, test_masks), mean_iou(int8_logits, test_masks)
     path16, failure = int16x8_tflite(model, calibration, os.path.join(directory, f"{name}_16x8"))
     if path16:
         agreement16 = np.mean(
-            tflite_outputs(path16, model, [test_images]).argmax(-1) == float_labels
+            tflite_outputs(path16, model, [test_images]).argmax(-1) == float_logits.argmax(-1)
         )
         int16 = f"{agreement16:.4f}"
     else:
@@ -163,7 +178,7 @@ def segmenter_row(name, args, directory):
             f"{1 - disagree[~boundary].mean():.5f} | {int16} |"
         ),
         model,
-        (train, test_images, test_masks, calibration),
+        (train, test_images, test_masks, calibration, float_iou),
     )
 
 
@@ -171,10 +186,9 @@ def fine_tuned_rows(name, model, data, args, directory):
     """Fine-tunes the trained model ``--qat-steps`` more steps twice from the same weights,
     in float (the control) and quantization-aware (``keras_segen.quantization_aware``);
     returns one row each: int8 against its own float model and against the ground truth."""
-    train, test_images, test_masks, calibration = data
+    train, test_images, test_masks, calibration, trained_iou = data
     saved = os.path.join(directory, f"{name}_trained.keras")
     model.save(saved)
-    trained_iou = mean_iou(model.predict(test_images, batch_size=8, verbose=0), test_masks)
     rows = []
     for kind in ("float", "quantization-aware"):
         keras.utils.set_random_seed(args.seed)
@@ -188,20 +202,16 @@ def fine_tuned_rows(name, model, data, args, directory):
         path = export.to_tflite(
             model, os.path.join(directory, f"{name}_{len(rows)}.tflite"), "int8", calibration
         )
-        float_logits = model.predict(test_images, batch_size=8, verbose=0)
-        labels = float_logits.argmax(-1)
-        int8_logits = tflite_outputs(path, model, [test_images])
-        disagree = int8_logits.argmax(-1) != labels
-        boundary = near_boundary(labels)
-        int8_iou = mean_iou(int8_logits, test_masks)
+        compared = int8_against_float(model, path, test_images, test_masks)
+        disagree, boundary, int8_iou = (compared[k] for k in ("disagree", "boundary", "int8_iou"))
         if view is model:
             simulated = "-"
         else:
             fake = view.predict(test_images, batch_size=8, verbose=0).argmax(-1)
-            simulated = f"{np.mean(fake == int8_logits.argmax(-1)):.4f}"
+            simulated = f"{np.mean(fake == compared['int8_logits'].argmax(-1)):.4f}"
         rows.append(
             f"| {name} | {kind} | {seconds:.0f} | {trained_iou:.4f} | "
-            f"{mean_iou(float_logits, test_masks):.4f} | {int8_iou:.4f} | "
+            f"{compared['float_iou']:.4f} | {int8_iou:.4f} | "
             f"{int8_iou - trained_iou:+.4f} | {1 - disagree.mean():.4f} | "
             f"{1 - disagree[~boundary].mean():.5f} | {simulated} |"
         )
