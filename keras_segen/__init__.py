@@ -12,7 +12,9 @@ Example:
 
 import importlib
 
+from keras_segen import verbosity
 from keras_segen.lazy import lazy_attributes, when_keras_is_imported
+from keras_segen.verbosity import get_verbosity, set_verbosity
 from keras_segen.version import __version__
 
 _SEGMENTATION = "keras_segen.models.segmentation"
@@ -85,7 +87,8 @@ _EXPORTS = {
         "keras_segen.runs",
     ),  # fmt: skip
 }
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = ["__version__", "get_verbosity", "set_verbosity", *sorted(_EXPORTS)]
+verbosity.install()
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
 
 # Modules that register Keras-serialisable classes (layers, losses, metrics, trainers).
