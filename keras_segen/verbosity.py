@@ -77,18 +77,32 @@ def stderr_silenced():
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Imports ``tensorflow`` with its C++ start-up lines silenced (see the module docstring)."""
+    """Imports ``tensorflow`` with its C++ start-up lines silenced (see the module docstring).
+
+    ``importlib.util.find_spec("tensorflow")`` (asking whether TensorFlow is installed)
+    also reaches this finder, so it stays installed until the module is really executed.
+    """
+
+    def __init__(self):
+        self.searching = False
 
     def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
+        if name != "tensorflow" or self.searching:
             return None
-        _remove_import_hook()
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None or tensorflow_logs_shown():
+        self.searching = True
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.searching = False
+        if spec is None or spec.loader is None:
             return spec
         execute = spec.loader.exec_module
 
         def exec_module(module):
+            _remove_import_hook()
+            if tensorflow_logs_shown():
+                execute(module)
+                return
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
             with stderr_silenced():
