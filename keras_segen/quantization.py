@@ -25,12 +25,60 @@ def _fused_into_producer(layer):
     return False
 
 
-def _all_layers(model):
-    return [model, *model._flatten_layers(include_self=False, recursive=True)]
+def sublayers(layer):
+    """Every layer inside ``layer``, depth first, each once (``layer`` itself not included).
+
+    A model's ``layers`` and, for any layer, the layers its public attributes hold (a
+    ``Wrapper``'s ``layer``, ``Bidirectional``'s ``forward_layer``, an RNN in a custom
+    layer): the public counterpart of Keras' private layer tracking.
+
+    Example:
+        >>> inputs = keras.Input((6, 3), name="steps")
+        >>> rnn = keras.layers.Bidirectional(keras.layers.GRU(4, name="gru"), name="both")
+        >>> model = keras.Model(inputs, rnn(inputs))
+        >>> [layer.name for layer in keras_segen.quantization.sublayers(model)]
+        ['steps', 'both', 'forward_gru', 'gru_cell', 'backward_gru', 'gru_cell']
+    """
+    found, seen = [], {id(layer)}
+
+    def visit(parent):
+        children = list(parent.layers) if isinstance(parent, keras.Model) else []
+        for name, value in vars(parent).items():
+            if not name.startswith("_"):
+                values = value if isinstance(value, (list, tuple)) else [value]
+                children += [v for v in values if isinstance(v, keras.layers.Layer)]
+        for child in children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                found.append(child)
+                visit(child)
+
+    visit(layer)
+    return found
 
 
 def _is_fake_quantized(model):
-    return any(isinstance(layer, (FakeQuant, FakeQuantKernel)) for layer in _all_layers(model))
+    return any(isinstance(layer, (FakeQuant, FakeQuantKernel)) for layer in sublayers(model))
+
+
+def _consumers(model):
+    """``{id(layer): [layers called on its outputs]}`` over ``model``'s graph and the graphs of
+    the functional models nested in it, found by rebuilding it once with the same layers."""
+    consumers, producers = {}, {}
+
+    def call(layer, *args, **kwargs):
+        for tensor in keras.tree.flatten((args, kwargs)):
+            if id(tensor) in producers:
+                consumers.setdefault(producers[id(tensor)][1], []).append(layer)
+        outputs = layer(*args, **kwargs)
+        for tensor in keras.tree.flatten(outputs):
+            producers[id(tensor)] = (tensor, id(layer))  # the tensor kept: its id stays unique
+        return outputs
+
+    keras.models.clone_model(
+        model, clone_function=lambda layer: layer, call_function=call, recursive=True
+    )
+    return consumers
 
 
 def quantization_aware(model, momentum=0.99):
@@ -59,16 +107,14 @@ def quantization_aware(model, momentum=0.99):
         >>> keras_segen.without_fake_quantization(view).count_params() == model.count_params()
         True
     """
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
+    if not (isinstance(model, keras.Model) and isinstance(model, keras.Function)):  # a graph
         raise ValueError(
             f"quantization_aware rewrites functional models; got {type(model).__name__} "
             f"{getattr(model, 'name', '')!r}."
         )
     if _is_fake_quantized(model):
         raise ValueError(f"{model.name} is already quantization-aware.")
-    consumers = {}
-    for layer in _all_layers(model):
-        consumers[id(layer)] = [node.operation for node in layer._outbound_nodes]
+    consumers = _consumers(model)
 
     def clone(layer):
         if kernel_reduction_axes(layer) is not None:

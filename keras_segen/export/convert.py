@@ -13,7 +13,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from keras_segen.quantization import without_fake_quantization
+from keras_segen.quantization import sublayers, without_fake_quantization
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 MAX_CALIBRATION_SAMPLES = 200
@@ -159,7 +159,7 @@ def unrolled(model, specs):
     def recurrent(layer):
         return isinstance(layer, (keras.layers.RNN, ReNetSweep))
 
-    if not any(map(recurrent, model._flatten_layers(include_self=False, recursive=True))):
+    if not any(map(recurrent, sublayers(model))):
         return model
 
     def clone(layer):
@@ -183,9 +183,7 @@ def unrolled(model, specs):
             '"float16" quantization for this model.'
         ) from None
     nested = [
-        layer.name
-        for layer in copy._flatten_layers(include_self=False, recursive=True)
-        if recurrent(layer) and not layer.unroll
+        layer.name for layer in sublayers(copy) if recurrent(layer) and not layer.unroll
     ]
     if nested:
         raise ValueError(

@@ -153,10 +153,11 @@ class TFLiteRunner(ArtifactRunner):
         interpreter, self.runtime = tflite_interpreter()
         self._interpreter = interpreter(model_path=self.path, num_threads=num_threads)
         self._runner = self._interpreter.get_signature_runner()
-        self.input_names = list(self._runner.get_input_details())
+        self.input_details = self._runner.get_input_details()  # name -> shape, dtype, quantization
+        self.input_names = list(self.input_details)
 
     def _run(self, inputs):
-        details = self._runner.get_input_details()
+        details = self.input_details
         feed = {
             name: _quantize(np.asarray(inputs[name]), details[name]) for name in self.input_names
         }

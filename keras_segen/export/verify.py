@@ -183,7 +183,7 @@ def inspect(artifact):
                 "dtype": np.dtype(details["dtype"]).name,
                 "quantization": [float(q) for q in details["quantization"]],
             }
-            for name, details in runner._runner.get_input_details().items()
+            for name, details in runner.input_details.items()
         ]
         text = io.StringIO()
         with contextlib.redirect_stdout(text):
