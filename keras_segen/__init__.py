@@ -74,7 +74,6 @@ _EXPORTS = {
         (
             "evaluate",
             "evaluate_model",
-            "export_model",
             "export_run",
             "generate",
             "predict",

@@ -14,7 +14,6 @@ _EXPORTS = {
     "RunTensorBoard": "keras_segen.runs.tensorboard",
     "evaluate": "keras_segen.runs.evaluation",
     "evaluate_model": "keras_segen.runs.evaluation",
-    "export_model": "keras_segen.runs.export",
     "export_run": "keras_segen.runs.export",
     "format_report": "keras_segen.runs.evaluation",
     "generate": "keras_segen.runs.generation",

@@ -164,5 +164,3 @@ def export_run(
     write_json(report, f"{path}.json")
     return report
 
-
-export_model = export_run  # the name of releases up to 0.x; kept for existing code
