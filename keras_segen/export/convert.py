@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from keras_segen.export.quiet import tensorflow_quiet
 from keras_segen.quantization import sublayers, without_fake_quantization
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
@@ -80,7 +81,8 @@ def to_saved_model(model, path, input_shape=None):
         ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
     model = without_fake_quantization(model)
-    _write_saved_model(model, input_specs(model, input_shape), path)
+    with tensorflow_quiet():
+        _write_saved_model(model, input_specs(model, input_shape), path)
     return os.fspath(path)
 
 
@@ -247,7 +249,7 @@ def to_tflite(
     specs = input_specs(model, input_shape)
     if quantization == "int8":
         model = unrolled(model, specs)
-    with tempfile.TemporaryDirectory() as saved_model:
+    with tempfile.TemporaryDirectory() as saved_model, tensorflow_quiet():
         # Through a SavedModel: Keras 3 variables captured by a bare tf.function are left
         # as uninitialised resource reads by the converter (NaN outputs), a SavedModel's
         # are frozen into constants.
@@ -307,8 +309,9 @@ def to_onnx(model, path, opset=17, input_shape=None):
 
     model = without_fake_quantization(model)
     specs = input_specs(model, input_shape)
-    tf2onnx.convert.from_function(
-        serving_function(model, specs), input_signature=specs, opset=opset,
-        output_path=os.fspath(path),
-    )  # fmt: skip
+    with tensorflow_quiet():
+        tf2onnx.convert.from_function(
+            serving_function(model, specs), input_signature=specs, opset=opset,
+            output_path=os.fspath(path),
+        )  # fmt: skip
     return os.fspath(path)

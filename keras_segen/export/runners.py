@@ -12,6 +12,8 @@ from importlib import import_module, metadata
 
 import numpy as np
 
+from keras_segen.export.quiet import tensorflow_quiet
+
 
 def artifact_format(path):
     """``"saved_model"``, ``"tflite"`` or ``"onnx"`` from an artifact's path."""
@@ -144,14 +146,24 @@ def tflite_interpreter():
     )
 
 
+def open_interpreter(path, num_threads=None):
+    """``(interpreter, "package version")``: ``path`` loaded in the first TFLite runtime
+    installed (``tflite_interpreter``), its tensors allocated and delegates applied, quietly
+    (``keras_segen.set_verbosity(2)`` shows the runtime's own lines)."""
+    interpreter_class, runtime = tflite_interpreter()
+    with tensorflow_quiet():
+        interpreter = interpreter_class(model_path=os.fspath(path), num_threads=num_threads)
+        interpreter.allocate_tensors()  # where XNNPACK is applied (and says so on stderr)
+    return interpreter, runtime
+
+
 class TFLiteRunner(ArtifactRunner):
     """A ``.tflite`` file in the first TFLite runtime installed; int8 I/O (de)quantised."""
 
     format = "tflite"
 
     def _open(self, num_threads):
-        interpreter, self.runtime = tflite_interpreter()
-        self._interpreter = interpreter(model_path=self.path, num_threads=num_threads)
+        self._interpreter, self.runtime = open_interpreter(self.path, num_threads)
         self._runner = self._interpreter.get_signature_runner()
         self.input_details = self._runner.get_input_details()  # name -> shape, dtype, quantization
         self.input_names = list(self.input_details)
@@ -182,9 +194,10 @@ class ONNXRunner(ArtifactRunner):
         options = onnxruntime.SessionOptions()
         if num_threads:
             options.intra_op_num_threads = num_threads
-        self._session = onnxruntime.InferenceSession(
-            self.path, options, providers=["CPUExecutionProvider"]
-        )
+        with tensorflow_quiet():
+            self._session = onnxruntime.InferenceSession(
+                self.path, options, providers=["CPUExecutionProvider"]
+            )
         self.input_names = [node.name.split(":")[0] for node in self._session.get_inputs()]
         self.runtime = f"onnxruntime {onnxruntime.__version__}"
 
@@ -204,7 +217,8 @@ class SavedModelRunner(ArtifactRunner):
     def _open(self, num_threads):
         import tensorflow as tf
 
-        self._loaded = tf.saved_model.load(self.path)  # keeps the variables alive
+        with tensorflow_quiet():
+            self._loaded = tf.saved_model.load(self.path)  # keeps the variables alive
         self._function = self._loaded.serve
         self.runtime = f"tensorflow {tf.__version__}"
 

@@ -8,7 +8,8 @@ from collections import Counter
 import numpy as np
 
 from keras_segen.export.convert import input_name
-from keras_segen.export.runners import ArtifactRunner, artifact_format, tflite_interpreter
+from keras_segen.export.quiet import tensorflow_quiet
+from keras_segen.export.runners import ArtifactRunner, artifact_format, open_interpreter
 
 
 def _size(path):
@@ -118,9 +119,7 @@ def xnnpack_delegation(path):
         ``{"partitions", "delegated_ops": {op: count}, "undelegated_ops": {op: count},
         "delegated_share"}`` (the share of operators XNNPACK runs).
     """
-    interpreter_class, _ = tflite_interpreter()
-    interpreter = interpreter_class(model_path=os.fspath(path))
-    interpreter.allocate_tensors()
+    interpreter, _ = open_interpreter(path)
     ops = interpreter._get_ops_details()
     delegates = [op for op in ops if op["op_name"] == "DELEGATE"]
     originals = [op for op in ops if op["op_name"] != "DELEGATE"]
@@ -186,7 +185,7 @@ def inspect(artifact):
             for name, details in runner.input_details.items()
         ]
         text = io.StringIO()
-        with contextlib.redirect_stdout(text):
+        with contextlib.redirect_stdout(text), tensorflow_quiet():
             tf.lite.experimental.Analyzer.analyze(model_path=path, gpu_compatibility=True)
         warnings = [line.strip() for line in text.getvalue().splitlines() if "GPU COMPAT" in line]
         report["gpu_compatible"] = not warnings
