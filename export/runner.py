@@ -6,13 +6,14 @@ in-vehicle images; 2.14 needs NumPy < 2); ``--runtime`` picks one.
 It applies exactly the library's preprocessing (bilinear resize with half-pixel centres
 as ``tf.image.resize``, scaling to [0, 1], int8 quantisation from the model's own
 parameters), runs images or a folder through a segmenter and writes class masks and
-overlays at each image's own size, or draws images from a generator, and benchmarks
-latency. A camera frame larger than the model input is segmented like
-``keras_segen.inference`` does it: overlapping tiles of the model's input size, logits
+overlays at each image's own size (masks: palette PNGs of class ids in ``keras-segen
+predict``'s colours, a run's own with ``--colours config.json``), or draws images from a
+generator, and benchmarks latency. A camera frame larger than the model input is segmented
+like ``keras_segen.inference`` does it: overlapping tiles of the model's input size, logits
 blended with a weight falling linearly from each tile's centre (``--mode tile``; ``auto``
 picks it for large frames), or one pass at the model size (``--mode resize``).
 
-    python runner.py model.tflite photos/ --out results/
+    python runner.py model.tflite photos/ --out results/ --colours runs/unet/config.json
     python runner.py model.tflite frame_2048x1024.png --mode tile --overlap 0.5
     python runner.py generator.tflite --generate 16 --out samples/
     python runner.py model.tflite --benchmark --threads 4
@@ -22,6 +23,7 @@ PNG and ``.npy`` files are read and written with NumPy and zlib alone; JPEG need
 """
 
 import argparse
+import json
 import os
 import struct
 import sys
@@ -31,9 +33,11 @@ from importlib import import_module, metadata
 
 import numpy as np
 
-PALETTE = np.array(
+PALETTE = np.array(  # keras_segen.viz.class_palette(): mask and overlay colours
     [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
-     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60]], np.uint8,
+     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+     [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195],
+     [128, 128, 0], [255, 215, 180], [0, 0, 128]], np.uint8,
 )  # fmt: skip
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy")
 # TFLite runtimes, preferred first: (pip package, module holding the Interpreter).
@@ -65,10 +69,9 @@ def _unfilter(raw, height, width, channels):
                     predictor = left
                 elif kind == 3:
                     predictor = (left + up) // 2
-                else:
+                else:  # Paeth: the neighbour nearest left + up - corner
                     corner = previous[x - channels] if x >= channels else 0
-                    estimate = left + up - corner
-                    pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                    pa, pb, pc = abs(up - corner), abs(left - corner), abs(left + up - 2 * corner)
                     predictor = left if pa <= pb and pa <= pc else (up if pb <= pc else corner)
                 current[x] = (line[x] + predictor) % 256
         out[y] = current
@@ -97,30 +100,30 @@ def read_png(path):
     if depth != 8 or channels is None or interlace:
         raise ValueError(f"{path}: only 8-bit non-interlaced grey/RGB/RGBA PNGs (or Pillow).")
     image = _unfilter(zlib.decompress(b"".join(chunks)), height, width, channels)
-    if channels in (1, 2):
-        image = np.repeat(image[..., :1], 3, axis=-1)
-    return np.ascontiguousarray(image[..., :3])
+    return np.ascontiguousarray(image[..., [0, 0, 0]] if channels < 3 else image[..., :3])
 
 
-def write_png(path, image):
-    """Writes an ``(H, W)`` or ``(H, W, 3)`` uint8 array as a PNG."""
+def write_png(path, image, palette=None):
+    """An ``(H, W)`` or ``(H, W, 3)`` uint8 array as a PNG; ``(H, W)`` ids with ``palette``."""
     image = np.asarray(image, np.uint8)
-    colour = 0 if image.ndim == 2 else 2
+    colour = 2 if image.ndim == 3 else (0 if palette is None else 3)
     height, width = image.shape[:2]
     raw = b"".join(b"\x00" + row.tobytes() for row in image.reshape(height, -1))
 
-    def chunk(kind, body):
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+    if colour == 3:
+        header += chunk(b"PLTE", np.asarray(palette, np.uint8).tobytes())
     with open(path, "wb") as file:
-        file.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                   + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))  # fmt: skip
+        file.write(b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(raw))
+                   + chunk(b"IEND", b""))  # fmt: skip
+
+
+def mask_palette(colours=None):
+    """``keras-segen predict``'s 256 mask colours: ``colours`` (or ``PALETTE``) repeated."""
+    return np.resize(np.asarray(PALETTE if colours is None else colours, np.uint8), (256, 3))
 
 
 def read_image(path):
@@ -163,16 +166,13 @@ def resize_bilinear(image, height, width):
 def to_unit_range(image):
     """uint8 -> float32 in [0, 1] (floats are clipped)."""
     image = np.asarray(image)
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) / 255.0
-    return np.clip(image.astype(np.float32), 0.0, 1.0)
+    scale = 255.0 if image.dtype == np.uint8 else 1.0
+    return np.clip(image.astype(np.float32) / scale, 0.0, 1.0)
 
 
 def tile_starts(length, tile, stride):
     """Start offsets of tiles covering ``length`` pixels, the last one flush with the end."""
-    if length <= tile:
-        return [0]
-    return list(range(0, length - tile, stride)) + [length - tile]
+    return [0] if length <= tile else list(range(0, length - tile, stride)) + [length - tile]
 
 
 def tile_weight(height, width):
@@ -192,11 +192,9 @@ def sliding_window(image, tile_size, predict, overlap=0.5):
         raise ValueError(f"overlap must be in [0, 1); got {overlap!r}.")
     height, width = image.shape[:2]
     tile_h, tile_w = tile_size
-    padded = np.pad(
-        image, ((0, max(tile_h - height, 0)), (0, max(tile_w - width, 0)), (0, 0)), mode="edge"
-    )
-    stride_h = max(1, int(round(tile_h * (1 - overlap))))
-    stride_w = max(1, int(round(tile_w * (1 - overlap))))
+    padding = ((0, max(tile_h - height, 0)), (0, max(tile_w - width, 0)), (0, 0))
+    padded = np.pad(image, padding, mode="edge")
+    stride_h, stride_w = (max(1, int(round(size * (1 - overlap)))) for size in tile_size)
     weight = tile_weight(tile_h, tile_w)[..., None]
     total = weights = None
     for y in tile_starts(padded.shape[0], tile_h, stride_h):
@@ -212,10 +210,7 @@ def sliding_window(image, tile_size, predict, overlap=0.5):
 
 def preprocess(image, height, width):
     """uint8 ``HxWx3`` -> float32 in [0, 1] at ``height x width`` (``preprocess_image``)."""
-    image = np.asarray(image)
-    if image.dtype == np.uint8:
-        image = image.astype(np.float32) / 255.0
-    return np.clip(resize_bilinear(image, height, width), 0.0, 1.0)
+    return np.clip(resize_bilinear(to_unit_range(image), height, width), 0.0, 1.0)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -232,8 +227,7 @@ def interpreter_class(runtime=None):
         try:
             if runtime in (None, package):
                 module = import_module(module_name)
-                version = metadata.version(package)
-                return module.Interpreter, f"{package} {version}"
+                return module.Interpreter, f"{package} {metadata.version(package)}"
         except ImportError as error:  # PackageNotFoundError is one too
             failures.append(f"{package}: {error}")
     raise ImportError(
@@ -326,10 +320,11 @@ class Model:
         return np.clip(np.stack(images), 0.0, 1.0)
 
 
-def overlay(image, mask, alpha=0.5):
-    """Class colours blended over a [0, 1] image; background (class 0) left as it is."""
-    colours = PALETTE[mask % len(PALETTE)].astype(np.float32) / 255.0
-    blended = np.where(mask[..., None] > 0, (1 - alpha) * image + alpha * colours, image)
+def overlay(image, mask, alpha=0.5, colours=None):
+    """Class colours blended over a [0, 1] image as ``keras_segen.viz.overlay`` does: pixels of
+    a class coloured black (class 0 by default) left as they are."""
+    painted = mask_palette(colours)[mask].astype(np.float32) / 255.0
+    blended = np.where(painted.any(-1, keepdims=True), (1 - alpha) * image + alpha * painted, image)
     return (blended * 255).round().astype(np.uint8)
 
 
@@ -369,6 +364,7 @@ def main(argv=None):
     parser.add_argument("--mode", choices=("auto", "tile", "resize"), default="auto")
     parser.add_argument("--overlap", type=float, default=0.5, help="tile overlap in [0, 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="resize factor before tiling")
+    parser.add_argument("--colours", help="a run's config.json: mask colours its class_colours")
     args = parser.parse_args(argv)
     model = Model(args.model, num_threads=args.threads, runtime=args.runtime)
     if args.benchmark:
@@ -385,13 +381,17 @@ def main(argv=None):
         return 0
     if not args.inputs:
         parser.error("give inputs to segment, --generate N, or --benchmark")
+    colours = None
+    if args.colours:
+        with open(args.colours) as file:
+            colours = json.load(file).get("class_colours")
     for path in _inputs(args.inputs):
         image = read_image(path)
         mask = model.segment(image, args.mode, args.overlap, args.scale)
         stem = os.path.splitext(os.path.basename(path))[0]
-        write_png(os.path.join(args.out, f"{stem}_mask.png"), mask)
+        write_png(os.path.join(args.out, f"{stem}_mask.png"), mask, mask_palette(colours))
         write_png(os.path.join(args.out, f"{stem}_overlay.png"),
-                  overlay(to_unit_range(image), mask))  # fmt: skip
+                  overlay(to_unit_range(image), mask, colours=colours))  # fmt: skip
     print(f"wrote masks and overlays to {args.out}")
     return 0
 

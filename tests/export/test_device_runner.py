@@ -1,7 +1,9 @@
 """The on-device runner in export/: no TensorFlow, same preprocessing, same outputs."""
 
 import importlib.util
+import json
 import pathlib
+import tempfile
 import types
 
 import numpy as np
@@ -13,6 +15,7 @@ import keras_segen
 from keras_segen import export
 from keras_segen.data import preprocess_image
 from keras_segen.inference import segment_image
+from keras_segen.runs.evaluation import save_mask
 from tests.helpers import run_python
 
 RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
@@ -49,6 +52,33 @@ def test_png_codec_reads_what_pillow_writes_and_round_trips(tmp_path):
     np.testing.assert_array_equal(runner.read_png(tmp_path / "grey.png")[..., 1], grey)
 
 
+CITYSCAPES = [[128, 64, 128], [244, 35, 232], [70, 70, 70]]  # road, sidewalk, building
+
+
+def _predict_palette(colours):
+    """The palette of the mask PNG ``keras-segen predict`` writes with ``colours``."""
+    with tempfile.TemporaryDirectory() as folder:
+        save_mask(np.zeros((1, 1), np.int64), f"{folder}/mask.png", colours)
+        with Image.open(f"{folder}/mask.png") as mask:
+            return mask.getpalette()
+
+
+@pytest.mark.parametrize("colours", [None, CITYSCAPES])
+def test_masks_and_overlays_have_the_colours_of_predict(colours, tmp_path):
+    labels = (np.arange(48).reshape(6, 8) % 23).astype(np.uint8)  # beyond the 20 colours: cycled
+    save_mask(labels, tmp_path / "library.png", colours)
+    runner.write_png(tmp_path / "runner.png", labels, runner.mask_palette(colours))
+    library, ours = Image.open(tmp_path / "library.png"), Image.open(tmp_path / "runner.png")
+    assert ours.mode == library.mode == "P"
+    assert ours.getpalette() == library.getpalette()
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(library))
+    np.testing.assert_array_equal(keras_segen.data.read_mask(tmp_path / "runner.png"), labels)
+    image = np.random.default_rng(0).random((6, 8, 3)).astype(np.float32)
+    expected = np.round(keras_segen.viz.overlay(image, labels, colours=colours) * 255)
+    ours = runner.overlay(image, labels, colours=colours).astype(float)
+    assert np.abs(ours - expected).max() <= 1  # float rounding of the blend
+
+
 def _library_masks(path, images, mode):
     """What ``keras_segen.inference`` makes of the images with the same artifact."""
     artifact = types.SimpleNamespace(predict_on_batch=export.ArtifactRunner(path))
@@ -68,6 +98,7 @@ def test_runner_without_tensorflow_reproduces_the_library(tmp_path):
                             int8_io=True)  # fmt: skip
     generator = keras_segen.dcgan_generator(8, (32, 32, 3), filters=4)
     generator_path = export.to_tflite(generator, tmp_path / "g.tflite")
+    (tmp_path / "config.json").write_text(json.dumps({"class_colours": CITYSCAPES}))
     output = run_python(f"""
 import sys, importlib.util
 class Block:
@@ -79,7 +110,7 @@ spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
 runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
 runner.main([{str(path)!r}, {str(folder)!r}, "--out", {str(tmp_path / "out")!r}])
 runner.main([{str(path)!r}, {str(folder)!r}, "--out", {str(tmp_path / "resized")!r},
-             "--mode", "resize"])
+             "--mode", "resize", "--colours", {str(tmp_path / "config.json")!r}])
 runner.main([{str(generator_path)!r}, "--generate", "3", "--out", {str(tmp_path / "gen")!r}])
 runner.main([{str(path)!r}, "--benchmark", "--threads", "1", "--repeats", "5"])
 print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
@@ -87,10 +118,13 @@ print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow
     assert "loaded []" in output and "threads 1: p50" in output and "p99" in output
     tiled, resized = (_library_masks(path, images, mode) for mode in ("tile", "resize"))
     for index in range(2):  # 48x40 frames, larger than the 32x32 input: tiled by default
-        mask = np.asarray(Image.open(tmp_path / "out" / f"photo{index}_mask.png"))
-        np.testing.assert_array_equal(mask, tiled[index])
+        mask = Image.open(tmp_path / "out" / f"photo{index}_mask.png")
+        assert mask.getpalette() == _predict_palette(None)
+        np.testing.assert_array_equal(np.asarray(mask), tiled[index])
         assert (tmp_path / "out" / f"photo{index}_overlay.png").is_file()
-        mask = np.asarray(Image.open(tmp_path / "resized" / f"photo{index}_mask.png"))
+        mask = Image.open(tmp_path / "resized" / f"photo{index}_mask.png")
+        assert mask.getpalette() == _predict_palette(CITYSCAPES)  # --colours config.json
+        mask = np.asarray(mask)
         assert mask.shape == (40, 48)  # the logits resized back: agree up to float ties
         assert np.mean(mask == resized[index]) > 0.99
     latents = np.random.default_rng(0).normal(size=(3, 1, 8)).astype("float32")[:, 0]
