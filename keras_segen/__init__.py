@@ -99,6 +99,7 @@ SERIALIZABLE_MODULES = (
     "keras_segen.trainers.gan",
     "keras_segen.trainers.pix2pix",
     "keras_segen.trainers.vae",
+    "keras_segen.trainers.schedules",
 )
 # ClassicalBaseline runs TensorFlow ops: it is registered on the TensorFlow backend only.
 TENSORFLOW_SERIALIZABLE_MODULES = ("keras_segen.classical",)

@@ -100,6 +100,17 @@ def _resize(array, size):
     )[0]
 
 
+def uses_tiles(image_size, input_size, mode="auto"):
+    """Whether ``segment_image`` tiles an image of ``image_size`` (after ``scale``).
+
+    Example:
+        >>> keras_segen.inference.uses_tiles((100, 180), (32, 32))
+        True
+    """
+    larger = image_size[0] > input_size[0] or image_size[1] > input_size[1]
+    return mode == "tile" or (mode == "auto" and larger)
+
+
 def segment_image(model, image, input_size, mode="auto", overlap=0.5, scale=1.0, batch_size=8):
     """Logits ``(H, W, K)`` of one image at its own size.
 
@@ -134,10 +145,7 @@ def segment_image(model, image, input_size, mode="auto", overlap=0.5, scale=1.0,
     scaled = (max(1, round(height * scale)), max(1, round(width * scale)))
     if scale != 1.0:
         pixels = np.clip(_resize(pixels, scaled), 0.0, 1.0)
-    tiles = mode == "tile" or (
-        mode == "auto" and (scaled[0] > input_size[0] or scaled[1] > input_size[1])
-    )
-    if tiles:
+    if uses_tiles(scaled, input_size, mode):
         logits = sliding_window(pixels, input_size, model.predict_on_batch, overlap, batch_size)
     else:
         resized = np.clip(_resize(pixels, input_size), 0.0, 1.0)

@@ -53,3 +53,11 @@ def sample_inputs(model, count=4, seed=0):
         else:
             inputs.append(rng.uniform(0, 1, (count, *tensor.shape[1:])).astype("float32"))
     return inputs if len(inputs) > 1 else inputs[0]
+
+
+def run_config(run_dir):
+    """A run's configuration as one flat dict (fields and what it learned), as
+    ``keras_segen.runs.load_run_or_model`` gives it."""
+    from keras_segen.runs import read_run
+
+    return read_run(run_dir)[0].flat()

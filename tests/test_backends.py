@@ -196,7 +196,7 @@ assert cli.main(["--backend", "jax", "quickstart", "--epochs", "1", "--num-examp
                  "--image-size", "32", "--out", os.path.join(out, "quick")]) == 0
 assert cli.main(["train-gan", "--model", "pix2pix", "--epochs", "1", "--image-size", "32",
                  "--num-examples", "8", "--batch-size", "4", "--out", os.path.join(out, "gan"),
-                 "--verbose", "0"]) == 0
+                 "--progress", "0"]) == 0
 print(*sorted(os.listdir(os.path.join(out, "quick"))), "tensorflow" in sys.modules)
 """
 

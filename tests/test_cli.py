@@ -90,16 +90,22 @@ def test_train_resume_evaluate_predict_quickstart(tmp_path, capsys):
     import os
 
     run = tmp_path / "run"
-    common = ["--image-size", "32", "--num-examples", "16", "--batch-size", "8", "--verbose", "0"]
+    common = ["--image-size", "32", "--num-examples", "16", "--batch-size", "8", "--progress", "0"]
     kwargs = ["--model-kwargs", '{"filters": 4, "depth": 2}']
     assert cli.main(["train", "--epochs", "1", "--out", str(run), *common, *kwargs]) == 0
     assert f"run directory: {run}" in capsys.readouterr().out
-    assert json.loads((run / "config.json").read_text())["model_kwargs"] == {
-        "filters": 4,
-        "depth": 2,
-    }
+    stored = json.loads((run / "config.json").read_text())
+    assert stored["model"]["model_kwargs"] == {"filters": 4, "depth": 2}
+    assert stored["training"]["schedule"] == "cosine"
 
-    assert cli.main(["train", "--resume", str(run), "--verbose", "0"]) == 0
+    # A finished cosine run is extended by a new cycle; settings other than --epochs and
+    # --strategy cannot change on --resume.
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--progress", "0"]) == 0
+    assert "new cosine cycle over epochs 2-2" in capsys.readouterr().out
+    assert json.loads((run / "state.json").read_text())["epochs_completed"] == 2
+    assert json.loads((run / "config.json").read_text())["resolved"]["cycle_epochs"] == [1, 2]
+    assert cli.main(["train", "--resume", str(run), "--batch-size", "4"]) == 2
+    assert "--batch-size cannot change" in capsys.readouterr().err
     assert cli.main(["evaluate", str(run), "--split", "validation"]) == 0
     assert "pixel accuracy" in capsys.readouterr().out
     assert (run / "confusion_matrix.png").exists()
@@ -125,7 +131,7 @@ def test_train_resume_evaluate_predict_quickstart(tmp_path, capsys):
         "16",
         "--image-size",
         "32",
-        "--verbose",
+        "--progress",
         "0",
     ]
     assert cli.main(args) == 0

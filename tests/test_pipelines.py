@@ -9,6 +9,7 @@ import pytest
 
 import keras_segen
 from keras_segen import cli, pipelines
+from tests.helpers import run_config
 
 # Class colours of the hand-made generator below, in [0, 1].
 COLOURS = np.array([[0.5, 0.5, 0.5], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], "float32")
@@ -196,14 +197,14 @@ def test_cli_synthesize_train_with_pairs_and_edit_scene(tmp_path, capsys):
     segmenter_run = tmp_path / "unet"
     arguments = [
         "train", "--dataset", "shapes_coloured", "--epochs", "1", "--image-size", "32",
-        "--num-examples", "8", "--batch-size", "4", "--verbose", "0", "--model-kwargs",
+        "--num-examples", "8", "--batch-size", "4", "--progress", "0", "--model-kwargs",
         '{"filters": 4, "depth": 2}', "--synthetic", str(synthetic), "--synthetic-ratio", "0.5",
         "--out", str(segmenter_run),
     ]  # fmt: skip
     assert cli.main(arguments) == 0
     history = keras_segen.runs.read_history(str(segmenter_run))
     assert history["epoch"] == [1]
-    config = json.loads((segmenter_run / "config.json").read_text())
+    config = run_config(segmenter_run)
     assert (config["synthetic"], config["synthetic_ratio"]) == (str(synthetic), 0.5)
 
     figure = tmp_path / "scene.png"

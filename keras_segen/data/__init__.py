@@ -25,6 +25,7 @@ _EXPORTS = {
     "mix_datasets": "keras_segen.data.mixing",
     "mixed_length": "keras_segen.data.mixing",
     "open_layout": "keras_segen.data.layouts",
+    "open_with_classes": "keras_segen.data.folders",
     "perturb_label_maps": "keras_segen.data.mixing",
     "preprocess_image": "keras_segen.data.preprocessing",
     "read_class_file": "keras_segen.data.classes",

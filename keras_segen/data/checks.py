@@ -56,7 +56,7 @@ class DataError(ValueError):
         >>> print(error)
         mydata: 1 problem(s) in 1 file(s):
           masks/a.jpg: lossy mask
-        Fix or remove these files, or pass on_bad='skip' (CLI: --skip-bad) to use only the
+        Fix or remove these files, or pass on_bad='skip' (CLI: --on-bad skip) to use only the
         good pairs.
     """
 
@@ -73,7 +73,7 @@ def format_problems(source, problems, total=None, limit=20):
         head += f" of {total} pairs"
     lines = [head + ":", *problem_lines(problems, limit)]
     lines.append(
-        "Fix or remove these files, or pass on_bad='skip' (CLI: --skip-bad) to use only "
+        "Fix or remove these files, or pass on_bad='skip' (CLI: --on-bad skip) to use only "
         "the good pairs."
     )
     return "\n".join(lines)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from keras_segen.data.checks import problem_lines, scan_pairs
-from keras_segen.data.layouts import open_layout
+from keras_segen.data.folders import open_with_classes
 
 
 @dataclasses.dataclass
@@ -62,6 +62,7 @@ class DataReport:
         for name, count in zip(self.class_names, totals):
             lines.append(f"  {name[:24]:24s} {int(count):14d} {count / grand:7.2%}")
         lines.append(f"  {'(ignored)':24s} {sum(self.ignored.values()):14d}")
+        lines += self.warnings()
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
             found = [(f"[{split}] {path}", problem) for split, path, problem in self.problems]
@@ -69,6 +70,27 @@ class DataReport:
         else:
             lines.append("no problems found")
         return "\n".join(lines)
+
+    def empty_classes(self, split="train"):
+        """``(label, name)`` of the classes with no pixel in ``split`` (all splits: ``None``)."""
+        counts = self.total_pixels() if split is None else self.class_pixels.get(split)
+        if counts is None:
+            return []
+        return [(i, self.class_names[i]) for i, n in enumerate(counts) if n == 0]
+
+    def warnings(self):
+        """Lines about classes no pixel of a split has (a wrong class file or num_classes)."""
+        lines = []
+        for split in self.class_pixels:
+            empty = self.empty_classes(split)
+            if empty:
+                shown = ", ".join(f"{i} {name}" for i, name in empty[:10])
+                more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+                lines.append(
+                    f"warning: {len(empty)} of {len(self.class_names)} classes have no pixel "
+                    f"in the {split} split: {shown}{more}"
+                )
+        return lines
 
     def total_pixels(self):
         """Pixels per class over all splits, ``int64 (num_classes,)``."""
@@ -79,7 +101,7 @@ class DataReport:
 
 
 def check_data(source, layout=None, colours=None, num_classes=None, ignore_index=255,
-               progress=None):  # fmt: skip
+               progress=None, classes=None):  # fmt: skip
     """Decodes every pair of every split of a dataset folder and reports what it found.
 
     Args:
@@ -89,6 +111,7 @@ def check_data(source, layout=None, colours=None, num_classes=None, ignore_index
         num_classes: classes of a generic folder (default: the largest label + 1).
         ignore_index: label that is not a class.
         progress: show progress bars (default: for 200 pairs or more).
+        classes: a class file of one's own naming the classes (any layout).
 
     Returns:
         A ``DataReport``; ``report.ok`` is ``False`` when there are problems.
@@ -107,7 +130,7 @@ def check_data(source, layout=None, colours=None, num_classes=None, ignore_index
         >>> report.problems[0][1:]
         ('mine/images/b.png', 'no mask b.* in mine/masks')
     """
-    dataset = open_layout(source, layout, colours)
+    dataset = open_with_classes(source, layout, colours, classes, num_classes)
     num_classes = num_classes or dataset.num_classes
     splits, pixels, ignored, problems = {}, {}, {}, []
     for split in dataset.splits:

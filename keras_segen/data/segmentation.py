@@ -9,7 +9,26 @@ from keras_segen.data.layouts import SPLITS, open_layout
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import DatasetInfo, source_kind
 
-__all__ = ["DatasetInfo", "load_segmentation", "shapes", "source_splits"]
+__all__ = ["AUGMENTATIONS", "DatasetInfo", "load_segmentation", "shapes", "source_splits"]
+
+# ``augment=`` names -> arguments of ``keras_segen.data.augment`` (None: no augmentation).
+AUGMENTATIONS = {
+    "none": None,
+    "geometric": {"colour": 0.0},
+    "colour": {"flip": False, "max_rotation": 0.0, "scale_range": (1.0, 1.0)},
+    "all": {},
+}
+
+
+def augment_arguments(augment):
+    """``keras_segen.data.augment`` arguments of ``augment`` (a name or a bool), or None."""
+    if isinstance(augment, bool):
+        augment = "all" if augment else "none"
+    if augment not in AUGMENTATIONS:
+        raise ValueError(
+            f"augment must be one of {tuple(AUGMENTATIONS)} (or a bool); got {augment!r}."
+        )
+    return AUGMENTATIONS[augment]
 
 
 def source_splits(source, layout=None, data_dir=None):
@@ -73,6 +92,7 @@ def load_segmentation(
     with_info=False,
     layout=None,
     colours=None,
+    classes=None,
     validation_split=None,
     on_bad="raise",
     progress=None,
@@ -102,7 +122,9 @@ def load_segmentation(
         image_size: int or ``(height, width)``; images resized bilinear, masks nearest.
             ``None`` keeps every example at its own size (``batch_size`` None or 1).
         batch_size: examples per batch, or ``None`` for single examples.
-        augment: joint augmentation (``keras_segen.data.augment``) of each example.
+        augment: joint augmentation (``keras_segen.data.augment``) of each example:
+            ``"geometric"`` (flip, rotation, scale-and-crop), ``"colour"`` (brightness,
+            contrast, saturation, hue), ``"all"`` (both; also ``True``) or ``"none"``.
         cache: cache decoded, resized examples in memory.
         shuffle: shuffle every epoch; default ``True`` for ``"train"``.
         num_classes: classes of the masks (inferred for folders and known datasets).
@@ -115,6 +137,8 @@ def load_segmentation(
         layout: the folder layout (``keras_segen.data.LAYOUTS``); detected by default.
         colours: colour table of RGB masks (``{name: (r, g, b)}``, a list, or a class
             file); by default a class file beside the data.
+        classes: a class file of one's own naming the classes of a folder in any layout
+            (e.g. a VOC-layout copy of one's own data); ``num_classes`` must agree with it.
         validation_split: a fraction in (0, 1): ``"train"`` and ``"validation"`` are then a
             seeded, disjoint split of the source's training data (``carve_validation``;
             for TFDS the last fraction of the split in TFDS's own order).
@@ -141,19 +165,21 @@ def load_segmentation(
     if image_size is None and batch_size not in (None, 1):
         raise ValueError("image_size=None keeps each image's own size: use batch_size=None or 1.")
     size = None if image_size is None else image_size_pair(image_size)
+    augment_name, augment = augment, augment_arguments(augment)
     kind = source_kind(source)
     folder_options = dict(
-        layout=layout, colours=colours, validation_split=validation_split, seed=seed,
+        layout=layout, colours=colours, classes=classes, validation_split=validation_split,
+        seed=seed,
         on_bad=on_bad, progress=progress, ignore_index=ignore_index,
     )  # fmt: skip
     if kind == "shapes" and validation_split:
         raise ValueError(f"{source!r} has its own validation split; drop validation_split.")
     if resolve_pipeline(pipeline) == "numpy":
-        if kind == "tfds" or augment or size is None or batch_size is None:
+        if kind == "tfds" or augment is not None or size is None or batch_size is None:
             raise ValueError(
                 "The NumPy pipeline reads shapes and folder sources at a fixed image_size and "
                 "batch_size, without augment; use pipeline='tf.data' (TensorFlow) for "
-                f"{source!r} with augment={augment}, image_size={image_size}, "
+                f"{source!r} with augment={augment_name!r}, image_size={image_size}, "
                 f"batch_size={batch_size}."
             )
         folder = folder_options if kind == "folder" else None
@@ -208,10 +234,12 @@ def _tf_pipeline(
         dataset = dataset.cache()
     if split == "train" if shuffle is None else shuffle:
         dataset = dataset.shuffle(min(info.num_examples or 1000, 1000), seed=seed)
-    if augment:
+    if augment is not None:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-            lambda pair, pair_seed: augment_pair(*pair, pair_seed, ignore_index=ignore_index),
+            lambda pair, pair_seed: augment_pair(
+                *pair, pair_seed, ignore_index=ignore_index, **augment
+            ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     if batch_size is not None:

@@ -39,6 +39,13 @@ class DatasetInfo:
     class_colours: tuple | None = None
     layout: str | None = None
     skipped: tuple = ()  # (path, problem) of the pairs left out with on_bad="skip"
+    class_pixels: tuple | None = None  # pixels per class, where the data was scanned
+
+    def empty_classes(self):
+        """``(label, name)`` of the classes with no pixel in this data (where it was scanned)."""
+        if self.class_pixels is None:
+            return []
+        return [(i, self.class_names[i]) for i, n in enumerate(self.class_pixels) if n == 0]
 
 
 def shapes_split(split, image_size, num_classes, num_examples, seed, source="shapes"):

@@ -11,6 +11,7 @@ from keras_segen.lazy import lazy_attributes
 
 _EXPORTS = {
     "RunCheckpoint": "keras_segen.runs.checkpoint",
+    "RunConfig": "keras_segen.runs.config",
     "RunTensorBoard": "keras_segen.runs.tensorboard",
     "evaluate": "keras_segen.runs.evaluation",
     "evaluate_model": "keras_segen.runs.evaluation",
@@ -22,6 +23,7 @@ _EXPORTS = {
     "predict": "keras_segen.runs.evaluation",
     "quickstart": "keras_segen.runs.quickstart",
     "read_history": "keras_segen.runs.checkpoint",
+    "read_run": "keras_segen.runs.files",
     "resume": "keras_segen.runs.segmentation",
     "resume_generation": "keras_segen.runs.generation",
     "split_plan": "keras_segen.runs.splits",

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import os
 import tempfile
 
@@ -29,11 +30,36 @@ def write_json(data, path):
     os.replace(temporary, path)
 
 
+def mark_state(run_dir, **fields):
+    """Merges ``fields`` (``status``, ``error``) into the run's ``state.json``."""
+    path = os.path.join(run_dir, "state.json")
+    state = {"epochs_completed": 0}
+    if os.path.exists(path):
+        with open(path) as file:
+            state = json.load(file)
+    state.update(fields)
+    write_json(state, path)
+
+
+def without_optimizer(network):
+    """A functional ``network`` as a new model over the same layers, uncompiled, so that
+    saving it stores the weights without the optimizer's state (a third of the size with
+    Adam); other models are returned as they are."""
+    if isinstance(network, keras.Model) and hasattr(network, "inputs") and network.inputs:
+        try:
+            return keras.Model(network.input, network.output, name=network.name)
+        except (TypeError, ValueError):  # a subclassed model with symbolic inputs
+            return network
+    return network
+
+
 class RunCheckpoint(keras.callbacks.Callback):
     """At the end of every epoch: ``last.keras``, ``best.keras``, ``history.csv``, ``state.json``.
 
     ``state.json`` is written last, so it only ever names an epoch whose checkpoint and
-    history row are complete; resuming starts right after it.
+    history row are complete; resuming starts right after it. ``best.keras`` holds the
+    network without optimizer state, and never comes from a diverged epoch: one whose
+    validation loss is not finite or more than ``divergence`` times its training loss.
 
     Args:
         run_dir: the run directory.
@@ -43,6 +69,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         write: ``False`` on non-chief workers of a multi-worker run.
         best_model: ``model -> network`` saved as ``best.keras`` (default: the model), e.g.
             the segmenter of an ``AdversarialSegmenter``.
+        divergence: the validation/training loss ratio above which an epoch is diverged.
 
     Example:
         >>> data = keras_segen.data.load_segmentation("shapes", image_size=32, num_examples=8)
@@ -58,8 +85,9 @@ class RunCheckpoint(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, run_dir, monitor="val_mean_iou", mode="max", best=None, write=True, best_model=None
-    ):
+        self, run_dir, monitor="val_mean_iou", mode="max", best=None, write=True, best_model=None,
+        divergence=10.0,
+    ):  # fmt: skip
         super().__init__()
         self.run_dir = run_dir
         self.best_model = best_model or (lambda model: model)
@@ -67,9 +95,20 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.mode = mode
         self.best = best
         self.write = write
+        self.divergence = divergence
+
+    @staticmethod
+    def diverged(logs, divergence=10.0):
+        """Whether an epoch's validation loss is not finite or ``divergence`` x its loss."""
+        loss, val_loss = logs.get("loss"), logs.get("val_loss")
+        if val_loss is None:
+            return False
+        return not math.isfinite(val_loss) or (
+            loss is not None and math.isfinite(loss) and val_loss > divergence * max(loss, 1e-3)
+        )
 
     def _improved(self, value):
-        if value is None:
+        if value is None or not math.isfinite(value):
             return False
         if self.best is None:
             return True
@@ -85,9 +124,10 @@ class RunCheckpoint(keras.callbacks.Callback):
             return
         atomic_save(self.model, os.path.join(self.run_dir, "last.keras"))
         value = logs.get(self.monitor)
-        if self._improved(value):
+        if self._improved(value) and not self.diverged(logs, self.divergence):
             self.best = value
-            atomic_save(self.best_model(self.model), os.path.join(self.run_dir, "best.keras"))
+            network = without_optimizer(self.best_model(self.model))
+            atomic_save(network, os.path.join(self.run_dir, "best.keras"))
         history_path = os.path.join(self.run_dir, "history.csv")
         row = {"epoch": epoch + 1, **logs}
         new_file = not os.path.exists(history_path)
@@ -96,7 +136,10 @@ class RunCheckpoint(keras.callbacks.Callback):
             if new_file:
                 writer.writeheader()
             writer.writerow(row)
-        state = {"epochs_completed": epoch + 1, "monitor": self.monitor, "best": self.best}
+        state = {
+            "epochs_completed": epoch + 1, "monitor": self.monitor, "best": self.best,
+            "status": "training", "error": None,
+        }  # fmt: skip
         write_json(state, os.path.join(self.run_dir, "state.json"))
 
 

@@ -10,9 +10,9 @@ from keras_segen.data import load_segmentation
 from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, read_image
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import data_errors_named
-from keras_segen.inference import segment_image
+from keras_segen.inference import segment_image, uses_tiles
 from keras_segen.runs.checkpoint import write_json
-from keras_segen.runs.files import load_run_or_model
+from keras_segen.runs.files import load_run_or_model, read_run
 from keras_segen.runs.splits import ROLES, load_role
 
 
@@ -145,15 +145,21 @@ def evaluate(
     loading = dict(image_size=image_size, batch_size=batch_size, num_classes=num_classes)
     if full_resolution:
         loading.update(image_size=None, batch_size=None, cache=False)
-    if "splits" in config and dataset == config["dataset"] and split in ROLES:
-        data, info = load_role(config, split, **loading)
-        source_split = config["splits"][split]["split"]
+    if config and dataset == config["dataset"] and split in ROLES:
+        run_config, _ = read_run(run_or_model)
+        data, info = load_role(run_config, split, **loading)
+        spec = run_config.resolved["splits"][split]
+        source_split = spec["split"]
+        described = f"the run's {split} data: {spec['note']}"
     else:
         data, info = load_segmentation(
             dataset, split, seed=config.get("seed", 0),
             ignore_index=config.get("ignore_index", 255), with_info=True, **loading,
         )  # fmt: skip
         source_split = split
+        described = f"the {split} split of {dataset}"
+    if verbose:
+        print(f"evaluating on {described} ({info.num_examples or 'unknown number of'} images)")
     tiles = None
     if full_resolution:
         tiles = dict(
@@ -213,7 +219,9 @@ def _image_files(inputs):
     raise ValueError(f"{inputs} is neither an image file nor a folder.")
 
 
-def predict(run_or_model, inputs, out, image_size=None, mode="auto", overlap=0.5, scale=1.0):
+def predict(
+    run_or_model, inputs, out, image_size=None, mode="auto", overlap=0.5, scale=1.0, verbose=0
+):
     """Writes ``<name>_mask.png`` and ``<name>_overlay.png`` for an image or a folder of images.
 
     The mask has each image's own size: an image larger than the model input is
@@ -229,6 +237,7 @@ def predict(run_or_model, inputs, out, image_size=None, mode="auto", overlap=0.5
         mode: ``"auto"``, ``"tile"`` or ``"resize"`` (``keras_segen.inference``).
         overlap: tile overlap, in [0, 1).
         scale: resize factor before tiling.
+        verbose: 1 prints, per image, its size and whether it was tiled or resized.
 
     Returns:
         The paths written.
@@ -261,6 +270,14 @@ def predict(run_or_model, inputs, out, image_size=None, mode="auto", overlap=0.5
         except DataFileError as error:
             raise ValueError(f"Cannot read image {error}") from None
         logits = segment_image(model, original, size, mode, overlap, scale)
+        if verbose:
+            scaled = tuple(max(1, round(side * scale)) for side in original.shape[:2])
+            how = (
+                f"tiled with {size[0]}x{size[1]} windows (overlap {overlap:g})"
+                if uses_tiles(scaled, size, mode)
+                else f"resized to {size[0]}x{size[1]} and back"
+            )
+            print(f"{path.name}: {original.shape[0]}x{original.shape[1]}, {how}")
         labels = np.argmax(logits, axis=-1)
         mask_path, overlay_path = out / f"{path.stem}_mask.png", out / f"{path.stem}_overlay.png"
         save_mask(labels, mask_path, colours)

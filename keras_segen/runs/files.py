@@ -4,21 +4,38 @@ import csv
 import json
 import os
 import pathlib
+import sys
 
 import keras
 
+from keras_segen.runs.config import RunConfig
+
 
 def read_run(run_dir):
-    """``(config, state)`` of a run directory; a folder that is not one is a ValueError."""
-    paths = [os.path.join(run_dir, name) for name in ("config.json", "state.json", "last.keras")]
-    missing = [os.path.basename(path) for path in paths if not os.path.exists(path)]
-    if missing:
-        raise ValueError(f"{run_dir} is not a run directory: it lacks {', '.join(missing)}.")
-    with open(paths[0]) as file:
-        config = json.load(file)
-    with open(paths[1]) as file:
-        state = json.load(file)
+    """``(RunConfig, state)`` of a run directory; a folder that is not one is a ValueError.
+
+    ``state`` is ``state.json``: ``epochs_completed``, ``best``, and ``status``
+    (``"training"``, ``"finished"``, or ``"incomplete"`` with the ``error`` that stopped it).
+    """
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(path):
+        raise ValueError(f"{run_dir} is not a run directory: it has no config.json.")
+    with open(path) as file:
+        config = RunConfig.from_dict(json.load(file))
+    state = {"epochs_completed": 0, "status": "incomplete", "error": None}
+    state_path = os.path.join(run_dir, "state.json")
+    if os.path.exists(state_path):
+        with open(state_path) as file:
+            state.update(json.load(file))
     return config, state
+
+
+def describe_incomplete(run_dir, state):
+    """One sentence on a run that did not finish, or ``None`` for a finished run."""
+    if state.get("status") == "finished":
+        return None
+    error = f" ({state['error']})" if state.get("error") else ""
+    return f"{run_dir} is incomplete: it stopped after epoch {state['epochs_completed']}{error}"
 
 
 def truncate_history(run_dir, epochs_completed):
@@ -33,6 +50,10 @@ def truncate_history(run_dir, epochs_completed):
 def load_run_or_model(path):
     """``(model, config)`` from a run directory (its ``best.keras``) or a ``.keras`` file.
 
+    ``config`` is the run's ``RunConfig`` as one flat dict (its fields and what it learned
+    from its data, ``RunConfig.flat``), or ``{}`` for a ``.keras`` file. An incomplete run
+    is used with a note on stderr; one with no checkpoint yet is a ValueError that says so.
+
     Example:
         >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
@@ -43,9 +64,17 @@ def load_run_or_model(path):
     """
     path = pathlib.Path(path)
     if path.is_dir():
-        config, _ = read_run(path)
-        model_path = path / "best.keras" if (path / "best.keras").exists() else path / "last.keras"
-        return keras.models.load_model(model_path, compile=False), config
+        config, state = read_run(path)
+        incomplete = describe_incomplete(path, state)
+        model_path = next((path / n for n in ("best.keras", "last.keras") if (path / n).exists()), None)
+        if model_path is None:
+            raise ValueError(
+                f"{incomplete or path}; it has no checkpoint to use. Train it again "
+                f"(`keras-segen train ... --out {path}` replaces it)."
+            )
+        if incomplete:
+            print(f"note: {incomplete}; using {model_path.name}.", file=sys.stderr)
+        return keras.models.load_model(model_path, compile=False), config.flat()
     if path.suffix != ".keras" or not path.is_file():
         raise ValueError(f"{path} is neither a run directory nor a .keras file.")
     return keras.models.load_model(path, compile=False), {}

@@ -19,7 +19,8 @@ from keras_segen.data.arrays import ArrayBatches, first_examples, resolve_pipeli
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import read_history, write_json
-from keras_segen.runs.files import load_run_or_model
+from keras_segen.runs.config import RunConfig
+from keras_segen.runs.files import load_run_or_model, read_run
 from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
@@ -39,9 +40,9 @@ def build_trainer(recipe, config, num_classes):
     ``image_shape``, ``num_classes``, the label-map ``input_shape`` of pix2pix, the
     output channels) and its width (``filters`` / ``d_filters``) when the run sets one.
     """
-    size, channels = config["image_size"], config["channels"]
+    size, channels = config.data.image_size, config.data.channels
     values = {
-        "latent_dim": config["latent_dim"],
+        "latent_dim": config.model.latent_dim,
         "image_shape": (size, size, channels),
         "num_classes": num_classes,
         "input_shape": (size, size, num_classes),
@@ -52,42 +53,45 @@ def build_trainer(recipe, config, num_classes):
     for network in recipe.networks:
         accepted = inspect.signature(model_entry(network.builder).builder).parameters
         arguments = {key: value for key, value in values.items() if key in accepted}
-        if config[network.width] is not None:
-            arguments["filters"] = config[network.width]
+        width = getattr(config.model, network.width)
+        if width is not None:
+            arguments["filters"] = width
         networks.append(get_model(network.builder, **arguments, **network.arguments))
-    run_values = {"ema": config["ema"], "seed": config["seed"], "num_classes": num_classes}
+    run_values = {
+        "ema": config.model.ema, "seed": config.training.seed, "num_classes": num_classes
+    }
     trainer = getattr(trainers, recipe.trainer)(
         *networks,
         **recipe.trainer_arguments,
         **{key: run_values[key] for key in recipe.run_arguments},
     )
-    rate = config["learning_rate"]
+    rate = config.training.learning_rate
     trainer.compile(*(keras.optimizers.Adam(rate, *recipe.betas) for _ in range(recipe.optimizers)))
     return trainer
 
 
 def _load_data(config, split, shuffle=None):
     """``(dataset, info)`` in the form the recipe's trainer trains on."""
+    data = config.data
     common = dict(
         split=split,
-        image_size=config["image_size"],
-        batch_size=config["batch_size"],
-        num_examples=config["num_examples"] if split == "train" else config["test_examples"],
-        seed=config["seed"],
-        data_dir=config.get("data_dir"),
+        image_size=data.image_size,
+        batch_size=data.batch_size,
+        num_examples=data.num_examples if split == "train" else data.test_examples,
+        seed=config.training.seed,
+        data_dir=data.data_dir,
         shuffle=shuffle,
         with_info=True,
-        pipeline=config.get("pipeline", "tf.data"),
+        pipeline=data.pipeline,
     )
-    data = get_recipe(config["model"]).data
-    if data != "label_maps":
+    kind = get_recipe(config.model.model).data
+    if kind != "label_maps":
         return load_images(
-            config["dataset"], channels=config["channels"], labels=data == "labelled_images",
-            **common,
-        )  # fmt: skip
-    if config["channels"] != 3:
+            data.dataset, channels=data.channels, labels=kind == "labelled_images", **common
+        )
+    if data.channels != 3:
         raise ValueError("pix2pix label -> image runs generate RGB images; use channels=3.")
-    dataset, info = load_segmentation(config["dataset"], **common)
+    dataset, info = load_segmentation(data.dataset, **common)
     if isinstance(dataset, ArrayBatches):
         images, masks = dataset.arrays
         return dataset.with_arrays((masks, images * 2.0 - 1.0)), info
@@ -97,7 +101,7 @@ def _load_data(config, split, shuffle=None):
 def _sample_inputs(config):
     """The fixed pix2pix label maps of the sample grids (the first test examples)."""
     test, _ = _load_data(config, "test", shuffle=False)
-    return first_examples(test, config["num_samples"])[0]
+    return first_examples(test, config.model.num_samples)[0]
 
 
 class GenerationTask(RunTask):
@@ -107,19 +111,21 @@ class GenerationTask(RunTask):
     monitor = None
 
     def prepare(self, config):
+        said = choose_recipe_defaults(config)
         train, info = _load_data(config, "train")
-        conditional = get_recipe(config["model"]).conditional
-        config["num_classes"] = info.num_classes if conditional else None
-        config["class_names"] = list(info.class_names) if conditional else None
-        return RunData(train, None, info, None)
+        conditional = get_recipe(config.model.model).conditional
+        config.resolved["num_classes"] = info.num_classes if conditional else None
+        config.resolved["class_names"] = list(info.class_names) if conditional else None
+        return RunData(train, None, info, None, said)
 
     def build(self, config, data):
-        return build_trainer(get_recipe(config["model"]), config, data.info.num_classes)
+        return build_trainer(get_recipe(config.model.model), config, data.info.num_classes)
 
     def callbacks(self, config, write_dir, data):
+        label_maps = get_recipe(config.model.model).data == "label_maps"
         self.grid = SampleGrid(
-            os.path.join(write_dir, "samples"), config["num_samples"], config["seed"],
-            _sample_inputs(config) if get_recipe(config["model"]).data == "label_maps" else None,
+            os.path.join(write_dir, "samples"), config.model.num_samples, config.training.seed,
+            _sample_inputs(config) if label_maps else None,
         )  # fmt: skip
         return [self.grid]
 
@@ -131,7 +137,7 @@ class GenerationTask(RunTask):
         viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
             os.path.join(run_dir, "curves.png"), dpi=100
         )
-        if get_recipe(config["model"]).data == "label_maps":
+        if get_recipe(config.model.model).data == "label_maps":
             report = paired_report(model, _load_data(config, "test", shuffle=False)[0])
             write_json(report, os.path.join(run_dir, "metrics.json"))
             if verbose:
@@ -139,110 +145,101 @@ class GenerationTask(RunTask):
         return history
 
 
-def train_generation(
-    model="dcgan",
-    dataset="shapes",
-    epochs=20,
-    batch_size=32,
-    image_size=64,
-    out="runs/gan",
-    latent_dim=128,
-    filters=None,
-    d_filters=None,
-    learning_rate=None,
-    channels=3,
-    ema=None,
-    num_examples=None,
-    test_examples=None,
-    mixed_precision=False,
-    strategy=None,
-    seed=0,
-    num_samples=16,
-    data_dir=None,
-    tensorboard=True,
-    pipeline="auto",
-    callbacks=None,
-    verbose=1,
-):
-    """Trains a generation model into the run directory ``out``.
+# Run values a recipe may set (GenerationRecipe fields), and the fallback where it does not.
+RECIPE_DEFAULTS = {
+    "image_size": ("data", 64),
+    "batch_size": ("data", 32),
+    "num_examples": ("data", None),
+    "latent_dim": ("model", 128),
+    "filters": ("model", None),
+    "d_filters": ("model", None),
+    "epochs": ("training", 20),
+    "learning_rate": ("training", None),
+}
 
-    Args:
+
+def choose_recipe_defaults(config):
+    """Fills the unset fields of a generation ``RunConfig`` from its recipe; returns lines
+    saying what the recipe chose."""
+    recipe = get_recipe(config.model.model)
+    chosen = []
+    for name, (section, fallback) in RECIPE_DEFAULTS.items():
+        values = getattr(config, section)
+        if getattr(values, name) is None:
+            value = getattr(recipe, name, None)
+            setattr(values, name, fallback if value is None else value)
+            if value is not None:
+                chosen.append(f"{name} {value}")
+    return [f"recipe {recipe.name}: {', '.join(chosen)}"] if chosen else []
+
+
+def train_generation(config=None, *, callbacks=None, verbose=1, progress=None, **options):
+    """Trains a generation recipe into a new run directory.
+
+    The run is described by a generation ``RunConfig`` (``keras_segen.runs.RunConfig``),
+    given as ``config`` or built from keyword arguments named as its fields (``keras-segen
+    train-gan --help`` lists them with their defaults); fields left unset take the
+    recipe's values (``keras_segen.trainers.get_recipe``).
+
+    Main options:
         model: a generation recipe (``keras_segen.trainers.list_recipes()``): ``"dcgan"``
             (BCE, Radford et al.), ``"wgan-gp"`` (LayerNorm critic, 5 critic steps,
             Adam(1e-4, 0, 0.9)), ``"cgan"`` (class-conditional, needs labels), ``"vae"``
             or ``"pix2pix"`` (label map -> image on a segmentation dataset).
         dataset: ``"shapes"``, a TFDS name or a folder (``load_images`` /
             ``load_segmentation`` for pix2pix).
-        epochs: total epochs.
-        batch_size: global batch size.
-        image_size: side of the square images (32-256, a power of two for DCGAN and VAE).
         out: run directory; must not hold a run already.
-        latent_dim: latent size (not used by pix2pix).
-        filters: generator (decoder) width, ``None`` for the builder's default.
-        d_filters: discriminator (encoder) width, ``None`` for the default.
-        learning_rate: default: the recipe's (2e-4; 1e-4 for WGAN-GP, 1e-3 for the VAE).
+        epochs, batch_size, learning_rate, num_examples: as named.
+        image_size: side of the square images (32-256, a power of two for DCGAN and VAE).
+        latent_dim, filters, d_filters: latent size and the widths of the networks.
         channels: 1 or 3.
         ema: generator weight averaging decay for the GANs, e.g. 0.999.
-        num_examples: size of the shapes training split.
-        test_examples: size of the held-out split used by pix2pix's metrics.
-        mixed_precision: build and train under ``mixed_float16``.
-        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``, or
-            ``"data_parallel"`` on JAX (``keras.distribution.DataParallel``).
-        seed: seed of weights, data order and every random draw.
-        num_samples: images in each epoch's sample grid.
-        data_dir: TFDS data directory.
-        tensorboard: write TensorBoard ``logs/`` (losses, learning rates, the sample grid
-            every epoch; needs TensorFlow).
-        pipeline: ``"tf.data"``, ``"numpy"`` (shapes and folders as
-            ``keras_segen.data.ArrayBatches``) or ``"auto"`` (tf.data when TensorFlow is
-            installed).
+        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``,
+            or ``"data_parallel"`` on JAX.
+
+    Args:
+        config: a generation ``RunConfig`` (then no other options).
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity.
+        verbose: 0 prints nothing; 1 prints the recipe's choices and the results.
+        progress: Keras' ``fit`` verbosity (default: ``verbose``).
+        **options: ``RunConfig`` fields by name.
 
     Returns:
         The training history as ``{column: [values per epoch]}``.
 
     Example:
-        >>> history = keras_segen.train_generation("dcgan", "shapes", epochs=2, image_size=32,
-        ...     num_examples=32, filters=16, out="runs/dcgan", verbose=0)
+        >>> history = keras_segen.train_generation(model="dcgan", dataset="shapes", epochs=2,
+        ...     image_size=32, num_examples=32, filters=16, out="runs/dcgan", verbose=0)
         >>> history["epoch"], sorted(history)
         ([1, 2], ['d_loss', 'epoch', 'g_loss'])
         >>> import os
         >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch
         ['config.json', 'curves.png', 'history.csv', 'last.keras', 'logs', 'samples', 'state.json']
     """
-    recipe = get_recipe(model)
-    if not isinstance(image_size, int):
-        raise ValueError(f"image_size must be one int (square images); got {image_size!r}.")
-    image_size_pair(image_size)
-    check_new_run(out, epochs)
-    config = {
-        "task": "generation",
-        "model": model,
-        "dataset": str(dataset),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "image_size": image_size,
-        "latent_dim": latent_dim,
-        "filters": filters,
-        "d_filters": d_filters,
-        "learning_rate": learning_rate or recipe.learning_rate,
-        "channels": channels,
-        "ema": ema,
-        "num_examples": num_examples,
-        "test_examples": test_examples,
-        "mixed_precision": mixed_precision,
-        "strategy": strategy_name(strategy),
-        "seed": seed,
-        "num_samples": num_samples,
-        "data_dir": data_dir,
-        "tensorboard": tensorboard,
-        "pipeline": resolve_pipeline(pipeline),
-    }
-    return create_run(GenerationTask(), config, out, strategy, callbacks, verbose)
+    strategy = options.get("strategy")
+    if not isinstance(strategy, (str, type(None))):
+        options["strategy"] = strategy_name(strategy)
+    options.setdefault("out", "runs/gan")
+    if config is None:
+        config = RunConfig.from_kwargs("generation", **options)
+    elif options.keys() - {"out"} or config.task != "generation":
+        raise TypeError("Give a generation RunConfig or keyword options, not both.")
+    get_recipe(config.model.model)  # raises for an unknown recipe
+    size = config.data.image_size
+    if size is not None:
+        if not isinstance(size, int):
+            raise ValueError(f"image_size must be one int (square images); got {size!r}.")
+        image_size_pair(size)
+    config.data.pipeline = resolve_pipeline(config.data.pipeline)
+    check_new_run(config.output.out, config.training.epochs)
+    return create_run(
+        GenerationTask(), config, strategy, callbacks, verbose,
+        verbose if progress is None else progress,
+    )  # fmt: skip
 
 
-def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
+def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1,
+                      progress=None):  # fmt: skip
     """Continues a generation run from its last completed epoch, optimizer state included.
 
     Args:
@@ -250,19 +247,23 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
         epochs: new total number of epochs (default: the run's own).
         strategy: as for ``train_generation`` (default: the run's own).
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity.
+        verbose: as for ``train_generation``.
+        progress: Keras' ``fit`` verbosity (default: ``verbose``).
 
     Returns:
         The full training history.
 
     Example:
-        >>> history = keras_segen.train_generation("dcgan", epochs=1, image_size=32,
+        >>> history = keras_segen.train_generation(model="dcgan", epochs=1, image_size=32,
         ...     num_examples=16, filters=16, out="runs/dcgan", verbose=0)
         >>> history = keras_segen.resume_generation("runs/dcgan", epochs=2, verbose=0)
         >>> history["epoch"]
         [1, 2]
     """
-    return resume_run(GenerationTask(), run_dir, epochs, strategy, callbacks, verbose)
+    return resume_run(
+        GenerationTask(), run_dir, epochs, strategy, callbacks, verbose,
+        verbose if progress is None else progress,
+    )  # fmt: skip
 
 
 def paired_report(pix2pix, dataset):
@@ -320,12 +321,14 @@ def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=
     if not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")
     trainer, config = load_run_or_model(run_or_model)  # a run's last.keras: the trainer
+    run_config = read_run(run_or_model)[0] if config else None
     figure = None
     if isinstance(trainer, trainers.Pix2Pix):
         if sources is None:
             if not config:
                 raise ValueError("A pix2pix .keras file needs sources=... to translate.")
-            sources = _sample_inputs({**config, "num_samples": num})
+            run_config.model.num_samples = num
+            sources = _sample_inputs(run_config)
         images = keras.ops.convert_to_numpy(trainer(sources))
         figure = viz.side_by_side({"source": np.asarray(sources), "generated": images})
     else:

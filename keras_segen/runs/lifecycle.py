@@ -17,19 +17,21 @@ import keras
 
 from keras_segen.data.arrays import tensorflow_available
 from keras_segen.data.sources import data_errors_named
-from keras_segen.runs.checkpoint import RunCheckpoint, write_json
+from keras_segen.runs.checkpoint import RunCheckpoint, mark_state, write_json
 from keras_segen.runs.distribution import (
     KerasDistribution,
     dtype_policy,
     is_chief,
     resolve_strategy,
 )
-from keras_segen.runs.files import read_run, truncate_history
+from keras_segen.runs.files import describe_incomplete, read_run, truncate_history
 from keras_segen.runs.splits import write_skipped
 from keras_segen.runs.tensorboard import RunTensorBoard
 from keras_segen.version import __version__
 
-RunData = collections.namedtuple("RunData", "train validation info skipped")
+RunData = collections.namedtuple(
+    "RunData", "train validation info skipped said", defaults=((),)
+)  # said: lines printed at the start of the run (chosen defaults, warnings)
 
 
 class RunTask:
@@ -50,8 +52,11 @@ class RunTask:
     def recompile(self, model, config, data):
         """Re-compiles a loaded ``last.keras`` where its saved compile state is not enough."""
 
-    def check_epochs(self, config, epochs, run_dir):
-        """Raises when the run cannot be trained to ``epochs`` in total."""
+    def extend(self, config, epochs, done, run_dir):
+        """Sets the run's total to ``epochs`` (``done`` completed), or raises saying how it
+        can be extended; returns lines to print."""
+        config.training.epochs = epochs
+        return []
 
     def best_model(self, model):
         """The network saved as ``best.keras``."""
@@ -75,10 +80,12 @@ class RunTask:
 
 
 def check_new_run(out, epochs):
-    """Refuses a bad epoch count and a directory that already holds a run."""
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+    """Refuses a bad epoch count and a directory that holds a run with a checkpoint (one
+    that stopped before its first epoch ended is replaced)."""
+    bad = not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1
+    if epochs is not None and bad:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}.")
-    if os.path.exists(os.path.join(out, "state.json")):
+    if os.path.exists(os.path.join(out, "last.keras")):
         raise ValueError(f"{out} already holds a run; resume it or choose another --out.")
 
 
@@ -87,52 +94,74 @@ def strategy_name(strategy):
     return strategy if isinstance(strategy, (str, type(None))) else type(strategy).__name__
 
 
-def create_run(task, config, out, strategy=None, callbacks=None, verbose=1):
-    """Builds the model of ``config`` and trains it into the new run directory ``out``."""
-    distribution = resolve_strategy(strategy)
-    keras.utils.set_random_seed(config["seed"])
+def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=1):
+    """Builds the model of a ``RunConfig`` and trains it into its new run directory.
+
+    ``strategy`` is a ``tf.distribute.Strategy`` object given to ``train`` (default: the
+    configuration's strategy name).
+    """
+    out = config.output.out
+    distribution = resolve_strategy(strategy or config.distribution.strategy)
+    keras.utils.set_random_seed(config.training.seed)
     data = task.prepare(config)
+    _say(data.said, verbose)
     policy = (
-        "mixed_float16" if config["mixed_precision"] else keras.mixed_precision.global_policy().name
+        "mixed_float16"
+        if config.training.mixed_precision
+        else keras.mixed_precision.global_policy().name
     )
     with dtype_policy(policy), distribution.scope():
         model = task.build(config, data)
-    config["keras_segen_version"] = __version__
+    config.resolved["keras_segen_version"] = __version__
     os.makedirs(out, exist_ok=True)
     if is_chief(distribution):
-        write_json(config, os.path.join(out, "config.json"))
+        write_json(config.to_dict(), os.path.join(out, "config.json"))
         write_skipped(out, data.skipped or {})
-    return _fit(task, model, config, out, distribution, data, 0, None, callbacks, verbose)
+    return _fit(task, model, config, distribution, data, 0, None, callbacks, verbose, progress)
 
 
-def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
+def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=1):
     """Continues the run in ``run_dir`` from its last completed epoch, optimizer state included."""
     config, state = read_run(run_dir)
-    if config.get("task", "segmentation") != task.task:
-        kind = config.get("task", "segmentation")
-        use = "resume_generation" if kind == "generation" else "resume"
-        raise ValueError(f"{run_dir} is a {kind} run; use {use}.")
-    if epochs is not None and epochs != config["epochs"]:
-        task.check_epochs(config, epochs, run_dir)
-        config["epochs"] = epochs
+    if not os.path.exists(os.path.join(run_dir, "last.keras")):
+        raise ValueError(
+            f"{describe_incomplete(run_dir, state)}, before its first checkpoint: nothing to "
+            f"resume. Train it again (`--out {run_dir}` replaces it)."
+        )
+    if config.task != task.task:
+        use = "resume_generation" if config.task == "generation" else "resume"
+        raise ValueError(f"{run_dir} is a {config.task} run; use {use}.")
+    config.output.out = str(run_dir)
     done = state["epochs_completed"]
+    said = []
+    if epochs is not None and epochs != config.training.epochs:
+        said = task.extend(config, epochs, done, run_dir)
     truncate_history(run_dir, done)
-    distribution = resolve_strategy(strategy if strategy is not None else config["strategy"])
-    keras.utils.set_random_seed(config["seed"] + done)
+    distribution = resolve_strategy(strategy or config.distribution.strategy)
+    keras.utils.set_random_seed(config.training.seed + done)
     data = task.prepare(config)
+    _say([*data.said, *said], verbose)
     # Loading under the run's policy matters: under mixed_float16 the saved optimizer is a
     # LossScaleOptimizer, and Keras restores its variables only when the policy matches.
-    policy = "mixed_float16" if config["mixed_precision"] else "float32"
+    policy = "mixed_float16" if config.training.mixed_precision else "float32"
     with dtype_policy(policy), distribution.scope():
         model = keras.models.load_model(os.path.join(run_dir, "last.keras"))
         task.recompile(model, config, data)
     if is_chief(distribution):
-        write_json(config, os.path.join(run_dir, "config.json"))
+        write_json(config.to_dict(), os.path.join(run_dir, "config.json"))
     best = state.get("best")
-    return _fit(task, model, config, run_dir, distribution, data, done, best, callbacks, verbose)
+    return _fit(task, model, config, distribution, data, done, best, callbacks, verbose, progress)
 
 
-def _fit(task, model, config, out, distribution, data, initial_epoch, best, callbacks, verbose):
+def _say(lines, verbose):
+    if verbose:
+        for line in lines:
+            print(f"keras-segen: {line}")
+
+
+def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks, verbose,
+         progress):  # fmt: skip
+    out = config.output.out
     chief = is_chief(distribution)
     write_dir = out if chief else tempfile.mkdtemp()
     run_callbacks = [
@@ -145,30 +174,37 @@ def _fit(task, model, config, out, distribution, data, initial_epoch, best, call
         ),  # fmt: skip
         *task.callbacks(config, write_dir, data),
     ]
-    if config.get("tensorboard", True) and chief:
+    if config.output.tensorboard and chief:
         if tensorflow_available():
             logs = os.path.join(out, "logs")
             run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
-        else:
+        elif verbose:
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
-    if initial_epoch < config["epochs"]:
-        # keras.distribution (JAX) shards data and variables while it is the global one.
-        fit_scope = (
-            distribution.scope()
-            if isinstance(distribution, KerasDistribution)
-            else contextlib.nullcontext()
-        )
-        with data_errors_named(), fit_scope:
-            model.fit(
-                data.train,
-                validation_data=data.validation,
-                epochs=config["epochs"],
-                initial_epoch=initial_epoch,
-                callbacks=[*run_callbacks, *(callbacks or [])],
-                shuffle=False,  # the pipeline shuffles
-                verbose=verbose,
+    try:
+        if initial_epoch < config.training.epochs:
+            # keras.distribution (JAX) shards data and variables while it is the global one.
+            fit_scope = (
+                distribution.scope()
+                if isinstance(distribution, KerasDistribution)
+                else contextlib.nullcontext()
             )
-    if not chief:
-        shutil.rmtree(write_dir, ignore_errors=True)
-        return None
-    return task.finish(out, config, model, data, verbose)
+            with data_errors_named(), fit_scope:
+                model.fit(
+                    data.train,
+                    validation_data=data.validation,
+                    epochs=config.training.epochs,
+                    initial_epoch=initial_epoch,
+                    callbacks=[*run_callbacks, *(callbacks or [])],
+                    shuffle=False,  # the pipeline shuffles
+                    verbose=progress,
+                )
+        if not chief:
+            shutil.rmtree(write_dir, ignore_errors=True)
+            return None
+        result = task.finish(out, config, model, data, verbose)
+    except BaseException as error:
+        if chief:
+            mark_state(out, status="incomplete", error=f"{type(error).__name__}: {error}")
+        raise
+    mark_state(out, status="finished", error=None)
+    return result

@@ -19,17 +19,18 @@ QUICKSTART = dict(
     batch_size=8,
     learning_rate=2e-3,
     schedule="cosine",
-    augment=False,
+    augment="none",
     jit_compile=True,
 )
 
 
-def quickstart(out="runs/quickstart", verbose=1, **overrides):
+def quickstart(out="runs/quickstart", verbose=1, progress=None, **overrides):
     """Trains a U-Net on the embedded shapes data, evaluates, plots and exports it to int8.
 
     The settings (``QUICKSTART``) take about four minutes on a 2-core CPU; keyword
     arguments override them (e.g. ``epochs=1, num_examples=64`` for a smoke test).
-    ``verbose`` is the Keras verbosity; the summary and the file paths are always printed.
+    ``verbose`` and ``progress`` are ``train``'s; the summary and the file paths are always
+    printed.
 
     Returns:
         The held-out report (``metrics.json``) with the int8 TFLite export's report under
@@ -54,7 +55,7 @@ def quickstart(out="runs/quickstart", verbose=1, **overrides):
         print(f"quickstart: replacing the previous quickstart run in {out}")
         shutil.rmtree(out)
     start = time.perf_counter()
-    report = train(out=out, verbose=verbose, **settings)
+    report = train(out=out, verbose=verbose, progress=progress, **settings)
     print(
         f"\nquickstart: held-out mean IoU {report['mean_iou']:.4f} "
         f"({report['images']} test images) after {time.perf_counter() - start:.0f} s"

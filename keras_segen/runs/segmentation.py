@@ -1,7 +1,7 @@
 """Segmentation runs: train a registered segmenter into a run directory, resume it.
 
-A run directory holds ``config.json`` (every argument), ``last.keras`` and ``best.keras``
-(model with optimizer state), ``history.csv``, ``state.json`` (epochs completed),
+A run directory holds ``config.json`` (its ``RunConfig``), ``last.keras`` (the model with
+its optimizer state, to resume), ``best.keras`` (the network alone), ``history.csv``, ``state.json`` (epochs completed),
 ``logs/`` (TensorBoard), ``metrics.json`` (held-out evaluation of the best model),
 ``curves.png`` and ``predictions.png``.
 """
@@ -13,11 +13,18 @@ import numpy as np
 
 from keras_segen import losses, metrics, viz
 from keras_segen.data import load_segmentation
-from keras_segen.data.arrays import first_examples, resolve_pipeline, steps_per_epoch
+from keras_segen.data.arrays import (
+    ArrayBatches,
+    first_examples,
+    resolve_pipeline,
+    steps_per_epoch,
+)
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
-from keras_segen.runs.checkpoint import read_history, write_json
+from keras_segen.runs.checkpoint import atomic_save, read_history, without_optimizer, write_json
+from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, RunConfig, check_choice
+from keras_segen.runs.defaults import choose_defaults, set_batchnorm_momentum
 from keras_segen.runs.evaluation import evaluate_model, format_report
 from keras_segen.runs.lifecycle import (
     RunData,
@@ -27,52 +34,37 @@ from keras_segen.runs.lifecycle import (
     resume_run,
     strategy_name,
 )
-from keras_segen.runs.splits import legacy_plan, load_role, split_plan
+from keras_segen.runs.splits import load_role, split_plan
 from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
+from keras_segen.trainers.schedules import CosineCycles
 
 PREVIEW_IMAGES = 4
 
 
-def _optimizer(config, steps_per_epoch):
-    rate = config["learning_rate"]
-    if config["schedule"] == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(rate, config["epochs"] * steps_per_epoch)
-    return keras.optimizers.Adam(rate)
-
-
 def _compile(model, config, num_classes, optimizer, d_optimizer=None):
+    training = config.training
     if isinstance(model, AdversarialSegmenter):
-        model.compile(
-            optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=config["jit_compile"]
-        )
+        model.compile(optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=training.jit_compile)
         return
+    ignore_index = config.data.ignore_index
     model.compile(
         optimizer=optimizer,
-        loss=losses.segmentation_loss(config["loss"], config["ignore_index"]),
+        loss=losses.segmentation_loss(training.loss, ignore_index),
         metrics=[
-            metrics.MeanIoU(num_classes, ignore_index=config["ignore_index"]),
-            metrics.PixelAccuracy(num_classes, ignore_index=config["ignore_index"]),
+            metrics.MeanIoU(num_classes, ignore_index=ignore_index),
+            metrics.PixelAccuracy(num_classes, ignore_index=ignore_index),
         ],
-        jit_compile=config["jit_compile"],
+        jit_compile=training.jit_compile,
     )
-
-
-def _steps_per_epoch(dataset, config):
-    """Batches per epoch; needed by the cosine schedule, so unknown counts are an error."""
-    steps = steps_per_epoch(dataset)
-    if steps == 0:
-        raise ValueError("The training dataset is empty.")
-    if steps is None and config["schedule"] == "cosine":
-        raise ValueError("The training dataset has no known length; use schedule='constant'.")
-    return steps
 
 
 def _predictions_figure(model, images, masks, config):
     network = getattr(model, "segmenter", model)
     predicted = np.argmax(keras.ops.convert_to_numpy(network(images, training=False)), axis=-1)
+    resolved = config.resolved
     return viz.plot_predictions(
-        images, masks, predicted, config["class_names"], config["ignore_index"],
-        colours=config.get("class_colours"),
+        images, masks, predicted, resolved["class_names"], config.data.ignore_index,
+        colours=resolved.get("class_colours"),
     )  # fmt: skip
 
 
@@ -84,62 +76,69 @@ class SegmentationTask(RunTask):
     mode = "max"
 
     def prepare(self, config):
-        config.setdefault("splits", legacy_plan(config))
-        if resolve_pipeline(config.get("pipeline", "tf.data")) == "numpy":
-            return self._prepare_arrays(config)
-        import tensorflow as tf
+        data = config.data
+        resolved = config.resolved
+        if "splits" not in resolved:
+            resolved["splits"] = split_plan(
+                data.dataset, data.validation_split, data.val_dataset, data.layout, data.data_dir
+            )
+        numpy = resolve_pipeline(data.pipeline) == "numpy"
+        train, info = load_role(config, "train", batch_size=data.batch_size or 1 if numpy else None)
+        said = choose_defaults(config, info.num_examples, model_entry(config.model.model).presets)
+        if numpy:
+            if train.batch_size != data.batch_size:
+                train = ArrayBatches(train.arrays, data.batch_size, True, config.training.seed)
+        else:
+            import tensorflow as tf
 
-        from keras_segen.data.mixing import mix_datasets
+            from keras_segen.data.mixing import mix_datasets
 
-        train, info = load_role(config, "train", batch_size=None)
-        if config.get("synthetic"):
-            synthetic = load_segmentation(
-                config["synthetic"], "train", config["image_size"], None,
-                augment=config["augment"], num_classes=info.num_classes, seed=config["seed"],
-                ignore_index=config["ignore_index"],
-            )  # fmt: skip
-            train = mix_datasets(train, synthetic, config["synthetic_ratio"], seed=config["seed"])
-        train = train.batch(config["batch_size"]).prefetch(tf.data.AUTOTUNE)
+            if data.synthetic:
+                synthetic = load_segmentation(
+                    data.synthetic, "train", data.image_size, None,
+                    augment=data.augment, num_classes=info.num_classes,
+                    seed=config.training.seed, ignore_index=data.ignore_index,
+                )  # fmt: skip
+                train = mix_datasets(train, synthetic, data.synthetic_ratio, config.training.seed)
+            train = train.batch(data.batch_size).prefetch(tf.data.AUTOTUNE)
         validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
-        return self._data(config, train, validation, info, validation_info)
-
-    def _prepare_arrays(self, config):
-        """The NumPy pipeline: ``ArrayBatches`` of train and validation (no synthetic mix)."""
-        if config.get("synthetic"):
-            raise ValueError("Mixing in synthetic data needs pipeline='tf.data' (TensorFlow).")
-        train, info = load_role(config, "train")
-        validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
-        return self._data(config, train, validation, info, validation_info)
-
-    def _data(self, config, train, validation, info, validation_info):
-        config["num_classes"] = info.num_classes
-        config["class_names"] = list(info.class_names)
-        config["class_colours"] = info.class_colours and [list(c) for c in info.class_colours]
+        resolved["num_classes"] = info.num_classes
+        resolved["class_names"] = list(info.class_names)
+        resolved["class_colours"] = info.class_colours and [list(c) for c in info.class_colours]
+        resolved["train_examples"] = info.num_examples
+        said.append(f"augmentation: {data.augment} (--augment none|geometric|colour|all)")
+        empty = info.empty_classes()
+        if empty:
+            shown = ", ".join(f"{i} {name}" for i, name in empty[:10])
+            said.append(
+                f"warning: {len(empty)} of {info.num_classes} classes have no pixel in the "
+                f"training data: {shown}{' ...' if len(empty) > 10 else ''}"
+            )
         skipped = {"train": info.skipped, "validation": validation_info.skipped}
-        return RunData(train, validation, info, skipped)
+        return RunData(train, validation, info, skipped, said)
 
     def build(self, config, data):
-        info = data.info
-        size = image_size_pair(config["image_size"])
+        size = image_size_pair(config.data.image_size)
+        model = config.model
+        num_classes = data.info.num_classes
         network = get_model(
-            config["model"],
-            config.get("preset"),
-            input_shape=(*size, 3),
-            num_classes=info.num_classes,
-            **config["model_kwargs"],
-        )
-        if config["adversarial_weight"]:
+            model.model, model.preset, input_shape=(*size, 3), num_classes=num_classes,
+            **model.model_kwargs,
+        )  # fmt: skip
+        if model.batchnorm_momentum is not None:
+            set_batchnorm_momentum(network, model.batchnorm_momentum)
+        if model.adversarial_weight:
             network = AdversarialSegmenter(
                 network,
                 label_map_discriminator(
-                    (*size, 3), info.num_classes, filters=config["discriminator_filters"]
+                    (*size, 3), num_classes, filters=model.discriminator_filters
                 ),
-                config["adversarial_weight"],
-                loss=config["loss"],
-                ignore_index=config["ignore_index"],
+                model.adversarial_weight,
+                loss=config.training.loss,
+                ignore_index=config.data.ignore_index,
             )
-        optimizer = _optimizer(config, _steps_per_epoch(data.train, config))
-        _compile(network, config, info.num_classes, optimizer)
+        steps = _steps_per_epoch(data.train, config)
+        _compile(network, config, num_classes, keras.optimizers.Adam(_schedule(config, steps)))
         return network
 
     def recompile(self, model, config, data):
@@ -147,15 +146,36 @@ class SegmentationTask(RunTask):
             optimizers = {"optimizer": model.g_optimizer, "d_optimizer": model.d_optimizer}
         else:
             optimizers = {"optimizer": model.optimizer}
+        steps = _steps_per_epoch(data.train, config)
+        for optimizer in optimizers.values():
+            optimizer.learning_rate = _schedule(config, steps)
         _compile(model, config, data.info.num_classes, **optimizers)
 
-    def check_epochs(self, config, epochs, run_dir):
-        if config["schedule"] == "cosine":
+    def extend(self, config, epochs, done, run_dir):
+        """A cosine run that finished gets a new cycle to ``epochs``; an unfinished one
+        keeps its cycle, so its epoch count cannot change before it ends."""
+        training = config.training
+        if training.schedule == "constant":
+            training.epochs = epochs
+            return [f"training on to {epochs} epochs at the constant rate"]
+        if done < training.epochs:
             raise ValueError(
-                f"{run_dir} uses a cosine schedule that reaches 0 after its planned "
-                f"{config['epochs']} epochs; it cannot be extended. Train with "
-                "schedule='constant' to extend runs."
+                f"{run_dir} stopped at epoch {done} of a cosine cycle of {training.epochs} "
+                f"epochs; finish that cycle first (`keras-segen train --resume {run_dir}`), "
+                f"then extend it (`keras-segen train --resume {run_dir} --epochs {epochs}`), "
+                "which adds a new cosine cycle."
             )
+        if epochs <= training.epochs:
+            raise ValueError(
+                f"{run_dir} already trained {training.epochs} epochs; give more to extend it."
+            )
+        previous = training.epochs
+        training.epochs = epochs
+        config.resolved.setdefault("cycle_epochs", [previous]).append(epochs)
+        return [
+            f"extending with a new cosine cycle over epochs {previous + 1}-{epochs}, restarting "
+            f"at learning rate {training.learning_rate:g} (SGDR)"
+        ]
 
     def best_model(self, model):
         return getattr(model, "segmenter", model)
@@ -170,12 +190,22 @@ class SegmentationTask(RunTask):
         viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
             os.path.join(run_dir, "curves.png"), dpi=100
         )
-        best = keras.models.load_model(os.path.join(run_dir, "best.keras"), compile=False)
-        test = config["splits"]["test"]
+        best_path = os.path.join(run_dir, "best.keras")
+        if not os.path.exists(best_path):  # every epoch diverged (RunCheckpoint.diverged)
+            atomic_save(without_optimizer(self.best_model(model)), best_path)
+            if verbose:
+                print(
+                    "keras-segen: warning: no epoch's validation loss tracked its training "
+                    "loss (all diverged); best.keras is the last epoch's model"
+                )
+        best = keras.models.load_model(best_path, compile=False)
+        test = config.resolved["splits"]["test"]
         test_data, _ = load_role(config, "test")
+        resolved = config.resolved
         report = evaluate_model(
-            best, test_data, config["num_classes"], config["class_names"], config["ignore_index"]
-        )
+            best, test_data, resolved["num_classes"], resolved["class_names"],
+            config.data.ignore_index,
+        )  # fmt: skip
         report = {
             "split": test["split"],
             "dataset": test["source"],
@@ -190,107 +220,93 @@ class SegmentationTask(RunTask):
         )
         if verbose:
             print(format_report(report))
+            gap = generalisation_warning(history)
+            if gap:
+                print(gap)
         return report
 
 
-def train(
-    model="unet",
-    dataset="shapes",
-    epochs=10,
-    batch_size=16,
-    image_size=128,
-    out="runs/run",
-    num_classes=None,
-    preset=None,
-    model_kwargs=None,
-    learning_rate=1e-3,
-    schedule="cosine",
-    loss="ce_dice",
-    augment=True,
-    num_examples=None,
-    validation_examples=None,
-    validation_split=None,
-    val_dataset=None,
-    layout=None,
-    colours=None,
-    on_bad="raise",
-    mixed_precision=False,
-    jit_compile=False,
-    strategy=None,
-    seed=0,
-    ignore_index=255,
-    data_dir=None,
-    adversarial_weight=0.0,
-    discriminator_filters=64,
-    synthetic=None,
-    synthetic_ratio=0.0,
-    tensorboard=True,
-    pipeline="auto",
-    callbacks=None,
-    verbose=1,
-):
-    """Trains a registered segmentation model into the run directory ``out``.
+def _steps_per_epoch(dataset, config):
+    """Batches per epoch; needed by the cosine schedule, so unknown counts are an error."""
+    steps = steps_per_epoch(dataset)
+    if steps == 0:
+        raise ValueError("The training dataset is empty.")
+    if steps is None and config.training.schedule == "cosine":
+        raise ValueError("The training dataset has no known length; use schedule='constant'.")
+    return steps
+
+
+def _schedule(config, steps):
+    """The learning rate of a run: ``CosineCycles`` over its cycles (epochs x steps)."""
+    training = config.training
+    if steps is None:
+        return training.learning_rate
+    cycle_epochs = config.resolved.get("cycle_epochs") or [training.epochs]
+    return CosineCycles(
+        training.learning_rate,
+        [epochs * steps for epochs in cycle_epochs],
+        warmup_steps=training.warmup * steps,
+        shape=training.schedule,
+    )
+
+
+def generalisation_warning(history, gap=0.2):
+    """A warning line when the last epoch's validation mean IoU trails training by > ``gap``."""
+    train, val = history.get("mean_iou"), history.get("val_mean_iou")
+    if not train or not val or train[-1] - val[-1] <= gap:
+        return None
+    return (
+        f"warning: validation mean IoU {val[-1]:.3f} trails training {train[-1]:.3f}: the "
+        "model does not generalise to the validation data (more data or augmentation, a "
+        "smaller model (--preset), or fewer epochs)"
+    )
+
+
+def train(config=None, *, callbacks=None, verbose=1, progress=None, **options):
+    """Trains a registered segmentation model into a new run directory.
+
+    The run is described by a ``RunConfig`` (``keras_segen.runs.RunConfig``), given as
+    ``config`` or built from keyword arguments named as its fields (see ``keras-segen train
+    --help`` for every field, its default and unit). Fields left unset are chosen from
+    the data and said at the start (``keras_segen.runs.defaults``): on fewer than 400
+    training images a smaller batch, the model's ``small`` preset, enough epochs for 300
+    steps, and a BatchNorm momentum that lets the inference statistics settle.
 
     Which data validates and which tests is decided once (``split_plan``) and kept in
-    ``config.json`` (``"splits"``); ``metrics.json`` names its split and, when there is
-    no test split, says what it evaluated instead.
+    ``config.json``; ``metrics.json`` names its split and, when there is no test split,
+    says what it evaluated instead.
 
-    Args:
+    Main options:
         model: registered model name (``keras_segen.list_models("segmentation")``).
         dataset: ``"shapes"``, a TFDS name or a dataset folder in any layout of
             ``keras_segen.data.layouts`` (see ``load_segmentation``).
-        epochs: total number of epochs.
-        batch_size: global batch size.
-        image_size: int or ``(height, width)``.
         out: run directory; must not hold a run already (use ``resume``).
-        num_classes: classes (inferred from the dataset when ``None``).
-        preset: a preset of the model (``keras_segen.list_presets(model)``) to start from;
-            its input shape and class count follow the data.
-        model_kwargs: extra builder arguments, e.g. ``{"filters": 16}``.
-        learning_rate: Adam learning rate (the start of the schedule).
-        schedule: ``"cosine"`` (decay to 0 over all epochs) or ``"constant"``.
-        loss: one of ``"ce"``, ``"ce_dice"``, ``"dice"``, ``"focal"``, ``"jaccard"``,
-            ``"tversky"``.
-        augment: joint augmentation of the training examples.
-        num_examples: size of the shapes training split.
-        validation_examples: size of the shapes validation and test splits.
-        validation_split: a fraction in (0, 1) of the training data held out (seeded) to
-            pick ``best.keras``; needed by a source without a validation split.
-        val_dataset: another source whose validation split (or all of it) picks
-            ``best.keras``.
-        layout: folder layout (``keras_segen.data.LAYOUTS``); detected by default.
-        colours: colour table of RGB masks (see ``load_segmentation``).
-        on_bad: ``"raise"`` stops on any data fault, listing them all; ``"skip"`` trains
-            on the good pairs and writes the others to ``skipped.csv`` in the run.
-
-        mixed_precision: build and train under ``mixed_float16``.
-        jit_compile: compile the train step with XLA.
-        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``, or
-            ``"data_parallel"`` on JAX (``keras.distribution.DataParallel``).
-        seed: seed of weights, data order and augmentation.
-        ignore_index: mask value that is not a class.
-        data_dir: TFDS data directory.
+        epochs, batch_size, image_size, learning_rate: as named; ``schedule``
+            (``"cosine"`` or ``"constant"``) and ``warmup`` (epochs) shape the rate.
+        num_classes, classes: the class count and a class file naming the classes; both
+            are checked against the data before training.
+        validation_split, val_dataset: where the validation data comes from.
+        augment: ``"geometric"`` (default), ``"colour"``, ``"all"`` or ``"none"``.
+        preset, model_kwargs, batchnorm_momentum: the network.
         adversarial_weight: lambda > 0 trains with ``AdversarialSegmenter`` (Luc et al.
-            2016) and a ``label_map_discriminator``; ``last.keras`` then holds the trainer
-            (to resume) and ``best.keras`` the segmenter alone.
-        discriminator_filters: width of that discriminator.
-        synthetic: a folder of generated ``(image, mask)`` pairs (``keras-segen
-            synthesize``) mixed into the training split.
-        synthetic_ratio: fraction of training examples drawn from ``synthetic``, in [0, 1).
-        tensorboard: write TensorBoard ``logs/`` (scalars, learning rate, prediction
-            overlays of four validation images every epoch; needs TensorFlow).
-        pipeline: ``"tf.data"``, ``"numpy"`` (``keras_segen.data.ArrayBatches``: shapes and
-            folders, no ``augment``, no ``synthetic``) or ``"auto"`` (tf.data when
-            TensorFlow is installed).
+            2016); ``last.keras`` then holds the trainer and ``best.keras`` the segmenter.
+        strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``,
+            or ``"data_parallel"`` on JAX.
+
+    Args:
+        config: a ``RunConfig`` (then no other options).
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity.
+        verbose: 0 prints nothing; 1 prints the chosen defaults, warnings and the results.
+        progress: Keras' ``fit`` verbosity (default: ``verbose``).
+        **options: ``RunConfig`` fields by name.
 
     Returns:
         The ``metrics.json`` content: held-out scores of the best checkpoint.
 
     Example:
-        >>> report = keras_segen.train("unet", "shapes", epochs=2, image_size=32, num_examples=32,
-        ...     validation_examples=16, model_kwargs={"filters": 8}, out="runs/unet", verbose=0)
+        >>> report = keras_segen.train(model="unet", dataset="shapes", epochs=2, image_size=32,
+        ...     num_examples=32, validation_examples=16, model_kwargs={"filters": 8},
+        ...     out="runs/unet", verbose=0)
         >>> 0 <= report["mean_iou"] <= 1, report["images"]  # scores of the 16 test images
         (True, 16)
         >>> import os
@@ -298,86 +314,91 @@ def train(
         ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'logs',
          'metrics.json', 'predictions.png', 'state.json']
     """
-    entry = model_entry(model)
+    strategy = options.get("strategy")
+    if not isinstance(strategy, (str, type(None))):
+        options["strategy"] = strategy_name(strategy)
+    config = _new_config(config, options)
+    check_segmentation_config(config)
+    return create_run(
+        SegmentationTask(), config, strategy, callbacks, verbose,
+        verbose if progress is None else progress,
+    )  # fmt: skip
+
+
+def _new_config(config, options):
+    if config is None:
+        return RunConfig.from_kwargs("segmentation", **options)
+    if options:
+        raise TypeError("Give a RunConfig or keyword options, not both.")
+    if config.task != "segmentation":
+        raise ValueError(f"train() takes a segmentation RunConfig; got a {config.task} one.")
+    return config
+
+
+def check_segmentation_config(config):
+    """Refuses a segmentation configuration that cannot train, before any data is read."""
+    data, model, training = config.data, config.model, config.training
+    check_new_run(config.output.out, training.epochs)
+    entry = model_entry(model.model)
     if entry.task != "segmentation":
         raise ValueError(
-            f"train() trains segmentation models; {model!r} is {entry.task} (use "
+            f"train() trains segmentation models; {model.model!r} is {entry.task} (use "
             "train_generation / `keras-segen train-gan`)."
         )
-    entry.config(preset)  # raises for an unknown preset
-    losses.segmentation_loss(loss)  # raises for an unknown name
-    if schedule not in ("cosine", "constant"):
-        raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}.")
-    if (synthetic is None) != (not synthetic_ratio):
+    entry.config(model.preset)  # raises for an unknown preset
+    losses.segmentation_loss(training.loss)  # raises for an unknown name
+    check_choice("schedule", training.schedule, SCHEDULES)
+    data.pipeline = resolve_pipeline(data.pipeline)
+    if isinstance(data.augment, bool):
+        data.augment = "all" if data.augment else "none"
+    if data.augment is None:
+        data.augment = "none" if data.pipeline == "numpy" else "geometric"
+    check_choice("augment", data.augment, AUGMENTATIONS)
+    if not isinstance(training.warmup, int) or training.warmup < 0:
+        raise ValueError(f"warmup must be a number of epochs >= 0; got {training.warmup!r}.")
+    if training.epochs is not None and training.warmup >= training.epochs:
+        raise ValueError(
+            f"warmup ({training.warmup} epochs) must be shorter than the run "
+            f"({training.epochs} epochs)."
+        )
+    if (data.synthetic is None) != (not data.synthetic_ratio):
         raise ValueError(
             "synthetic and synthetic_ratio go together: give a folder of generated pairs and "
-            f"a ratio in (0, 1); got synthetic={synthetic!r}, synthetic_ratio={synthetic_ratio!r}."
+            f"a ratio in (0, 1); got synthetic={data.synthetic!r}, "
+            f"synthetic_ratio={data.synthetic_ratio!r}."
         )
-    pipeline = resolve_pipeline(pipeline)
-    if pipeline == "numpy" and augment:
+    if data.pipeline == "numpy" and data.augment != "none":
         raise ValueError(
-            "augment=True needs the tf.data pipeline (TensorFlow); pass augment=False "
-            "(--no-augment) to train with pipeline='numpy'."
+            f"augment={data.augment!r} needs the tf.data pipeline (TensorFlow); pass "
+            "augment='none' (--augment none) to train with pipeline='numpy'."
         )
-    check_new_run(out, epochs)
-    config = {
-        "task": "segmentation",
-        "model": model,
-        "dataset": str(dataset),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "image_size": image_size,
-        "num_classes": num_classes,
-        "preset": preset,
-        "model_kwargs": model_kwargs or {},
-        "learning_rate": learning_rate,
-        "schedule": schedule,
-        "loss": loss,
-        "augment": augment,
-        "num_examples": num_examples,
-        "validation_examples": validation_examples,
-        "validation_split": validation_split,
-        "val_dataset": None if val_dataset is None else str(val_dataset),
-        "layout": layout,
-        "colours": str(colours) if isinstance(colours, (str, os.PathLike)) else colours,
-        "on_bad": on_bad,
-        "mixed_precision": mixed_precision,
-        "jit_compile": jit_compile,
-        "strategy": strategy_name(strategy),
-        "seed": seed,
-        "ignore_index": ignore_index,
-        "data_dir": data_dir,
-        "adversarial_weight": adversarial_weight,
-        "discriminator_filters": discriminator_filters,
-        "synthetic": None if synthetic is None else str(synthetic),
-        "synthetic_ratio": synthetic_ratio,
-        "tensorboard": tensorboard,
-        "pipeline": pipeline,
-        "splits": split_plan(dataset, validation_split, val_dataset, layout, data_dir),
-    }
-    return create_run(SegmentationTask(), config, out, strategy, callbacks, verbose)
 
 
-def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1):
-    """Continues an interrupted run from its last completed epoch, optimizer state included.
+def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=None):
+    """Continues a run from its last completed epoch, optimizer state included.
 
     Args:
         run_dir: a directory written by ``train``.
-        epochs: new total number of epochs (default: the run's own); only runs with a
-            constant learning rate can be extended.
+        epochs: new total number of epochs (default: the run's own). A finished cosine
+            run gets a new cosine cycle to ``epochs`` (a warm restart); a constant-rate run
+            simply trains on.
         strategy: as for ``train`` (default: the run's own).
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity.
+        verbose: as for ``train``.
+        progress: Keras' ``fit`` verbosity (default: ``verbose``).
 
     Returns:
         The ``metrics.json`` content.
 
     Example:
-        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        >>> report = keras_segen.train(model="unet", epochs=1, image_size=32, num_examples=16,
         ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2},
-        ...     schedule="constant", out="runs/unet", verbose=0)  # cosine runs end at 0
-        >>> report = keras_segen.resume("runs/unet", epochs=2, verbose=0)  # one more epoch
+        ...     out="runs/unet", verbose=0)
+        >>> report = keras_segen.resume("runs/unet", epochs=2, verbose=0)  # a new cycle
         >>> keras_segen.runs.read_history("runs/unet")["epoch"]
         [1, 2]
     """
-    return resume_run(SegmentationTask(), run_dir, epochs, strategy, callbacks, verbose)
+    return resume_run(
+        SegmentationTask(), run_dir, epochs, strategy, callbacks, verbose,
+        verbose if progress is None else progress,
+    )  # fmt: skip

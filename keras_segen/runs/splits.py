@@ -74,42 +74,32 @@ def split_plan(dataset, validation_split=None, val_dataset=None, layout=None, da
 
 
 def load_role(config, role, **overrides):
-    """``(dataset, info)`` of a run's ``role`` (``"train"``, ``"validation"``, ``"test"``)."""
-    spec = config["splits"][role]
-    shapes_size = config["num_examples"] if role == "train" else config["validation_examples"]
+    """``(dataset, info)`` of a segmentation run's ``role`` (``"train"``, ``"validation"``,
+    ``"test"``) from its ``RunConfig``; ``overrides`` are ``load_segmentation`` arguments."""
+    data = config.data
+    spec = config.resolved["splits"][role]
     training = role == "train"
+    own_source = spec["source"] == data.dataset
+    shapes_size = data.num_examples if training else data.validation_examples
     kwargs = dict(
-        image_size=config["image_size"],
-        batch_size=config["batch_size"],
-        ignore_index=config["ignore_index"],
-        num_classes=config["num_classes"],
-        seed=config["seed"],
-        data_dir=config.get("data_dir"),
+        image_size=data.image_size,
+        batch_size=data.batch_size,
+        ignore_index=data.ignore_index,
+        num_classes=config.resolved.get("num_classes") or data.num_classes,
+        seed=config.training.seed,
+        data_dir=data.data_dir,
         num_examples=shapes_size if spec["source"] in ("shapes", "shapes_coloured") else None,
         validation_split=spec["validation_split"],
-        layout=config.get("layout") if spec["source"] == config["dataset"] else None,
-        colours=config.get("colours") if spec["source"] == config["dataset"] else None,
-        on_bad=config.get("on_bad", "raise"),
-        augment=config["augment"] and training,
+        layout=data.layout if own_source else None,
+        colours=data.colours if own_source else None,
+        classes=data.classes if own_source else None,
+        on_bad=data.on_bad,
+        augment=data.augment if training else "none",
         shuffle=training,
         with_info=True,
-        pipeline=config.get("pipeline", "tf.data"),
+        pipeline=data.pipeline,
     )
     return load_segmentation(spec["source"], spec["split"], **{**kwargs, **overrides})
-
-
-def legacy_plan(config):
-    """The plan of a run written before ``config["splits"]`` existed."""
-    source = config["dataset"]
-    split = config.get("validation_split") or "validation"
-    return {
-        "train": {"source": source, "split": "train", "validation_split": None, "note": ""},
-        "validation": {"source": source, "split": split, "validation_split": None, "note": ""},
-        "test": {
-            "source": source, "split": config.get("test_split") or "test",
-            "validation_split": None, "note": "",
-        },
-    }  # fmt: skip
 
 
 def write_skipped(run_dir, skipped_by_role):

@@ -13,6 +13,7 @@ _EXPORTS = {
     "AdversarialSegmenter": "keras_segen.trainers.adversarial_segmentation",
     "AdversarialTrainer": "keras_segen.trainers.base",
     "ConditionalGAN": "keras_segen.trainers.gan",
+    "CosineCycles": "keras_segen.trainers.schedules",
     "GAN": "keras_segen.trainers.gan",
     "GenerationRecipe": "keras_segen.trainers.recipes",
     "Pix2Pix": "keras_segen.trainers.pix2pix",

@@ -11,9 +11,10 @@ from PIL import Image
 from keras_segen import cli
 from keras_segen.data import read_mask
 from tests.data import fixtures
+from tests.helpers import run_config
 
-TINY = ["--epochs", "1", "--image-size", "16x32", "--batch-size", "2", "--no-augment",
-        "--model-kwargs", '{"filters": 4, "depth": 2}', "--verbose", "0"]  # fmt: skip
+TINY = ["--epochs", "1", "--image-size", "16x32", "--batch-size", "2", "--augment", "none",
+        "--model-kwargs", '{"filters": 4, "depth": 2}', "--progress", "0"]  # fmt: skip
 LAYOUTS = {
     "folder": (lambda root: fixtures.write_generic(root, count=6), ["--validation-split", "0.34"]),
     "voc": (fixtures.write_voc, []),
@@ -32,7 +33,7 @@ def test_layout_trains_evaluates_and_predicts_from_the_cli(tmp_path, layout, cap
     source = write(tmp_path / "data")
     run = tmp_path / "run"
     assert cli.main(["train", "--dataset", str(source), "--out", str(run), *TINY, *options]) == 0
-    config = json.loads((run / "config.json").read_text())
+    config = run_config(run)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["split"] == TEST_SPLIT[layout]
     assert config["splits"]["test"]["split"] == TEST_SPLIT[layout]
@@ -59,7 +60,7 @@ def test_flat_folder_needs_a_validation_source_and_records_the_split(tmp_path, c
     assert "no validation split" in capsys.readouterr().err
     assert cli.main(["train", "--dataset", str(source), "--out", run, *TINY,
                      "--validation-split", "0.2"]) == 0  # fmt: skip
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config = run_config(tmp_path / "run")
     assert config["validation_split"] == 0.2
     assert config["splits"]["validation"]["validation_split"] == 0.2
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -74,7 +75,7 @@ def test_validation_dataset_and_the_source_validation_split_as_test(tmp_path):
     run = tmp_path / "run"
     assert cli.main(["train", "--dataset", str(source), "--out", str(run), *TINY,
                      "--val-dataset", str(other)]) == 0  # fmt: skip
-    config = json.loads((run / "config.json").read_text())
+    config = run_config(run)
     assert config["splits"]["validation"]["source"] == str(other)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["split"] == "validation" and metrics["images"] == 3  # val/, unused so far
@@ -96,7 +97,7 @@ def test_skip_bad_trains_on_the_good_pairs_and_lists_the_others(tmp_path):
         "0.25",
     ]
     assert cli.main(args) == 2  # the fault stops the run, naming the file
-    assert cli.main([*args, "--skip-bad"]) == 0
+    assert cli.main([*args, "--on-bad", "skip"]) == 0
     with open(run / "skipped.csv") as file:
         rows = list(csv.DictReader(file))
     assert [row["path"] for row in rows] == [str(bad)]
@@ -130,3 +131,44 @@ def test_check_data_reports_layout_histogram_and_problems(tmp_path, capsys):
     captured = capsys.readouterr()
     assert f"[train] {mask}: values that are no Cityscapes label id (0..33): 34" in captured.out
     assert "1 problem(s)" in captured.err
+
+
+def test_class_counts_are_checked_before_training(tmp_path, capsys):
+    voc = fixtures.write_voc(tmp_path / "voc")
+    run = tmp_path / "run"
+    args = ["train", "--dataset", str(voc), "--out", str(run), *TINY]
+    assert cli.main([*args, "--num-classes", "4"]) == 2
+    error = capsys.readouterr().err
+    assert "num_classes=4, but the voc layout" in error and "names 21 classes" in error
+    assert not run.exists()  # refused before a run directory was made
+
+    # A class file of one's own names the classes of a VOC-layout copy; its masks hold
+    # 0, 1, 15 and 255, so four names leave label 15 outside the classes: a data fault.
+    four = tmp_path / "four.txt"
+    four.write_text("ground\nplane\nsky\nsea\n")
+    assert cli.main([*args, "--classes", str(four)]) == 2
+    assert "labels [15] outside 0..3" in capsys.readouterr().err
+    sixteen = tmp_path / "classes.txt"
+    sixteen.write_text("".join(f"class{i}\n" for i in range(16)))
+    assert cli.main([*args, "--classes", str(sixteen), "--num-classes", "16"]) == 0
+    config = run_config(run)
+    assert config["num_classes"] == 16 and config["class_names"][15] == "class15"
+    out = capsys.readouterr().out
+    # Classes 2..14 have no pixel in the training masks: said at the start of the run.
+    assert "13 of 16 classes have no pixel in the training data: 2 class2" in out
+
+    folder = fixtures.write_generic(tmp_path / "folder", count=4)
+    (folder / "classes.txt").write_text("a\nb\nc\nd\n")
+    folder_args = ["train", "--dataset", str(folder), "--out", str(tmp_path / "r2"), *TINY]
+    assert cli.main([*folder_args, "--validation-split", "0.5", "--num-classes", "5"]) == 2
+    assert "num_classes=5, but" in capsys.readouterr().err
+
+
+def test_check_data_warns_of_empty_classes_and_writes_no_file_unasked(tmp_path, capsys,
+                                                                    monkeypatch):  # fmt: skip
+    voc = fixtures.write_voc(tmp_path / "voc")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check-data", str(voc)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: 18 of 21 classes have no pixel in the train split" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voc"]  # nothing in the cwd

@@ -9,6 +9,7 @@ from PIL import Image
 
 import keras_segen
 from keras_segen import cli
+from tests.helpers import run_config
 
 TINY = dict(
     epochs=1, batch_size=8, image_size=32, latent_dim=8, filters=4, d_filters=4,
@@ -24,7 +25,7 @@ def test_every_model_trains_into_a_run_directory(model, tmp_path):
     for name in ("config.json", "last.keras", "history.csv", "state.json", "curves.png"):
         assert (out / name).is_file()
     assert (out / "samples" / "samples_epoch001.png").is_file()
-    config = json.loads((out / "config.json").read_text())
+    config = run_config(out)
     assert config["num_classes"] == {"cgan": 3, "pix2pix": 4}.get(model)
     if model == "pix2pix":
         report = json.loads((out / "metrics.json").read_text())
@@ -51,7 +52,7 @@ def test_cli_train_gan_and_generate(tmp_path, capsys):
     out = str(tmp_path / "cgan")
     argv = ["train-gan", "--model", "cgan", "--epochs", "1", "--image-size", "32",
             "--num-examples", "8", "--batch-size", "8", "--filters", "4", "--d-filters", "4",
-            "--latent-dim", "8", "--out", out, "--verbose", "0"]  # fmt: skip
+            "--latent-dim", "8", "--out", out, "--progress", "0"]  # fmt: skip
     assert cli.main(argv) == 0
     grid = str(tmp_path / "grid.png")
     assert cli.main(["generate", out, "--num", "3", "--labels", "2,1,0", "--out", grid]) == 0

@@ -9,7 +9,7 @@ import pytest
 
 import keras_segen
 from keras_segen.runs import read_history
-from tests.helpers import run_python
+from tests.helpers import run_config, run_python
 
 TINY = dict(
     model="unet",
@@ -56,7 +56,7 @@ def test_train_writes_the_run_directory(tmp_path):
     assert saved["mean_iou"] == pytest.approx(report["mean_iou"])
     assert saved["split"] == "test" and saved["epochs"] == 2 and saved["images"] == 8
     assert set(saved["per_class"]) == {"background", "circle", "rectangle", "triangle"}
-    config = json.loads((out / "config.json").read_text())
+    config = run_config(out)
     assert config["num_classes"] == 4 and config["model_kwargs"] == {"filters": 4, "depth": 2}
     best_epoch = int(np.argmax(history["val_mean_iou"]))
     assert json.loads((out / "state.json").read_text())["best"] == pytest.approx(
@@ -82,16 +82,37 @@ def test_interrupted_run_resumes_to_the_same_number_of_epochs(tmp_path):
     assert read_history(uninterrupted)["epoch"] == read_history(out)["epoch"]
 
 
-def test_resume_can_extend_a_finished_constant_rate_run(tmp_path):
-    cosine = tmp_path / "cosine"
-    keras_segen.train(out=str(cosine), epochs=1, **TINY)
-    with pytest.raises(ValueError, match="cosine schedule .* cannot be extended"):
-        keras_segen.resume(str(cosine), epochs=2)
+def test_resume_extends_a_finished_cosine_run_by_a_new_cycle(tmp_path):
+    out = tmp_path / "cosine"
+    keras_segen.train(out=str(out), epochs=1, learning_rate=0.01, **TINY)
+    keras_segen.resume(str(out), epochs=3, verbose=0)
+    assert read_history(out)["epoch"] == [1, 2, 3]
+    assert run_config(out)["epochs"] == 3 and run_config(out)["cycle_epochs"] == [1, 3]
+    optimizer = keras.models.load_model(out / "last.keras").optimizer
+    schedule = keras.saving.deserialize_keras_object(optimizer.get_config()["learning_rate"])
+    steps = 16 // 8  # per epoch
+    assert schedule.cycle_ends == [1 * steps, 3 * steps]
+    # Cycle 1 is steps 0-1, cycle 2 steps 2-5: it restarts at the base rate, then follows
+    # 0.01 * (1 + cos(pi * t / 4)) / 2.
+    rates = [float(schedule(step)) for step in range(7)]
+    expected = [0.01, 0.005, 0.01, 0.0085355, 0.005, 0.0014645, 0.0]
+    assert rates == pytest.approx(expected, abs=1e-6)
+
+
+def test_resume_refuses_to_stretch_an_unfinished_cosine_cycle(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        keras_segen.train(out=str(out), epochs=3, callbacks=[InterruptAfterEpoch(1)], **TINY)
+    with pytest.raises(ValueError, match="stopped at epoch 1 of a cosine cycle of 3 epochs"):
+        keras_segen.resume(str(out), epochs=5)
+
+
+def test_resume_extends_a_constant_rate_run(tmp_path):
     out = tmp_path / "run"
     keras_segen.train(out=str(out), epochs=1, schedule="constant", **TINY)
     keras_segen.resume(str(out), epochs=2, verbose=0)
     assert read_history(out)["epoch"] == [1, 2]
-    assert json.loads((out / "config.json").read_text())["epochs"] == 2
+    assert run_config(out)["epochs"] == 2
 
 
 def test_run_directory_errors(tmp_path):
@@ -100,9 +121,7 @@ def test_run_directory_errors(tmp_path):
     with pytest.raises(ValueError, match="already holds a run"):
         keras_segen.train(out=str(out), epochs=1, **TINY)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(
-        ValueError, match=r"is not a run directory: it lacks config.json, state.json"
-    ):
+    with pytest.raises(ValueError, match=r"is not a run directory: it has no config.json"):
         keras_segen.resume(str(tmp_path / "empty"))
     with pytest.raises(ValueError, match="neither a run directory nor a .keras file"):
         keras_segen.evaluate(str(tmp_path / "nothing.h5"))
@@ -114,7 +133,9 @@ def test_run_directory_errors(tmp_path):
         (dict(model="nope"), "Unknown model 'nope'"),
         (dict(loss="hinge"), "loss must be one of"),
         (dict(epochs=0), "epochs must be a positive integer"),
-        (dict(schedule="step"), "schedule must be 'cosine' or 'constant'"),
+        (dict(schedule="step"), "schedule must be one of 'cosine', 'constant'; got 'step'"),
+        (dict(augment="flip"), "augment must be one of 'none', 'geometric'"),
+        (dict(warmup=3), r"warmup \(3 epochs\) must be shorter than the run \(1 epochs\)"),
         (dict(strategy="tpu"), "strategy must be one of"),
         (dict(dataset="./no/such/folder"), "does not exist"),
     ],

@@ -65,7 +65,7 @@ def test_no_tensorboard_writes_no_logs(tmp_path):
     out = tmp_path / "run"
     argv = [
         "train", "--epochs", "1", "--image-size", "32", "--num-examples", "16",
-        "--batch-size", "8", "--verbose", "0", "--model-kwargs", '{"filters": 4, "depth": 2}',
+        "--batch-size", "8", "--progress", "0", "--model-kwargs", '{"filters": 4, "depth": 2}',
         "--no-tensorboard", "--out", str(out),
     ]  # fmt: skip
     assert cli.main(argv) == 0

@@ -8,7 +8,7 @@ import pytest
 
 import keras_segen
 from keras_segen.trainers.adversarial_segmentation import scale_ground_truth
-from tests.helpers import (
+from tests.helpers import (, run_config
     IMAGE_SIZE,
     NUM_CLASSES,
     small_model,
@@ -204,7 +204,7 @@ def test_adversarial_run_keeps_the_segmenter_as_best(tmp_path):
     best = keras.models.load_model(out / "best.keras", compile=False)
     assert not isinstance(best, keras_segen.AdversarialSegmenter)
     assert tuple(best.output.shape) == (None, 32, 32, 4)
-    config = json.loads((out / "config.json").read_text())
+    config = run_config(out)
     assert config["adversarial_weight"] == 0.1
     report = keras_segen.resume(str(out), epochs=1, verbose=0)  # nothing left to train
     history = (out / "history.csv").read_text().splitlines()

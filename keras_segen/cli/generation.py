@@ -1,10 +1,9 @@
-"""``keras-segen`` commands of the generation side: ``train-gan``, ``generate``,
-``synthesize`` and ``edit-scene``."""
+"""``keras-segen`` commands that draw from generation runs: ``generate``, ``synthesize`` and
+``edit-scene``."""
 
 import argparse
 import os
 
-from keras_segen.cli_data import add_run_options
 
 
 def _int_list(text):
@@ -29,59 +28,6 @@ def _paste_spec(text):
         return int(cls), dy, dx
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected CLASS:DY,DX; got {text!r}") from None
-
-
-def _command_train_generation(args):
-    from keras_segen.runs import resume_generation, train_generation
-
-    if args.resume:
-        resume_generation(args.resume, epochs=args.epochs, strategy=args.strategy,
-                          verbose=args.verbose)  # fmt: skip
-        return 0
-    train_generation(
-        model=args.model,
-        dataset=args.dataset,
-        epochs=args.epochs or 20,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        out=args.out,
-        latent_dim=args.latent_dim,
-        filters=args.filters,
-        d_filters=args.d_filters,
-        learning_rate=args.learning_rate,
-        channels=args.channels,
-        ema=args.ema,
-        num_examples=args.num_examples,
-        mixed_precision=args.mixed_precision,
-        strategy=args.strategy,
-        seed=args.seed,
-        tensorboard=not args.no_tensorboard,
-        pipeline=args.pipeline,
-        verbose=args.verbose,
-    )
-    print(f"run directory: {args.out}")
-    return 0
-
-
-def add_train_gan_parser(commands):
-    """``keras-segen train-gan``."""
-    from keras_segen.trainers.recipes import list_recipes
-
-    gan = commands.add_parser("train-gan", help="train a generation recipe into a run directory")
-    gan.add_argument("--model", choices=list_recipes(), default="dcgan", help="recipe")
-    gan.add_argument("--dataset", default="shapes", help="shapes, a TFDS name or a folder")
-    gan.add_argument("--epochs", type=int, help="total epochs (default 20)")
-    gan.add_argument("--batch-size", type=int, default=32)
-    gan.add_argument("--image-size", type=int, default=64, help="side of the square images")
-    gan.add_argument("--latent-dim", type=int, default=128)
-    gan.add_argument("--filters", type=int, help="generator width (default: the builder's)")
-    gan.add_argument("--d-filters", type=int, help="discriminator / encoder width")
-    gan.add_argument("--learning-rate", type=float, help="default: the recipe's")
-    gan.add_argument("--channels", type=int, choices=(1, 3), default=3)
-    gan.add_argument("--ema", type=float, help="generator weight averaging decay, e.g. 0.999")
-    gan.add_argument("--num-examples", type=int, help="size of the shapes training split")
-    add_run_options(gan, "runs/gan")
-    gan.set_defaults(handler=_command_train_generation)
 
 
 def _command_generate(args):

@@ -1,0 +1,328 @@
+"""One typed run configuration shared by the Python API, ``config.json``, resume and the CLI.
+
+A run is described by sections (dataclasses): data, model, training, output and
+distribution. ``keras_segen.train`` / ``train_generation`` build one from keyword
+arguments (or take one), ``config.json`` stores it (``to_dict``), ``resume`` reads it back
+(``from_dict``) and ``keras-segen train`` / ``train-gan`` generate their options from the
+fields (``keras_segen.cli.options``): a field's metadata holds its help text, unit and
+choices, so adding an option means adding a field and the code that uses it.
+
+What a run learns from its data (class count, names and colours, the split plan) is kept
+apart, in ``RunConfig.resolved``.
+"""
+
+import dataclasses
+import os
+import typing
+
+AUGMENTATIONS = ("none", "geometric", "colour", "all")
+SCHEDULES = ("cosine", "constant")
+STRATEGIES = ("mirrored", "multiworker", "data_parallel")
+PIPELINES = ("auto", "tf.data", "numpy")
+ON_BAD = ("raise", "skip")
+# keras_segen.losses.SEGMENTATION_LOSSES, named here so that --help imports no Keras.
+LOSSES = ("ce", "ce_dice", "dice", "focal", "jaccard", "tversky")
+
+
+def check_choice(name, value, choices):
+    """Raises a ValueError naming the option, the value and the choices when it is not one."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+
+
+def option(default, help, choices=None, unit=None, flag=None, resume=False, cli=True):
+    """A configuration field: its default and what ``--help`` says of it.
+
+    Args:
+        default: the default value (a list or dict default is copied per instance).
+        help: one line for ``--help``.
+        choices: accepted values, or ``(module, attribute)`` read lazily by the CLI.
+        unit: shown after the default in ``--help`` (``"px"``, ``"images"``, ...).
+        flag: the CLI flag when it is not ``--field-name``.
+        resume: the option may be given again with ``--resume`` (it changes the run).
+        cli: whether the CLI offers the field.
+    """
+    metadata = dict(help=help, choices=choices, unit=unit, flag=flag, resume=resume, cli=cli)
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+Size = typing.Union[int, tuple, None]
+
+
+@dataclasses.dataclass
+class SegmentationData:
+    """Which data a segmentation run reads and how."""
+
+    dataset: str = option("shapes", "'shapes', a TFDS name or a dataset folder")
+    image_size: Size = option(128, "training size, S or HxW", unit="px")
+    batch_size: typing.Optional[int] = option(
+        None, "global batch size (default: 16, or 8 with fewer than 400 training images)"
+    )
+    num_classes: typing.Optional[int] = option(
+        None, "classes (default: the dataset's; checked against its class file and masks)"
+    )
+    classes: typing.Optional[str] = option(
+        None, "class file (classes.txt/.json, label_colors.txt, class_dict.csv) naming the "
+        "classes of any layout, e.g. a VOC-layout copy of one's own data",
+    )  # fmt: skip
+    layout: typing.Optional[str] = option(
+        None, "dataset folder layout (detected by default)",
+        choices=("keras_segen.data.layouts", "LAYOUTS"),
+    )  # fmt: skip
+    colours: typing.Optional[str] = option(
+        None, "colour table of RGB masks (default: a class file beside the data)"
+    )
+    validation_split: typing.Optional[float] = option(
+        None, "fraction of the training data held out (seeded) to pick best.keras"
+    )
+    val_dataset: typing.Optional[str] = option(None, "another source to validate on")
+    num_examples: typing.Optional[int] = option(
+        None, "size of the shapes training split", unit="images"
+    )
+    validation_examples: typing.Optional[int] = option(
+        None, "size of the shapes validation and test splits", unit="images"
+    )
+    augment: typing.Optional[str] = option(
+        None, "joint augmentation of training pairs: geometric (flips, rotation, scale and "
+        "crop), colour (brightness, contrast, saturation, hue), all, none (default: geometric; "
+        "none on the NumPy pipeline)", choices=AUGMENTATIONS,
+    )  # fmt: skip
+    ignore_index: int = option(255, "mask value that is not a class")
+    on_bad: str = option(
+        "raise", "raise: stop on any data fault, listing all; skip: train on the good pairs "
+        "and list the others in skipped.csv", choices=ON_BAD,
+    )  # fmt: skip
+    data_dir: typing.Optional[str] = option(None, "TFDS data directory")
+    pipeline: str = option(
+        "auto", "input pipeline; auto: tf.data when TensorFlow is installed", choices=PIPELINES
+    )
+    synthetic: typing.Optional[str] = option(
+        None, "folder of generated pairs (keras-segen synthesize) mixed into training"
+    )
+    synthetic_ratio: float = option(0.0, "share of training examples drawn from --synthetic")
+
+
+@dataclasses.dataclass
+class SegmentationModel:
+    """Which network a segmentation run trains."""
+
+    model: str = option("unet", "registered segmentation model (see `keras-segen list`)")
+    preset: typing.Optional[str] = option(
+        None, "model preset (default: 'small' for fewer than 400 training images where the "
+        "model has one; see `keras-segen info MODEL`)",
+    )  # fmt: skip
+    model_kwargs: dict = option({}, "extra builder arguments as JSON, e.g. '{\"filters\": 16}'")
+    batchnorm_momentum: typing.Optional[float] = option(
+        None, "BatchNorm moving-average momentum (default: from the number of training steps, "
+        "at most 0.99, so that inference statistics settle on short runs)",
+    )  # fmt: skip
+    adversarial_weight: float = option(
+        0.0, "lambda > 0: adversarial training with a label-map discriminator (Luc et al.)"
+    )
+    discriminator_filters: int = option(64, "width of that discriminator")
+
+
+@dataclasses.dataclass
+class Training:
+    """How long and how a run trains (shared by both tasks)."""
+
+    epochs: typing.Optional[int] = option(
+        None, "total epochs (segmentation default: 10, or enough for 300 steps on small data "
+        "up to 100 epochs; generation: the recipe's)", resume=True,
+    )  # fmt: skip
+    learning_rate: typing.Optional[float] = option(
+        None, "Adam learning rate (default: 1e-3 for segmentation, the recipe's for generation)"
+    )
+    schedule: str = option(
+        "cosine", "learning-rate schedule: cosine (to 0 at the last epoch) or constant",
+        choices=SCHEDULES,
+    )  # fmt: skip
+    warmup: int = option(0, "linear learning-rate warm-up from 0", unit="epochs")
+    loss: str = option("ce_dice", "segmentation loss", choices=LOSSES)
+    seed: int = option(0, "seed of weights, data order and augmentation")
+    mixed_precision: bool = option(False, "train under mixed_float16")
+    jit_compile: bool = option(False, "compile the train step with XLA")
+
+
+@dataclasses.dataclass
+class GenerationData:
+    """Which images a generation run reads."""
+
+    dataset: str = option("shapes", "'shapes', a TFDS name or a folder")
+    image_size: int = option(None, "side of the square images (default: the recipe's)", unit="px")
+    batch_size: typing.Optional[int] = option(None, "global batch size (default: the recipe's)")
+    channels: int = option(3, "image channels", choices=(1, 3))
+    num_examples: typing.Optional[int] = option(
+        None, "size of the shapes training split (default: the recipe's)", unit="images"
+    )
+    test_examples: typing.Optional[int] = option(
+        None, "size of the held-out split of pix2pix's metrics", unit="images"
+    )
+    data_dir: typing.Optional[str] = option(None, "TFDS data directory")
+    pipeline: str = option(
+        "auto", "input pipeline; auto: tf.data when TensorFlow is installed", choices=PIPELINES
+    )
+
+
+@dataclasses.dataclass
+class GenerationModel:
+    """Which recipe a generation run trains, and its widths."""
+
+    model: str = option(
+        "dcgan", "generation recipe", choices=("keras_segen.trainers.recipes", "RECIPES")
+    )
+    latent_dim: typing.Optional[int] = option(None, "latent size (default: the recipe's)")
+    filters: typing.Optional[int] = option(None, "generator width (default: the recipe's)")
+    d_filters: typing.Optional[int] = option(
+        None, "discriminator / encoder width (default: the recipe's)"
+    )
+    ema: typing.Optional[float] = option(None, "generator weight averaging decay, e.g. 0.999")
+    num_samples: int = option(16, "images in each epoch's sample grid")
+
+
+@dataclasses.dataclass
+class Output:
+    """Where a run writes and what."""
+
+    out: str = option("runs/run", "run directory to create")
+    tensorboard: bool = option(True, "write TensorBoard logs/ (needs TensorFlow)")
+
+
+@dataclasses.dataclass
+class Distribution:
+    """How a run is spread over devices and machines."""
+
+    strategy: typing.Optional[str] = option(
+        None, "tf.distribute (mirrored, multiworker) or keras.distribution on JAX "
+        "(data_parallel)", choices=STRATEGIES, resume=True,
+    )  # fmt: skip
+
+
+SECTIONS = {
+    "segmentation": {
+        "data": SegmentationData,
+        "model": SegmentationModel,
+        "training": Training,
+        "output": Output,
+        "distribution": Distribution,
+    },
+    "generation": {
+        "data": GenerationData,
+        "model": GenerationModel,
+        "training": Training,
+        "output": Output,
+        "distribution": Distribution,
+    },
+}
+# Training fields a generation run does not have.
+GENERATION_SKIPS = ("loss", "jit_compile", "schedule", "warmup")
+
+
+def section_fields(task):
+    """``{field name: (section name, dataclasses.Field)}`` of a task's configuration."""
+    fields = {}
+    for section, cls in SECTIONS[task].items():
+        for field in dataclasses.fields(cls):
+            if task == "generation" and section == "training" and field.name in GENERATION_SKIPS:
+                continue
+            fields[field.name] = (section, field)
+    return fields
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """A run's configuration: its task, its sections, and what it learned from its data.
+
+    Example:
+        >>> config = keras_segen.runs.RunConfig.from_kwargs(
+        ...     "segmentation", model="unet", image_size=64, epochs=3)
+        >>> config.model.model, config.data.image_size, config.training.epochs
+        ('unet', 64, 3)
+        >>> keras_segen.runs.RunConfig.from_dict(config.to_dict()) == config
+        True
+    """
+
+    task: str
+    data: typing.Any
+    model: typing.Any
+    training: Training
+    output: Output
+    distribution: Distribution
+    resolved: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_kwargs(cls, task, **kwargs):
+        """A configuration from flat keyword arguments (``train``'s); unknown names raise."""
+        fields = section_fields(task)
+        unknown = sorted(set(kwargs) - set(fields))
+        if unknown:
+            raise TypeError(
+                f"Unknown {task} run option(s) {', '.join(unknown)}; the options are "
+                f"{', '.join(sorted(fields))}."
+            )
+        by_section = {section: {} for section in SECTIONS[task]}
+        for name, value in kwargs.items():
+            by_section[fields[name][0]][name] = _normalised(value)
+        sections = {s: SECTIONS[task][s](**values) for s, values in by_section.items()}
+        return cls(task, **sections)
+
+    def to_dict(self):
+        """The JSON form stored as ``config.json``."""
+        stored = {"task": self.task}
+        for section in SECTIONS[self.task]:
+            values = dataclasses.asdict(getattr(self, section))
+            if self.task == "generation" and section == "training":
+                values = {k: v for k, v in values.items() if k not in GENERATION_SKIPS}
+            stored[section] = values
+        stored["resolved"] = self.resolved
+        return stored
+
+    @classmethod
+    def from_dict(cls, stored):
+        """The configuration of a ``config.json`` written by ``to_dict``."""
+        task = stored.get("task")
+        if task not in SECTIONS or not all(s in stored for s in SECTIONS[task]):
+            raise ValueError(
+                "This config.json was written by an older keras_segen (before run "
+                "configurations had sections); train the run again with this version."
+            )
+        flat = {}
+        for section in SECTIONS[task]:
+            flat.update(stored[section])
+        config = cls.from_kwargs(task, **flat)
+        config.resolved = dict(stored.get("resolved", {}))
+        return config
+
+    def flat(self):
+        """Every field by its flat name, then what the run learned (``resolved``) on top."""
+        flat = {"task": self.task}
+        for section in SECTIONS[self.task]:
+            flat.update(dataclasses.asdict(getattr(self, section)))
+        return {**flat, **self.resolved}
+
+    def value(self, name):
+        """A field by its flat name, wherever its section (``config.value("seed")``)."""
+        section, _ = section_fields(self.task)[name]
+        return getattr(getattr(self, section), name)
+
+    def replace(self, **kwargs):
+        """A copy with fields changed by flat name (``resolved`` kept)."""
+        flat = {}
+        for section in SECTIONS[self.task]:
+            flat.update(dataclasses.asdict(getattr(self, section)))
+        if self.task == "generation":
+            flat = {k: v for k, v in flat.items() if k not in GENERATION_SKIPS}
+        config = RunConfig.from_kwargs(self.task, **{**flat, **kwargs})
+        config.resolved = dict(self.resolved)
+        return config
+
+
+def _normalised(value):
+    """Paths as strings, tuples as lists: what JSON round-trips unchanged."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
