@@ -85,7 +85,7 @@ def _library_masks(path, images, mode):
     return [segment_image(artifact, image, (32, 32), mode).argmax(-1) for image in images]
 
 
-def test_runner_without_tensorflow_reproduces_the_library(tmp_path):
+def test_runner_without_tensorflow_reproduces_the_library(exports, tmp_path):
     model = keras_segen.unet((None, None, 3), 3, filters=4, depth=2)
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(2)]
@@ -96,8 +96,7 @@ def test_runner_without_tensorflow_reproduces_the_library(tmp_path):
     calibration = np.stack([preprocess_image(tf.constant(i), (32, 32)).numpy() for i in images])
     path = export.to_tflite(model, tmp_path / "u.tflite", "int8", calibration, (32, 32, 3),
                             int8_io=True)  # fmt: skip
-    generator = keras_segen.dcgan_generator(8, (32, 32, 3), filters=4)
-    generator_path = export.to_tflite(generator, tmp_path / "g.tflite")
+    generator_path = exports.tflite("dcgan_generator")  # 8-d latent, 32x32x3
     (tmp_path / "config.json").write_text(json.dumps({"class_colours": CITYSCAPES}))
     output = run_python(f"""
 import sys, importlib.util
@@ -134,10 +133,9 @@ print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow
         np.testing.assert_allclose(drawn / 255, np.clip(library[index], 0, 1), atol=1 / 255 + 1e-6)
 
 
-def test_runner_cycles_the_classes_of_a_conditional_generator(tmp_path):
-    generator = keras_segen.conditional_generator(8, 3, (32, 32, 1), filters=4)
-    path = export.to_tflite(generator, tmp_path / "c.tflite")
-    model = runner.Model(str(path))
+def test_runner_cycles_the_classes_of_a_conditional_generator(exports):
+    generator = exports.model("conditional_generator")  # 8-d latent, 3 classes
+    model = runner.Model(str(exports.tflite("conditional_generator")))
     with pytest.raises(ValueError, match="class-conditional: give --num-classes"):
         model.generate(2)
     drawn = model.generate(4, seed=0, num_classes=3)

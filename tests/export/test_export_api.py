@@ -71,9 +71,9 @@ def test_dropout_is_removed(tmp_path):
     assert export.verify(generator, path, sample)["max_abs_diff"] <= 1e-4  # inference mode
 
 
-def test_runner_accepts_named_inputs_in_any_order(tmp_path):
-    generator = keras_segen.conditional_generator(8, 3, (32, 32, 1), filters=4)
-    path = export.to_tflite(generator, tmp_path / "c.tflite")
+def test_runner_accepts_named_inputs_in_any_order(exports):
+    generator = exports.model("conditional_generator")  # 8-d latent, 3 classes
+    path = exports.tflite("conditional_generator")
     runner = export.ArtifactRunner(path)
     assert sorted(runner.input_names) == ["label", "latent"]
     latent = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
@@ -90,19 +90,14 @@ def test_unknown_artifact_is_rejected(tmp_path):
         export.inspect(tmp_path / "model.pt")
 
 
-def test_delegation_report_names_the_ops_xnnpack_leaves(tmp_path):
+def test_delegation_report_names_the_ops_xnnpack_leaves(exports):
     """SegNet's unpooling (EQUAL, SELECT_V2, TILE) stays on TFLite kernels and cuts the
     graph into one XNNPACK partition per convolution run; ReSeg's RNN loops do too."""
-    import keras_segen
-    from tests.helpers import small_model
-
-    segnet = small_model("segnet")  # 5 poolings, 5 unpoolings
-    report = export.inspect(export.to_tflite(segnet, tmp_path / "segnet.tflite"))["xnnpack"]
+    report = export.inspect(exports.tflite("segnet"))["xnnpack"]  # 5 poolings, 5 unpoolings
     assert {"EQUAL", "SELECT_V2", "TILE"} <= set(report["undelegated_ops"])
     assert report["delegated_ops"]["CONV_2D"] == 26  # every convolution is delegated
     assert report["partitions"] > 5 and 0 < report["delegated_share"] < 1
-    reseg = keras_segen.get_model("reseg", preset="tiny")
-    report = export.inspect(export.to_tflite(reseg, tmp_path / "reseg.tflite"))["xnnpack"]
+    report = export.inspect(exports.tflite("reseg"))["xnnpack"]  # float32
     assert report["undelegated_ops"].get("WHILE") == 4  # one loop per GRU: 2 sweeps x 2 ways
 
 

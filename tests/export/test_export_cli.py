@@ -25,8 +25,8 @@ def test_export_registered_segmenter_to_int8(tmp_path, capsys):
 
 def test_export_generation_run_uses_the_generator(tmp_path):
     run = tmp_path / "cgan"
-    train_generation("cgan", out=str(run), epochs=1, batch_size=8, image_size=32, latent_dim=8,
-                     filters=4, d_filters=4, num_examples=8, verbose=0)  # fmt: skip
+    train_generation(model="cgan", out=str(run), epochs=1, batch_size=8, image_size=32,
+                     latent_dim=8, filters=4, d_filters=4, num_examples=8, verbose=0)  # fmt: skip
     assert cli.main(["export", str(run), "--format", "onnx"]) == 0
     report = json.loads((run / "model.onnx.json").read_text())
     assert report["task"] == "generation" and report["max_abs_diff"] <= 1e-4

@@ -1,8 +1,7 @@
 """Every registered model exports to SavedModel, TFLite (4 ways) and ONNX and matches Keras.
 
-Models get realistic random weights first (He: kernels N(0, 2/fan_in), which keeps the
-activation scale through ReLU stacks): the papers' small initialisations give outputs near
-0, against which every parity gate would pass trivially.
+Models have realistic random weights (``exports`` in conftest.py, which also keeps the
+artifacts for the other export tests).
 """
 
 import keras
@@ -21,20 +20,10 @@ MODELS = keras_segen.list_models()
 TRAINED_GATE = {"segnet": 0.95, "reseg": 0.99}
 
 
-def realistic(model, seed=0):
-    """Re-draws every kernel and embedding from N(0, 2/fan_in); returns the model."""
-    rng = np.random.default_rng(seed)
-    for weight in model.weights:
-        if weight.path.endswith(("kernel", "embeddings")) and len(weight.shape) >= 2:
-            fan_in = int(np.prod(weight.shape[:-1]))
-            weight.assign(rng.normal(0, np.sqrt(2 / fan_in), weight.shape).astype("float32"))
-    return model
-
-
 @pytest.mark.parametrize("name", MODELS)
-def test_float_exports_match_keras(name, tmp_path):
-    model = realistic(small_model(name))
-    run_export_test(model, tmp_path, sample_inputs(model, count=3))
+def test_float_exports_match_keras(name, exports):
+    model = exports.model(name)
+    run_export_test(model, exports.folder(name), sample_inputs(model, count=3))
 
 
 def trained(model):
@@ -59,11 +48,9 @@ def test_int8_export_of_a_trained_model_meets_its_gate(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", [name for name in MODELS if name not in TRAINED_GATE])
-def test_int8_export_meets_the_gates(name, tmp_path):
-    model = realistic(small_model(name))
-    calibration = sample_inputs(model, count=16, seed=1)
-    path = tmp_path / "int8.tflite"
-    export.to_tflite(model, path, "int8", representative_data=calibration)
+def test_int8_export_meets_the_gates(name, exports):
+    model = exports.model(name)
+    path = exports.tflite(name, "int8")  # calibrated on 16 sample_inputs
     inputs = sample_inputs(model, count=4, seed=2)
     report = export.verify(model, path, inputs)
     if report["task"] == "segmentation":

@@ -2,12 +2,16 @@
 runtime devices ship (Raspberry Pi OS, Coral, in-vehicle Linux images), and gives the
 outputs of the newest ai-edge-litert; the device runner works on either runtime.
 
-tflite-runtime 2.14 needs NumPy < 2, so it lives in its own virtual environment, made
-once per test session from the package registry.
+tflite-runtime 2.14 needs NumPy < 2 and Python 3.8-3.11, so it lives in its own virtual
+environment, made once per test session from the package registry with this Python or a
+python3.11 ... python3.8 on PATH. Where that cannot be made the tests skip with the reason,
+and fail under CI (``CI=true``), so that a green CI run means the check ran.
 """
 
 import json
+import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -16,11 +20,11 @@ import pytest
 
 import keras_segen
 from keras_segen import export
-from tests.export.test_export_suite import realistic
-from tests.helpers import sample_inputs, small_model
+from tests.helpers import sample_inputs
 
 RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
 DEVICE_PACKAGES = ("tflite-runtime==2.14.0", "numpy<2")
+DEVICE_PYTHONS = ("python3.11", "python3.10", "python3.9", "python3.8")  # with 2.14 wheels
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 
 # Runs in the device environment: every case through export/runner.py's Model.
@@ -42,20 +46,37 @@ print(json.dumps(sorted(runtimes)))
 """
 
 
+def unavailable(reason):
+    """Skips with ``reason``; fails under CI (``CI=true``), where the check must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def base_python():
+    """This Python if tflite-runtime 2.14 has wheels for it, else the first of
+    ``DEVICE_PYTHONS`` on PATH, else ``None``."""
+    if sys.version_info < (3, 12):
+        return sys.executable
+    return next(filter(None, map(shutil.which, DEVICE_PYTHONS)), None)
+
+
 @pytest.fixture(scope="session")
 def device_python(tmp_path_factory):
     """The Python of a virtual environment holding only tflite-runtime 2.14 and NumPy 1."""
-    if sys.version_info >= (3, 12):
-        pytest.skip("tflite-runtime 2.14 has wheels for Python 3.8-3.11 only")
+    base = base_python()
+    if base is None:
+        unavailable(f"tflite-runtime 2.14 needs Python 3.8-3.11; none of {DEVICE_PYTHONS} found")
     folder = tmp_path_factory.mktemp("tflite_runtime_2_14")
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
-    install = subprocess.run(
+    commands = (
+        [base, "-m", "venv", str(folder)],
         [str(python), "-m", "pip", "install", "--quiet", *DEVICE_PACKAGES],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    if install.returncode:
-        pytest.skip(f"could not install {DEVICE_PACKAGES}: {install.stderr[-500:]}")
+    )
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            unavailable(f"could not install {DEVICE_PACKAGES}: {done.stderr[-500:]}")
     return python
 
 
@@ -69,17 +90,15 @@ def _run_on_device(python, cases):
 
 
 @pytest.mark.parametrize("name", keras_segen.list_models())
-def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, tmp_path):
-    model = realistic(small_model(name))
+def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports, tmp_path):
+    model = exports.model(name)
     samples = sample_inputs(model, count=2)
     samples = samples if isinstance(samples, list) else [samples]
     feed = {tensor.name: array for tensor, array in zip(model.inputs, samples)}
     np.savez(tmp_path / "inputs.npz", **feed)
     cases = []
-    for quantization in QUANTIZATIONS:
-        path = tmp_path / f"{quantization}.tflite"
-        calibration = sample_inputs(model, count=8, seed=1) if quantization == "int8" else None
-        export.to_tflite(model, path, quantization, representative_data=calibration)
+    for quantization in QUANTIZATIONS:  # the exports the parity suite checked
+        path = exports.tflite(name, quantization)
         cases.append({"artifact": str(path), "inputs": str(tmp_path / "inputs.npz"),
                       "outputs": str(tmp_path / f"{quantization}.npy"),
                       "quantization": quantization})  # fmt: skip
@@ -108,9 +127,8 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, tmp_pat
                 assert agreement[0] >= agreement[1] - 0.02, (case, agreement)
 
 
-def test_device_runner_chooses_a_runtime(device_python, tmp_path):
-    unet = keras_segen.unet((32, 32, 3), 3, filters=4, depth=2)
-    path = export.to_tflite(unet, tmp_path / "u.tflite")
+def test_device_runner_chooses_a_runtime(device_python, exports):
+    path = exports.tflite("unet")
     code = f"""
 import importlib.util
 spec = importlib.util.spec_from_file_location("runner", {str(RUNNER)!r})
@@ -134,6 +152,15 @@ runner.main([{str(path)!r}, "--benchmark", "--repeats", "2"])
     runner = _runner()
     with pytest.raises(ValueError, match="runtime must be one of"):
         runner.Model(str(path), runtime="tflite")
+
+
+def test_an_environment_that_cannot_be_made_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and no wheel"):
+        unavailable("no wheel")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no wheel"):
+        unavailable("no wheel")
 
 
 def _runner():
