@@ -56,6 +56,30 @@ def class_palette(colours=None):
     return palette / 255.0
 
 
+BACKGROUND_NAMES = ("background", "_background_", "bg", "void", "unlabeled", "unlabelled", "0")
+
+
+def drawing_colours(class_names=None, colours=None):
+    """The class colours overlays and legends use: the dataset's own ``colours``, else the
+    default palette, whose black class 0 is left undrawn; when class 0 is named and not
+    background (``BACKGROUND_NAMES``), every class gets a visible colour instead.
+
+    Example:
+        >>> keras_segen.viz.drawing_colours(["background", "cat"]) is None  # default palette
+        True
+        >>> keras_segen.viz.drawing_colours(["sky", "road"])  # class 0 drawn too
+        [(230, 25, 75), (60, 180, 75)]
+    """
+    if colours is not None:
+        return colours
+    if not class_names or str(class_names[0]).lower() in BACKGROUND_NAMES:
+        return None
+    return [
+        tuple(int(round(c * 255)) for c in _PALETTE[1 + i % (len(_PALETTE) - 1)])
+        for i in range(len(class_names))
+    ]
+
+
 def colorize_mask(mask, ignore_index=255, colours=None):
     """``HxW`` int mask -> ``HxWx3`` float colours (ignored pixels grey).
 
@@ -102,7 +126,9 @@ def overlay(image, mask, alpha=0.5, ignore_index=255, colours=None):
 def plot_predictions(images, masks, predictions, class_names=None, ignore_index=255, colours=None):
     """One row per example: image | ground-truth overlay | predicted overlay.
 
-    ``colours`` are the dataset's class colours (``DatasetInfo.class_colours``).
+    ``colours`` are the dataset's class colours (``DatasetInfo.class_colours``); without
+    them, class 0 is drawn only when its name says it is not background
+    (``drawing_colours``).
 
     Example:
         >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
@@ -114,6 +140,7 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
         9
         >>> figure.savefig("predictions.png")
     """
+    colours = drawing_colours(class_names, colours)
     rows = len(images)
     figure = Figure(figsize=(7.5, 2.5 * rows), layout="constrained")
     axes = figure.subplots(rows, 3, squeeze=False)

@@ -1,7 +1,9 @@
 """The keras-segen command line."""
 
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -148,3 +150,40 @@ def test_bad_cli_values_exit_with_usage_errors():
         cli.main(["train", "--model-kwargs", "[1, 2]"])
     with pytest.raises(SystemExit):
         cli.main(["train", "--loss", "hinge"])
+
+
+def test_help_of_every_command_imports_no_tensorflow_and_prints_no_log_line():
+    from tests.helpers import run_python
+
+    commands = ["list", "info", "train", "train-gan", "generate", "synthesize", "edit-scene",
+                "export", "evaluate", "predict", "check-data", "quickstart"]  # fmt: skip
+    out = run_python(
+        "import contextlib, io, sys\n"
+        "from keras_segen import cli\n"
+        f"for command in {commands!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        cli.main([command, '--help'])\n"
+        "print('imported:', sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))\n"
+    )
+    assert out.splitlines()[-1] == "imported: []"
+
+
+def test_importing_tensorflow_through_the_library_prints_nothing():
+    result = subprocess.run(
+        [sys.executable, "-c", "import keras_segen, keras; import tensorflow as tf; "
+         "print(int(tf.constant(1) + 1))"],
+        capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stdout == "2\n"
+    assert result.stderr == ""  # no oneDNN, CUDA, cpu_feature_guard or absl lines
+
+
+def test_choices_named_in_the_cli_match_the_library():
+    from keras_segen.cli import data, export
+    from keras_segen.export.convert import QUANTIZATIONS
+    from keras_segen.inference import MODES
+    from keras_segen.runs.export import FORMATS
+
+    assert data.TILING_MODES == MODES and export.FORMATS == FORMATS
+    assert export.QUANTIZATIONS == tuple(q for q in QUANTIZATIONS if q)

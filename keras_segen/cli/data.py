@@ -5,6 +5,8 @@ import sys
 
 from keras_segen.cli.options import LazyChoices, add_output_options, single_size
 
+TILING_MODES = ("auto", "tile", "resize")  # keras_segen.inference.MODES, without Keras
+
 
 def add_data_options(parser):
     """Adds ``--layout``, ``--colours`` and ``--classes`` (reading a dataset folder)."""
@@ -25,8 +27,8 @@ def add_data_options(parser):
 def add_tiling_options(parser):
     """Adds ``--mode``, ``--overlap`` and ``--scale`` (``keras_segen.inference``)."""
     parser.add_argument(
-        "--mode", choices=LazyChoices("keras_segen.inference", "MODES"), default="auto",
-        metavar="MODE", help="%(choices)s; tile: sliding window over images larger than the "
+        "--mode", choices=TILING_MODES, default="auto",
+        help="tile: sliding window over images larger than the "
         "model input; resize: one pass",
     )  # fmt: skip
     parser.add_argument("--overlap", type=float, default=0.5, help="tile overlap in [0, 1)")

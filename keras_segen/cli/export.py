@@ -1,6 +1,11 @@
 """``keras-segen export``: export, verify and time a model or run."""
 
-from keras_segen.cli.options import LazyChoices, single_size
+from keras_segen.cli.options import single_size
+
+# keras_segen.runs.export.FORMATS and keras_segen.export.convert.QUANTIZATIONS, named here
+# so that --help imports no Keras.
+FORMATS = ("saved_model", "tflite", "onnx")
+QUANTIZATIONS = ("float16", "dynamic", "int8")
 
 
 def _command_export(args):
@@ -45,12 +50,10 @@ def add_export_parser(commands):
     exporter = commands.add_parser("export", help="export, verify and time a model")
     exporter.add_argument("model_or_run", help="registered name, .keras file or run directory")
     exporter.add_argument(
-        "--format", choices=LazyChoices("keras_segen.runs.export", "FORMATS"),
-        default="tflite", metavar="FORMAT", help="%(choices)s (default: %(default)s)",
+        "--format", choices=FORMATS, default="tflite", help="artifact format (default: %(default)s)",
     )  # fmt: skip
     exporter.add_argument(
-        "--quantize", choices=LazyChoices("keras_segen.export.convert", "QUANTIZATIONS"),
-        metavar="MODE", help="TFLite quantization: %(choices)s",
+        "--quantize", choices=QUANTIZATIONS, help="TFLite quantization (default: none, float32)",
     )  # fmt: skip
     exporter.add_argument("--calibration", help="dataset of the calibration/parity samples")
     exporter.add_argument("--input-size", type=single_size, help="S or HxW")

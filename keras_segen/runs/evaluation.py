@@ -281,7 +281,8 @@ def predict(
         labels = np.argmax(logits, axis=-1)
         mask_path, overlay_path = out / f"{path.stem}_mask.png", out / f"{path.stem}_overlay.png"
         save_mask(labels, mask_path, colours)
-        picture = viz.overlay(original / 255.0, labels, colours=colours)
+        drawn = viz.drawing_colours(config.get("class_names"), colours)
+        picture = viz.overlay(original / 255.0, labels, colours=drawn)
         Image.fromarray(np.round(picture * 255).astype(np.uint8)).save(overlay_path)
         written += [str(mask_path), str(overlay_path)]
     return written
