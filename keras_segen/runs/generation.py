@@ -173,7 +173,8 @@ def choose_recipe_defaults(config):
     return [f"recipe {recipe.name}: {', '.join(chosen)}"] if chosen else []
 
 
-def train_generation(config=None, *, callbacks=None, verbose=1, progress=None, **options):
+def train_generation(model=None, dataset=None, *, config=None, callbacks=None, verbose=1,
+                     progress=None, **options):  # fmt: skip
     """Trains a generation recipe into a new run directory.
 
     The run is described by a generation ``RunConfig`` (``keras_segen.runs.RunConfig``),
@@ -198,6 +199,8 @@ def train_generation(config=None, *, callbacks=None, verbose=1, progress=None, *
             or ``"data_parallel"`` on JAX.
 
     Args:
+        model: the recipe name (or a generation ``RunConfig``, as ``config``).
+        dataset: the dataset.
         config: a generation ``RunConfig`` (then no other options).
         callbacks: extra Keras callbacks.
         verbose: 0 prints nothing; 1 prints the recipe's choices and the results.
@@ -216,6 +219,9 @@ def train_generation(config=None, *, callbacks=None, verbose=1, progress=None, *
         >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch
         ['config.json', 'curves.png', 'history.csv', 'last.keras', 'logs', 'samples', 'state.json']
     """
+    if isinstance(model, RunConfig):
+        model, config = None, model
+    options.update({k: v for k, v in (("model", model), ("dataset", dataset)) if v is not None})
     strategy = options.get("strategy")
     if not isinstance(strategy, (str, type(None))):
         options["strategy"] = strategy_name(strategy)

@@ -262,7 +262,8 @@ def generalisation_warning(history, gap=0.2):
     )
 
 
-def train(config=None, *, callbacks=None, verbose=1, progress=None, **options):
+def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, progress=None,
+          **options):  # fmt: skip
     """Trains a registered segmentation model into a new run directory.
 
     The run is described by a ``RunConfig`` (``keras_segen.runs.RunConfig``), given as
@@ -294,6 +295,8 @@ def train(config=None, *, callbacks=None, verbose=1, progress=None, **options):
             or ``"data_parallel"`` on JAX.
 
     Args:
+        model: the model name (or a ``RunConfig``, as ``config``).
+        dataset: the dataset.
         config: a ``RunConfig`` (then no other options).
         callbacks: extra Keras callbacks.
         verbose: 0 prints nothing; 1 prints the chosen defaults, warnings and the results.
@@ -314,6 +317,9 @@ def train(config=None, *, callbacks=None, verbose=1, progress=None, **options):
         ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'logs',
          'metrics.json', 'predictions.png', 'state.json']
     """
+    if isinstance(model, RunConfig):
+        model, config = None, model
+    options.update({k: v for k, v in (("model", model), ("dataset", dataset)) if v is not None})
     strategy = options.get("strategy")
     if not isinstance(strategy, (str, type(None))):
         options["strategy"] = strategy_name(strategy)

@@ -8,9 +8,10 @@ import pytest
 
 import keras_segen
 from keras_segen.trainers.adversarial_segmentation import scale_ground_truth
-from tests.helpers import (, run_config
+from tests.helpers import (
     IMAGE_SIZE,
     NUM_CLASSES,
+    run_config,
     small_model,
     tiny_batch,
 )
