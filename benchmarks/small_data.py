@@ -105,7 +105,8 @@ def run(data, out, extra):
     with open(os.path.join(out, "history.csv")) as file:
         rows = list(csv.DictReader(file))
     said = [line for line in result.stdout.splitlines() if line.startswith("keras-segen:")]
-    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out) if n.endswith(".keras"))
+    saved = [os.path.join(out, name) for name in os.listdir(out) if name.endswith(".keras")]
+    size = sum(os.path.getsize(path) for path in saved)
     return seconds, rows, said, size
 
 
@@ -135,7 +136,8 @@ def main():
         last = rows[-1]
         train_iou, val_iou = float(last["mean_iou"]), float(last["val_mean_iou"])
         losses = [float(row["val_loss"]) for row in rows]
-        shown = ", ".join(f"{v:.3g}" for v in (losses if len(losses) <= 6 else losses[::len(losses) // 5]))
+        sampled = losses if len(losses) <= 6 else losses[:: len(losses) // 5]
+        shown = ", ".join(f"{value:.3g}" for value in sampled)
         best = int(np.argmax([float(row["val_mean_iou"]) for row in rows])) + 1
         lines.append(
             f"| {name} | {train_iou:.3f} | {val_iou:.3f} | {train_iou - val_iou:+.3f} | "

@@ -50,7 +50,8 @@ def add_export_parser(commands):
     exporter = commands.add_parser("export", help="export, verify and time a model")
     exporter.add_argument("model_or_run", help="registered name, .keras file or run directory")
     exporter.add_argument(
-        "--format", choices=FORMATS, default="tflite", help="artifact format (default: %(default)s)",
+        "--format", choices=FORMATS, default="tflite",
+        help="artifact format (default: %(default)s)",
     )  # fmt: skip
     exporter.add_argument(
         "--quantize", choices=QUANTIZATIONS, help="TFLite quantization (default: none, float32)",

@@ -5,7 +5,6 @@ import argparse
 import os
 
 
-
 def _int_list(text):
     try:
         return [int(part) for part in text.split(",")]

@@ -80,7 +80,7 @@ def _help(field, default):
     if default is None or default == {}:
         return text
     unit = f" {meta['unit']}" if meta["unit"] else ""
-    shown = {True: "on", False: "off"}.get(default, default) if isinstance(default, bool) else default
+    shown = ("on" if default else "off") if isinstance(default, bool) else default
     return f"{text} (default: {shown}{unit})"
 
 
@@ -92,7 +92,10 @@ def add_config_options(parser, task, defaults=None):
     them. ``defaults`` overrides a field's default for this command (e.g. ``out``).
     """
     defaults = defaults or {}
-    groups = {section: parser.add_argument_group(f"{section} options") for section in SECTIONS[task]}
+    groups = {
+        section: parser.add_argument_group(f"{section} options")
+        for section in SECTIONS[task]
+    }
     hints = {}
     for cls in SECTIONS[task].values():
         hints.update(typing.get_type_hints(cls))

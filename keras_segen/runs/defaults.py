@@ -11,6 +11,8 @@ import math
 
 import keras
 
+from keras_segen.trainers.schedules import CosineCycles
+
 SMALL_DATA = 400  # training images below which the small-data defaults apply
 MIN_STEPS = 300  # training steps a run with unset epochs gets, within MAX_AUTO_EPOCHS
 MAX_AUTO_EPOCHS = 100
@@ -91,3 +93,29 @@ def choose_defaults(config, train_examples, presets):
             f"{math.ceil(FEW_STEPS / steps)} epochs (--epochs) or use a smaller --batch-size"
         )
     return said
+
+
+def learning_rate_schedule(config, steps):
+    """The learning rate of a run: ``CosineCycles`` over its cycles (epochs x steps)."""
+    training = config.training
+    if steps is None:
+        return training.learning_rate
+    cycle_epochs = config.resolved.get("cycle_epochs") or [training.epochs]
+    return CosineCycles(
+        training.learning_rate,
+        [epochs * steps for epochs in cycle_epochs],
+        warmup_steps=training.warmup * steps,
+        shape=training.schedule,
+    )
+
+
+def generalisation_warning(history, gap=0.2):
+    """A warning line when the last epoch's validation mean IoU trails training by > ``gap``."""
+    train, val = history.get("mean_iou"), history.get("val_mean_iou")
+    if not train or not val or train[-1] - val[-1] <= gap:
+        return None
+    return (
+        f"warning: validation mean IoU {val[-1]:.3f} trails training {train[-1]:.3f}: the "
+        "model does not generalise to the validation data (more data or augmentation, a "
+        "smaller model (--preset), or fewer epochs)"
+    )

@@ -66,7 +66,8 @@ def load_run_or_model(path):
     if path.is_dir():
         config, state = read_run(path)
         incomplete = describe_incomplete(path, state)
-        model_path = next((path / n for n in ("best.keras", "last.keras") if (path / n).exists()), None)
+        saved = [path / name for name in ("best.keras", "last.keras") if (path / name).exists()]
+        model_path = saved[0] if saved else None
         if model_path is None:
             raise ValueError(
                 f"{incomplete or path}; it has no checkpoint to use. Train it again "

@@ -1,9 +1,9 @@
 """Segmentation runs: train a registered segmenter into a run directory, resume it.
 
 A run directory holds ``config.json`` (its ``RunConfig``), ``last.keras`` (the model with
-its optimizer state, to resume), ``best.keras`` (the network alone), ``history.csv``, ``state.json`` (epochs completed),
-``logs/`` (TensorBoard), ``metrics.json`` (held-out evaluation of the best model),
-``curves.png`` and ``predictions.png``.
+its optimizer state, to resume), ``best.keras`` (the network alone), ``history.csv``,
+``state.json`` (epochs completed, status), ``logs/`` (TensorBoard), ``metrics.json``
+(held-out evaluation of the best model), ``curves.png`` and ``predictions.png``.
 """
 
 import os
@@ -24,7 +24,12 @@ from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import atomic_save, read_history, without_optimizer, write_json
 from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, RunConfig, check_choice
-from keras_segen.runs.defaults import choose_defaults, set_batchnorm_momentum
+from keras_segen.runs.defaults import (
+    choose_defaults,
+    generalisation_warning,
+    learning_rate_schedule,
+    set_batchnorm_momentum,
+)
 from keras_segen.runs.evaluation import evaluate_model, format_report
 from keras_segen.runs.lifecycle import (
     RunData,
@@ -36,7 +41,6 @@ from keras_segen.runs.lifecycle import (
 )
 from keras_segen.runs.splits import load_role, split_plan
 from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
-from keras_segen.trainers.schedules import CosineCycles
 
 PREVIEW_IMAGES = 4
 
@@ -44,7 +48,9 @@ PREVIEW_IMAGES = 4
 def _compile(model, config, num_classes, optimizer, d_optimizer=None):
     training = config.training
     if isinstance(model, AdversarialSegmenter):
-        model.compile(optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=training.jit_compile)
+        model.compile(
+            optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=training.jit_compile
+        )
         return
     ignore_index = config.data.ignore_index
     model.compile(
@@ -138,7 +144,8 @@ class SegmentationTask(RunTask):
                 ignore_index=config.data.ignore_index,
             )
         steps = _steps_per_epoch(data.train, config)
-        _compile(network, config, num_classes, keras.optimizers.Adam(_schedule(config, steps)))
+        optimizer = keras.optimizers.Adam(learning_rate_schedule(config, steps))
+        _compile(network, config, num_classes, optimizer)
         return network
 
     def recompile(self, model, config, data):
@@ -148,7 +155,7 @@ class SegmentationTask(RunTask):
             optimizers = {"optimizer": model.optimizer}
         steps = _steps_per_epoch(data.train, config)
         for optimizer in optimizers.values():
-            optimizer.learning_rate = _schedule(config, steps)
+            optimizer.learning_rate = learning_rate_schedule(config, steps)
         _compile(model, config, data.info.num_classes, **optimizers)
 
     def extend(self, config, epochs, done, run_dir):
@@ -234,32 +241,6 @@ def _steps_per_epoch(dataset, config):
     if steps is None and config.training.schedule == "cosine":
         raise ValueError("The training dataset has no known length; use schedule='constant'.")
     return steps
-
-
-def _schedule(config, steps):
-    """The learning rate of a run: ``CosineCycles`` over its cycles (epochs x steps)."""
-    training = config.training
-    if steps is None:
-        return training.learning_rate
-    cycle_epochs = config.resolved.get("cycle_epochs") or [training.epochs]
-    return CosineCycles(
-        training.learning_rate,
-        [epochs * steps for epochs in cycle_epochs],
-        warmup_steps=training.warmup * steps,
-        shape=training.schedule,
-    )
-
-
-def generalisation_warning(history, gap=0.2):
-    """A warning line when the last epoch's validation mean IoU trails training by > ``gap``."""
-    train, val = history.get("mean_iou"), history.get("val_mean_iou")
-    if not train or not val or train[-1] - val[-1] <= gap:
-        return None
-    return (
-        f"warning: validation mean IoU {val[-1]:.3f} trails training {train[-1]:.3f}: the "
-        "model does not generalise to the validation data (more data or augmentation, a "
-        "smaller model (--preset), or fewer epochs)"
-    )
 
 
 def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, progress=None,

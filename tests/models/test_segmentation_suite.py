@@ -154,4 +154,4 @@ def test_single_channel_binary_model_trains_with_the_binary_losses(name):
     )
     history = model.fit(images, masks, epochs=3, batch_size=2, verbose=0).history
     assert np.all(np.isfinite(history["loss"]))
-    assert 0.0 <= history["mean_iou"][-1] <= 1.0
+    assert history["loss"][-1] < history["loss"][0]  # it learns the two bands
