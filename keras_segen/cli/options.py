@@ -101,10 +101,8 @@ def add_config_options(parser, task, defaults=None):
         hints.update(typing.get_type_hints(cls))
     for name, (section, field) in section_fields(task).items():
         meta = field.metadata
-        if not meta["cli"]:
-            continue
         default = defaults.get(name, _field_default(field))
-        flag = meta["flag"] or "--" + name.replace("_", "-")
+        flag = "--" + name.replace("_", "-")
         kwargs = dict(dest=name, default=argparse.SUPPRESS, help=_help(field, default))
         if hints[name] is bool:
             kwargs["action"] = argparse.BooleanOptionalAction

@@ -30,7 +30,7 @@ def check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
 
 
-def option(default, help, choices=None, unit=None, flag=None, resume=False, cli=True):
+def option(default, help, choices=None, unit=None, resume=False):
     """A configuration field: its default and what ``--help`` says of it.
 
     Args:
@@ -38,11 +38,9 @@ def option(default, help, choices=None, unit=None, flag=None, resume=False, cli=
         help: one line for ``--help``.
         choices: accepted values, or ``(module, attribute)`` read lazily by the CLI.
         unit: shown after the default in ``--help`` (``"px"``, ``"images"``, ...).
-        flag: the CLI flag when it is not ``--field-name``.
         resume: the option may be given again with ``--resume`` (it changes the run).
-        cli: whether the CLI offers the field.
     """
-    metadata = dict(help=help, choices=choices, unit=unit, flag=flag, resume=resume, cli=cli)
+    metadata = dict(help=help, choices=choices, unit=unit, resume=resume)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -126,7 +124,7 @@ class SegmentationModel:
 
 @dataclasses.dataclass
 class Training:
-    """How long and how a run trains (shared by both tasks)."""
+    """How long and how a run trains (both tasks)."""
 
     epochs: typing.Optional[int] = option(
         None, "total epochs (segmentation default: 10, or enough for 300 steps on small data "
@@ -135,14 +133,20 @@ class Training:
     learning_rate: typing.Optional[float] = option(
         None, "Adam learning rate (default: 1e-3 for segmentation, the recipe's for generation)"
     )
+    seed: int = option(0, "seed of weights, data order and augmentation")
+    mixed_precision: bool = option(False, "train under mixed_float16")
+
+
+@dataclasses.dataclass
+class SegmentationTraining(Training):
+    """How a segmentation run trains: also its schedule, warm-up and loss."""
+
     schedule: str = option(
         "cosine", "learning-rate schedule: cosine (to 0 at the last epoch) or constant",
         choices=SCHEDULES,
     )  # fmt: skip
     warmup: int = option(0, "linear learning-rate warm-up from 0", unit="epochs")
     loss: str = option("ce_dice", "segmentation loss", choices=LOSSES)
-    seed: int = option(0, "seed of weights, data order and augmentation")
-    mixed_precision: bool = option(False, "train under mixed_float16")
     jit_compile: bool = option(False, "compile the train step with XLA")
 
 
@@ -204,7 +208,7 @@ SECTIONS = {
     "segmentation": {
         "data": SegmentationData,
         "model": SegmentationModel,
-        "training": Training,
+        "training": SegmentationTraining,
         "output": Output,
         "distribution": Distribution,
     },
@@ -216,19 +220,13 @@ SECTIONS = {
         "distribution": Distribution,
     },
 }
-# Training fields a generation run does not have.
-GENERATION_SKIPS = ("loss", "jit_compile", "schedule", "warmup")
-
-
 def section_fields(task):
     """``{field name: (section name, dataclasses.Field)}`` of a task's configuration."""
-    fields = {}
-    for section, cls in SECTIONS[task].items():
-        for field in dataclasses.fields(cls):
-            if task == "generation" and section == "training" and field.name in GENERATION_SKIPS:
-                continue
-            fields[field.name] = (section, field)
-    return fields
+    return {
+        field.name: (section, field)
+        for section, cls in SECTIONS[task].items()
+        for field in dataclasses.fields(cls)
+    }
 
 
 @dataclasses.dataclass
@@ -247,7 +245,7 @@ class RunConfig:
     task: str
     data: typing.Any
     model: typing.Any
-    training: Training
+    training: typing.Any
     output: Output
     distribution: Distribution
     resolved: dict = dataclasses.field(default_factory=dict)
@@ -272,10 +270,7 @@ class RunConfig:
         """The JSON form stored as ``config.json``."""
         stored = {"task": self.task}
         for section in SECTIONS[self.task]:
-            values = dataclasses.asdict(getattr(self, section))
-            if self.task == "generation" and section == "training":
-                values = {k: v for k, v in values.items() if k not in GENERATION_SKIPS}
-            stored[section] = values
+            stored[section] = dataclasses.asdict(getattr(self, section))
         stored["resolved"] = self.resolved
         return stored
 
@@ -301,22 +296,6 @@ class RunConfig:
         for section in SECTIONS[self.task]:
             flat.update(dataclasses.asdict(getattr(self, section)))
         return {**flat, **self.resolved}
-
-    def value(self, name):
-        """A field by its flat name, wherever its section (``config.value("seed")``)."""
-        section, _ = section_fields(self.task)[name]
-        return getattr(getattr(self, section), name)
-
-    def replace(self, **kwargs):
-        """A copy with fields changed by flat name (``resolved`` kept)."""
-        flat = {}
-        for section in SECTIONS[self.task]:
-            flat.update(dataclasses.asdict(getattr(self, section)))
-        if self.task == "generation":
-            flat = {k: v for k, v in flat.items() if k not in GENERATION_SKIPS}
-        config = RunConfig.from_kwargs(self.task, **{**flat, **kwargs})
-        config.resolved = dict(self.resolved)
-        return config
 
 
 def _normalised(value):

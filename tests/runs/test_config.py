@@ -17,7 +17,7 @@ def test_flat_options_round_trip_through_config_json_form():
     assert stored["model"]["model_kwargs"] == {"filters": 8}
     assert stored["distribution"] == {"strategy": "mirrored"}
     assert RunConfig.from_dict(stored) == config
-    assert config.flat()["warmup"] == 1 and config.value("model") == "segnet"
+    assert config.flat()["warmup"] == 1 and config.model.model == "segnet"
     assert "schedule" not in RunConfig.from_kwargs("generation").to_dict()["training"]
 
 
