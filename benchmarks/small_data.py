@@ -38,6 +38,13 @@ BEFORE = [
     "--model-kwargs", '{"filters": 64}', "--batch-size", "16", "--epochs", "10",
     "--batchnorm-momentum", "0.99", "--augment", "all",
 ]  # fmt: skip
+SETTINGS = {"before (old defaults)": BEFORE, "after (new defaults)": []}
+# --ablations: the new defaults less one of their choices.
+ABLATIONS = {
+    "after, BatchNorm momentum 0.99": ["--batchnorm-momentum", "0.99"],
+    "after, old model width (64 filters)": ["--model-kwargs", '{"filters": 64}'],
+    "before, BatchNorm momentum from the steps": BEFORE[:-4] + ["--augment", "all"],
+}
 
 
 def photographs():
@@ -110,10 +117,24 @@ def run(data, out, extra):
     return seconds, rows, said, size
 
 
+def best_epoch(out, rows):
+    """Which epoch ``best.keras`` holds: the one state.json's best value came from, or the
+    last when every epoch diverged (``RunCheckpoint.diverged``)."""
+    import json
+
+    with open(os.path.join(out, "state.json")) as file:
+        best = json.load(file)["best"]
+    if best is None:
+        return f"{len(rows)} of {len(rows)} (every epoch diverged)"
+    values = [float(row["val_mean_iou"]) for row in rows]
+    return f"{int(np.argmin([abs(v - best) for v in values])) + 1} of {len(rows)}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="folder for the fixture and runs (default: temporary)")
     parser.add_argument("--out", default="benchmarks/results/small_data.md")
+    parser.add_argument("--ablations", action="store_true", help="also the ABLATIONS rows")
     args = parser.parse_args()
     root = args.keep or tempfile.mkdtemp()
     data = os.path.join(root, "data", "flat")
@@ -126,27 +147,28 @@ def main():
         "textured regions); `benchmarks/small_data.py` writes it. Command: `keras-segen "
         "train --dataset DATA --validation-split 0.1 --out RUN` (2-core CPU, TensorFlow).",
         "",
-        "| settings | train mIoU | val mIoU | gap | val loss by epoch | best epoch | "
+        "| settings | train mIoU | val mIoU | gap | val loss by epoch | best.keras from | "
         "`.keras` MB | time s |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, extra in (("before (old defaults)", BEFORE), ("after (new defaults)", [])):
-        out = os.path.join(root, "runs", name.split()[0])
+    said_by_default = []
+    settings = {**SETTINGS, **(ABLATIONS if args.ablations else {})}
+    for index, (name, extra) in enumerate(settings.items()):
+        out = os.path.join(root, "runs", f"run{index}")
         seconds, rows, said, size = run(data, out, extra)
         last = rows[-1]
         train_iou, val_iou = float(last["mean_iou"]), float(last["val_mean_iou"])
         losses = [float(row["val_loss"]) for row in rows]
         sampled = losses if len(losses) <= 6 else losses[:: len(losses) // 5]
         shown = ", ".join(f"{value:.3g}" for value in sampled)
-        best = int(np.argmax([float(row["val_mean_iou"]) for row in rows])) + 1
         lines.append(
             f"| {name} | {train_iou:.3f} | {val_iou:.3f} | {train_iou - val_iou:+.3f} | "
-            f"{shown} | {best} of {len(rows)} | {size / 1e6:.1f} | {seconds:.0f} |"
+            f"{shown} | {best_epoch(out, rows)} | {size / 1e6:.1f} | {seconds:.0f} |"
         )
         print(lines[-1], *said, sep="\n")
-        if not extra:
-            lines += ["", "What the run said at its start:", ""]
-            lines += [f"    {line}" for line in said]
+        said_by_default = said if not extra else said_by_default
+    lines += ["", "What the run with the new defaults said at its start:", ""]
+    lines += [f"    {line}" for line in said_by_default]
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as file:
         file.write(text)
