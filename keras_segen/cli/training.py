@@ -38,30 +38,30 @@ def _run_command(args, task):
 DEFAULT_OUT = {"segmentation": "runs/run", "generation": "runs/gan"}
 
 
+def _add_run_parser(commands, name, task, help, description):
+    parser = commands.add_parser(name, help=help, description=description)
+    add_config_options(parser, task, {"out": DEFAULT_OUT[task]})
+    parser.add_argument("--resume", metavar="RUN_DIR", help=RESUME_HELP)
+    add_output_options(parser)
+    parser.set_defaults(handler=lambda args: _run_command(args, task))
+
+
 def add_train_parser(commands):
     """``keras-segen train``."""
-    train = commands.add_parser(
-        "train", help="train a segmentation model into a run directory",
-        description="Train a segmentation model into a run directory. Options left unset "
-        "are chosen from the data and said at the start of the run.",
+    _add_run_parser(
+        commands, "train", "segmentation", "train a segmentation model into a run directory",
+        "Train a segmentation model into a run directory. Options left unset are chosen from "
+        "the data and said at the start of the run.",
     )  # fmt: skip
-    add_config_options(train, "segmentation", {"out": DEFAULT_OUT["segmentation"]})
-    train.add_argument("--resume", metavar="RUN_DIR", help=RESUME_HELP)
-    add_output_options(train)
-    train.set_defaults(handler=lambda args: _run_command(args, "segmentation"))
 
 
 def add_train_gan_parser(commands):
     """``keras-segen train-gan``."""
-    gan = commands.add_parser(
-        "train-gan", help="train a generation recipe into a run directory",
-        description="Train a generation recipe (keras-segen list) into a run directory; "
-        "unset options take the recipe's values.",
+    _add_run_parser(
+        commands, "train-gan", "generation", "train a generation recipe into a run directory",
+        "Train a generation recipe (keras-segen list) into a run directory; unset options "
+        "take the recipe's values.",
     )  # fmt: skip
-    add_config_options(gan, "generation", {"out": DEFAULT_OUT["generation"]})
-    gan.add_argument("--resume", metavar="RUN_DIR", help=RESUME_HELP)
-    add_output_options(gan)
-    gan.set_defaults(handler=lambda args: _run_command(args, "generation"))
 
 
 def _command_quickstart(args):

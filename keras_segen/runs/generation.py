@@ -19,15 +19,14 @@ from keras_segen.data.arrays import ArrayBatches, first_examples, resolve_pipeli
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import read_history, write_json
-from keras_segen.runs.config import RunConfig
 from keras_segen.runs.files import load_run_or_model, read_run
 from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
     check_new_run,
+    config_of_call,
     create_run,
     resume_run,
-    strategy_name,
 )
 from keras_segen.trainers.callbacks import SampleGrid
 from keras_segen.trainers.recipes import get_recipe
@@ -219,17 +218,9 @@ def train_generation(model=None, dataset=None, *, config=None, callbacks=None, v
         >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch
         ['config.json', 'curves.png', 'history.csv', 'last.keras', 'logs', 'samples', 'state.json']
     """
-    if isinstance(model, RunConfig):
-        model, config = None, model
-    options.update({k: v for k, v in (("model", model), ("dataset", dataset)) if v is not None})
-    strategy = options.get("strategy")
-    if not isinstance(strategy, (str, type(None))):
-        options["strategy"] = strategy_name(strategy)
-    options.setdefault("out", "runs/gan")
-    if config is None:
-        config = RunConfig.from_kwargs("generation", **options)
-    elif options.keys() - {"out"} or config.task != "generation":
-        raise TypeError("Give a generation RunConfig or keyword options, not both.")
+    config, strategy = config_of_call(
+        "generation", model, dataset, config, options, out="runs/gan"
+    )
     get_recipe(config.model.model)  # raises for an unknown recipe
     size = config.data.image_size
     if size is not None:

@@ -18,6 +18,7 @@ import keras
 from keras_segen.data.arrays import tensorflow_available
 from keras_segen.data.sources import data_errors_named
 from keras_segen.runs.checkpoint import RunCheckpoint, mark_state, write_json
+from keras_segen.runs.config import RunConfig
 from keras_segen.runs.distribution import (
     KerasDistribution,
     dtype_policy,
@@ -92,6 +93,27 @@ def check_new_run(out, epochs):
 def strategy_name(strategy):
     """What ``config.json`` records of a strategy: its name, or its class name."""
     return strategy if isinstance(strategy, (str, type(None))) else type(strategy).__name__
+
+
+def config_of_call(task, model, dataset, config, options, out):
+    """``(RunConfig, strategy object or None)`` of a ``train`` / ``train_generation`` call:
+    a ``RunConfig`` (also as ``model``), or options by field name with ``model`` and
+    ``dataset`` given positionally; a ``tf.distribute.Strategy`` is recorded by name."""
+    if isinstance(model, RunConfig):
+        model, config = None, model
+    options.update({k: v for k, v in (("model", model), ("dataset", dataset)) if v is not None})
+    strategy = options.get("strategy")
+    if isinstance(strategy, (str, type(None))):
+        strategy = None
+    else:
+        options["strategy"] = strategy_name(strategy)
+    if config is None:
+        return RunConfig.from_kwargs(task, **{"out": out, **options}), strategy
+    if options:
+        raise TypeError("Give a RunConfig or keyword options, not both.")
+    if config.task != task:
+        raise ValueError(f"This call trains a {task} RunConfig; got a {config.task} one.")
+    return config, strategy
 
 
 def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=1):

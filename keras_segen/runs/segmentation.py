@@ -23,7 +23,7 @@ from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import atomic_save, read_history, without_optimizer, write_json
-from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, RunConfig, check_choice
+from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, check_choice
 from keras_segen.runs.defaults import (
     choose_defaults,
     generalisation_warning,
@@ -35,9 +35,9 @@ from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
     check_new_run,
+    config_of_call,
     create_run,
     resume_run,
-    strategy_name,
 )
 from keras_segen.runs.splits import load_role, split_plan
 from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
@@ -298,28 +298,14 @@ def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, p
         ['best.keras', 'config.json', 'curves.png', 'history.csv', 'last.keras', 'logs',
          'metrics.json', 'predictions.png', 'state.json']
     """
-    if isinstance(model, RunConfig):
-        model, config = None, model
-    options.update({k: v for k, v in (("model", model), ("dataset", dataset)) if v is not None})
-    strategy = options.get("strategy")
-    if not isinstance(strategy, (str, type(None))):
-        options["strategy"] = strategy_name(strategy)
-    config = _new_config(config, options)
+    config, strategy = config_of_call(
+        "segmentation", model, dataset, config, options, out="runs/run"
+    )
     check_segmentation_config(config)
     return create_run(
         SegmentationTask(), config, strategy, callbacks, verbose,
         verbose if progress is None else progress,
     )  # fmt: skip
-
-
-def _new_config(config, options):
-    if config is None:
-        return RunConfig.from_kwargs("segmentation", **options)
-    if options:
-        raise TypeError("Give a RunConfig or keyword options, not both.")
-    if config.task != "segmentation":
-        raise ValueError(f"train() takes a segmentation RunConfig; got a {config.task} one.")
-    return config
 
 
 def check_segmentation_config(config):
