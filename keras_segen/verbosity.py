@@ -23,7 +23,12 @@ _state = {"level": 1}
 
 
 def get_verbosity():
-    """The current level (see the module docstring)."""
+    """The current level (see the module docstring).
+
+    Example:
+        >>> keras_segen.get_verbosity()  # the default: results and warnings, no TF logs
+        1
+    """
     return _state["level"]
 
 

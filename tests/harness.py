@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 import keras_segen
+from keras_segen.runs.config import RunConfig
 from keras_segen.runs.distribution import dtype_policy
 from keras_segen.runs.generation import build_trainer
 from keras_segen.trainers.base import optimizers_in_use
@@ -71,7 +72,9 @@ def tiny_data(recipe, count=8, seed=0):
 def run_trainer_test(name, tmp_path, epochs=6):
     """Checks a generation recipe's trainer on tiny networks (see the module docstring)."""
     recipe = get_recipe(name)
-    config = {**TINY_RUN, "learning_rate": recipe.learning_rate}
+    config = RunConfig.from_kwargs(
+        "generation", model=name, **TINY_RUN, learning_rate=recipe.learning_rate
+    )
     keras.utils.set_random_seed(0)
     trainer = build_trainer(recipe, config, TINY_CLASSES)
     data = tiny_data(recipe)

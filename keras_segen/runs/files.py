@@ -16,6 +16,14 @@ def read_run(run_dir):
 
     ``state`` is ``state.json``: ``epochs_completed``, ``best``, and ``status``
     (``"training"``, ``"finished"``, or ``"incomplete"`` with the ``error`` that stopped it).
+
+    Example:
+        >>> report = keras_segen.train("unet", epochs=1, image_size=32, num_examples=16,
+        ...     validation_examples=8, model_kwargs={"filters": 8, "depth": 2}, out="runs/unet",
+        ...     verbose=0)
+        >>> config, state = keras_segen.runs.read_run("runs/unet")
+        >>> config.model.model, config.resolved["num_classes"], state["status"]
+        ('unet', 4, 'finished')
     """
     path = os.path.join(run_dir, "config.json")
     if not os.path.exists(path):

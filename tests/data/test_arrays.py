@@ -78,5 +78,17 @@ def test_numpy_pipeline_refuses_what_it_cannot_do():
         load_segmentation("shapes", augment=True, num_examples=4, pipeline="numpy")
     with pytest.raises(ValueError, match="pipeline must be one of"):
         load_segmentation("shapes", pipeline="arrays")
-    with pytest.raises(ValueError, match="augment=True needs the tf.data pipeline"):
-        keras_segen.train(epochs=1, pipeline="numpy", out="unused")
+    with pytest.raises(ValueError, match="augment='geometric' needs the tf.data pipeline"):
+        keras_segen.train(epochs=1, pipeline="numpy", augment="geometric", out="unused")
+
+
+def test_runs_on_the_numpy_pipeline_default_to_no_augmentation():
+    from keras_segen.runs import RunConfig
+    from keras_segen.runs.segmentation import check_segmentation_config
+
+    numpy = RunConfig.from_kwargs("segmentation", pipeline="numpy", out="unused")
+    check_segmentation_config(numpy)
+    assert numpy.data.augment == "none"
+    with_tf = RunConfig.from_kwargs("segmentation", pipeline="tf.data", out="unused")
+    check_segmentation_config(with_tf)
+    assert with_tf.data.augment == "geometric"
