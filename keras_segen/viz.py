@@ -56,6 +56,7 @@ def class_palette(colours=None):
     return palette / 255.0
 
 
+ANNOTATED_CLASSES = 25  # confusion matrices print their shares up to this many classes
 BACKGROUND_NAMES = ("background", "_background_", "bg", "void", "unlabeled", "unlabelled", "0")
 
 
@@ -128,7 +129,7 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
 
     ``colours`` are the dataset's class colours (``DatasetInfo.class_colours``); without
     them, class 0 is drawn only when its name says it is not background
-    (``drawing_colours``).
+    (``drawing_colours``). The legend names the classes the figure shows.
 
     Example:
         >>> model = keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2)
@@ -157,12 +158,14 @@ def plot_predictions(images, masks, predictions, class_names=None, ignore_index=
                 axis.set_title(title)
     if class_names:
         palette = class_palette(colours)
+        shown = set(np.unique(np.asarray(masks))) | set(np.unique(np.asarray(predictions)))
         handles = [
             _patch(palette[i % len(palette)], name)
             for i, name in enumerate(class_names)
-            if palette[i % len(palette)].any()
+            if i in shown and palette[i % len(palette)].any()
         ]
-        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
+        if handles:
+            figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
     return figure
 
 
@@ -202,7 +205,9 @@ def plot_curves(history):
 
 
 def plot_confusion_matrix(matrix, class_names=None):
-    """Row-normalised confusion matrix (rows: true class) with the counts' shares printed.
+    """Row-normalised confusion matrix (rows: true class); each cell's share is printed when
+    there are at most ``ANNOTATED_CLASSES`` classes. The figure stays under 20 inches a side
+    (ADE20K's 150 classes would otherwise make an 18,000-pixel image).
 
     Example:
         >>> matrix = [[1.0, 1.0], [0.0, 2.0]]  # rows: true class, columns: predicted
@@ -214,15 +219,19 @@ def plot_confusion_matrix(matrix, class_names=None):
     shares = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
     count = len(matrix)
     names = list(class_names) if class_names else [str(i) for i in range(count)]
-    figure = Figure(figsize=(1.2 * count + 2, 1.2 * count + 1.5), layout="constrained")
+    cell = min(1.2, 16 / count)
+    figure = Figure(figsize=(cell * count + 2, cell * count + 1.5), layout="constrained")
     axis = figure.subplots()
     image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    for i in range(count):
-        for j in range(count):
-            colour = "white" if shares[i, j] > 0.5 else "black"
-            axis.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", color=colour)
-    axis.set_xticks(range(count), names, rotation=45, ha="right")
-    axis.set_yticks(range(count), names)
+    if count <= ANNOTATED_CLASSES:
+        for i in range(count):
+            for j in range(count):
+                colour = "white" if shares[i, j] > 0.5 else "black"
+                axis.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", color=colour)
+    size = min(10, max(4, 100 * cell / 1.2 / 10))
+    axis.set_xticks(range(count), names, rotation=45 if count <= 30 else 90, ha="right",
+                    fontsize=size)  # fmt: skip
+    axis.set_yticks(range(count), names, fontsize=size)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     figure.colorbar(image, ax=axis, shrink=0.8)
