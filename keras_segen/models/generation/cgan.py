@@ -6,6 +6,7 @@ from keras import layers
 from keras_segen.layers import spectral_norm
 from keras_segen.models.generation.dcgan import (
     NORMS,
+    UPSAMPLINGS,
     check_image_shape,
     generator_body,
     initial_weights,
@@ -26,6 +27,8 @@ def conditional_generator(
     image_shape=(64, 64, 3),
     filters=128,
     embedding_dim=50,
+    upsampling="transpose",
+    kernel_size=4,
     name="conditional_generator",
 ):
     """Builds a class-conditional DCGAN generator: ``[latent, label] -> image``.
@@ -41,6 +44,8 @@ def conditional_generator(
         image_shape: ``(S, S, C)``; S in 32, 64, 128, 256 and C 1 or 3.
         filters: width of the last hidden layer; each earlier layer doubles it.
         embedding_dim: size of the label embedding.
+        upsampling: ``"transpose"`` or ``"nearest"`` (see ``dcgan_generator``).
+        kernel_size: kernel of the upsampling convolutions.
         name: model name.
 
     Returns:
@@ -58,12 +63,14 @@ def conditional_generator(
     check_int(builder, "num_classes", num_classes)
     check_int(builder, "filters", filters)
     check_int(builder, "embedding_dim", embedding_dim)
+    check_int(builder, "kernel_size", kernel_size)
+    check_choice(builder, "upsampling", upsampling, UPSAMPLINGS)
     size, _, channels = check_image_shape(builder, image_shape)
     latent = keras.Input((latent_dim,), name="latent")
     label = _label_input()
     embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
     joint = layers.Concatenate(name="latent_and_label")([latent, embedded])
-    image = generator_body(joint, size, channels, filters)
+    image = generator_body(joint, size, channels, filters, kernel_size, upsampling=upsampling)
     return keras.Model([latent, label], image, name=name)
 
 

@@ -10,6 +10,7 @@ from keras_segen.models.validation import check_choice, check_int
 
 NORMS = ("batch", "layer", None)
 PROJECT_NORMS = ("channel", "unit")
+UPSAMPLINGS = ("transpose", "nearest")
 SIZES = (32, 64, 128, 256)
 
 
@@ -50,6 +51,7 @@ def dcgan_generator(
     kernel_size=4,
     use_bias=True,
     project_norm="channel",
+    upsampling="transpose",
     name="dcgan_generator",
 ):
     """Builds the DCGAN generator.
@@ -75,6 +77,9 @@ def dcgan_generator(
         use_bias: a bias on the output layer (the authors' code has none).
         project_norm: BatchNorm of the 4x4 projection per ``"channel"`` (after the
             reshape) or per ``"unit"`` of the dense output (before it, as the authors).
+        upsampling: ``"transpose"`` (stride-2 transposed convolutions, the paper) or
+            ``"nearest"`` (nearest-neighbour doubling, then a stride-1 convolution: no
+            checkerboard pattern; Odena, Dumoulin & Olah, Distill 2016).
         name: model name.
 
     Returns:
@@ -92,16 +97,30 @@ def dcgan_generator(
     check_int(builder, "filters", filters)
     check_int(builder, "kernel_size", kernel_size)
     check_choice(builder, "project_norm", project_norm, PROJECT_NORMS)
+    check_choice(builder, "upsampling", upsampling, UPSAMPLINGS)
     size, _, channels = check_image_shape(builder, image_shape)
 
     latent = keras.Input((latent_dim,), name="latent")
-    image = generator_body(latent, size, channels, filters, kernel_size, use_bias, project_norm)
+    image = generator_body(
+        latent, size, channels, filters, kernel_size, use_bias, project_norm, upsampling
+    )
     return keras.Model(latent, image, name=name)
 
 
+def _upsample(x, width, kernel_size, use_bias, upsampling, index):
+    """Doubles the size: a stride-2 transposed convolution, or nearest doubling + a convolution."""
+    arguments = dict(padding="same", use_bias=use_bias, kernel_initializer=initial_weights(),
+                     name=f"up{index}_conv")  # fmt: skip
+    if upsampling == "transpose":
+        return layers.Conv2DTranspose(width, kernel_size, strides=2, **arguments)(x)
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{index}_resize")(x)
+    return layers.Conv2D(width, kernel_size, **arguments)(x)
+
+
 def generator_body(
-    vector, size, channels, filters=128, kernel_size=4, use_bias=True, project_norm="channel"
-):
+    vector, size, channels, filters=128, kernel_size=4, use_bias=True, project_norm="channel",
+    upsampling="transpose",
+):  # fmt: skip
     """The DCGAN generator body on a ``(B, D)`` tensor: project to 4x4, upsample to ``size``.
 
     Shared by the unconditional and the class-conditional generators and the VAE decoder;
@@ -120,26 +139,10 @@ def generator_body(
     x = layers.ReLU(name="project_relu")(x)
     for index in range(1, upsamplings):
         width //= 2
-        x = layers.Conv2DTranspose(
-            width,
-            kernel_size,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=initial_weights(),
-            name=f"up{index}_conv",
-        )(x)
+        x = _upsample(x, width, kernel_size, False, upsampling, index)
         x = batch_norm(f"up{index}_bn")(x)
         x = layers.ReLU(name=f"up{index}_relu")(x)
-    x = layers.Conv2DTranspose(
-        channels,
-        kernel_size,
-        strides=2,
-        padding="same",
-        use_bias=use_bias,
-        kernel_initializer=initial_weights(),
-        name=f"up{upsamplings}_conv",
-    )(x)
+    x = _upsample(x, channels, kernel_size, use_bias, upsampling, upsamplings)
     return layers.Activation("tanh", dtype="float32", name="image")(x)
 
 
