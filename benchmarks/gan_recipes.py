@@ -7,7 +7,7 @@ Usage:
 Each recipe is trained by ``keras_segen.train_generation`` with the defaults its
 ``GenerationRecipe`` record gives (what ``keras-segen train-gan --model NAME`` runs), then
 1000 samples are scored against 1000 held-out images by
-``keras_segen.metrics.generation.sample_fid``. The features come from a small segmenter
+``keras_segen.metrics.sample_fid``. The features come from a small segmenter
 trained on the shapes data (``shapes_extractor``; InceptionV3 weights cannot be downloaded
 here), so the FIDs compare these runs with each other and are **not comparable with
 published FID**. Reference rows: held-out vs training images of the same dataset (the
@@ -31,7 +31,7 @@ from results_file import publish  # noqa: E402
 import keras_segen  # noqa: E402
 from keras_segen.data import load_images, load_segmentation  # noqa: E402
 from keras_segen.data.arrays import first_examples  # noqa: E402
-from keras_segen.metrics.generation import frechet_distance, sample_fid, shapes_extractor  # noqa: E402
+from keras_segen.metrics import frechet_distance, sample_fid, shapes_extractor  # noqa: E402
 from keras_segen.trainers import get_recipe, list_recipes  # noqa: E402
 from keras_segen.trainers.recipes import Network, register_recipe  # noqa: E402
 
@@ -158,7 +158,7 @@ def main():
         f"{os.cpu_count()}-core CPU (wall time of the run: training, a checkpoint and a "
         f"sample grid every epoch). FID: {HELD_OUT} samples vs {HELD_OUT} held-out images on "
         f"the features of `{shapes_extractor().name}` "
-        "(`keras_segen.metrics.generation.sample_fid`): **not comparable with published "
+        "(`keras_segen.metrics.sample_fid`): **not comparable with published "
         "(InceptionV3) FID**; lower is better. 'floor' is held-out vs training real images "
         "of the same dataset and size. 'CPU load': the 5-minute load average as the run "
         "ended; other jobs shared the CPU, and times grow with it. Seeds are fixed: FIDs "

@@ -22,6 +22,7 @@ from keras_segen.metrics.segmentation import (
     predicted_labels,
     segmentation_report,
 )
+from keras_segen.metrics.shapes_features import sample_fid, shapes_extractor
 from keras_segen.metrics.streaming import (
     ConfusionMatrixMetric,
     MeanDice,
@@ -33,6 +34,8 @@ from keras_segen.metrics.streaming import (
 
 __all__ = [
     "FeatureExtractor",
+    "sample_fid",
+    "shapes_extractor",
     "frechet_distance",
     "frechet_distance_from_statistics",
     "generation_report",

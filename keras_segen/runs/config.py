@@ -154,7 +154,9 @@ class SegmentationTraining(Training):
 class GenerationData:
     """Which images a generation run reads."""
 
-    dataset: str = option("shapes", "'shapes', a TFDS name or a folder")
+    dataset: typing.Optional[str] = option(
+        None, "'shapes', a TFDS name or a folder (default: the recipe's)"
+    )
     image_size: int = option(None, "side of the square images (default: the recipe's)", unit="px")
     batch_size: typing.Optional[int] = option(None, "global batch size (default: the recipe's)")
     channels: int = option(3, "image channels", choices=(1, 3))
@@ -182,7 +184,9 @@ class GenerationModel:
     d_filters: typing.Optional[int] = option(
         None, "discriminator / encoder width (default: the recipe's)"
     )
-    ema: typing.Optional[float] = option(None, "generator weight averaging decay, e.g. 0.999")
+    ema: typing.Optional[float] = option(
+        None, "generator weight averaging decay, e.g. 0.999 (default: the recipe's; 0: off)"
+    )
     num_samples: int = option(16, "images in each epoch's sample grid")
 
 

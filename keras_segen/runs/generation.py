@@ -57,7 +57,7 @@ def build_trainer(recipe, config, num_classes):
             arguments["filters"] = width
         networks.append(get_model(network.builder, **arguments, **network.arguments))
     run_values = {
-        "ema": config.model.ema, "seed": config.training.seed, "num_classes": num_classes
+        "ema": config.model.ema or None, "seed": config.training.seed, "num_classes": num_classes
     }
     trainer = getattr(trainers, recipe.trainer)(
         *networks,
@@ -146,6 +146,7 @@ class GenerationTask(RunTask):
 
 # Run values a recipe may set (GenerationRecipe fields), and the fallback where it does not.
 RECIPE_DEFAULTS = {
+    "dataset": ("data", "shapes"),
     "image_size": ("data", 64),
     "batch_size": ("data", 32),
     "num_examples": ("data", None),
@@ -154,6 +155,7 @@ RECIPE_DEFAULTS = {
     "d_filters": ("model", None),
     "epochs": ("training", 20),
     "learning_rate": ("training", None),
+    "ema": ("model", None),
 }
 
 

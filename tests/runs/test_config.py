@@ -87,3 +87,22 @@ def test_small_data_defaults_worked_by_hand():
     assert few.model.preset == "paper" and few.model.batchnorm_momentum == 0.5
     assert said[-1].startswith("warning: only 6 training steps (3 per epoch)")
     assert batchnorm_momentum(1000) == 0.99 and batchnorm_momentum(20) == 0.5
+
+
+def test_generation_runs_take_the_recipe_values_left_unset():
+    from keras_segen.runs.generation import build_trainer, choose_recipe_defaults
+    from keras_segen.trainers.recipes import get_recipe
+
+    pix2pix = RunConfig.from_kwargs("generation", model="pix2pix")
+    choose_recipe_defaults(pix2pix)
+    assert pix2pix.data.dataset == get_recipe("pix2pix").dataset == "shapes_coloured"
+    dcgan = RunConfig.from_kwargs("generation", model="dcgan", dataset="mine", filters=4,
+                                  d_filters=4, latent_dim=8)  # fmt: skip
+    said = choose_recipe_defaults(dcgan)
+    assert dcgan.data.dataset == "mine" and dcgan.model.filters == 4  # the user's values stay
+    assert dcgan.model.ema == get_recipe("dcgan").ema == 0.99 and "ema 0.99" in said[0]
+    assert build_trainer(get_recipe("dcgan"), dcgan, None).ema == 0.99
+    off = RunConfig.from_kwargs("generation", model="dcgan", ema=0.0, filters=4, d_filters=4,
+                                latent_dim=8)  # fmt: skip
+    choose_recipe_defaults(off)
+    assert build_trainer(get_recipe("dcgan"), off, None).ema_generator is None  # --ema 0: off

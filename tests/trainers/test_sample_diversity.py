@@ -47,7 +47,7 @@ def _short_dcgan_run(tmp_path, steps=120):
         model="dcgan", dataset="shapes", epochs=2, image_size=32, out=str(tmp_path / "dcgan"),
         batch_size=batch_size, num_examples=steps // 2 * batch_size,
         latent_dim=recipe.latent_dim, filters=recipe.filters, d_filters=recipe.d_filters,
-        ema=None, verbose=0, tensorboard=False,  # an average over 120 steps is mostly the start
+        ema=0.0, verbose=0, tensorboard=False,  # off: an average over 120 steps is mostly the start
     )  # fmt: skip
     return keras.models.load_model(str(tmp_path / "dcgan" / "last.keras"))
 
