@@ -237,6 +237,7 @@ def test_mixed_precision_wgan_gp_with_ema_trains_on_jax():
 
 SPECTRAL_NORM = r"""
 import numpy as np, keras, keras_segen
+keras.utils.set_random_seed(0)
 critic = keras_segen.conditional_discriminator(
     (32, 32, 3), num_classes=3, filters=4, norm=None, spectral_normalization=True)
 layer = critic.get_layer("down1_conv_sn")
@@ -244,8 +245,8 @@ before = keras.ops.convert_to_numpy(layer.vector_u).copy()
 gan = keras_segen.ConditionalGAN(
     keras_segen.get_model("conditional_generator", "tiny"), critic, num_classes=3, loss="hinge")
 gan.compile()
-images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 3)).astype("float32")
-labels = np.arange(16) % 3
+images = np.random.default_rng(0).uniform(-1, 1, (48, 32, 32, 3)).astype("float32")
+labels = np.arange(48) % 3
 history = gan.fit(images, labels, batch_size=8, epochs=1, verbose=0).history
 kernel = keras.ops.convert_to_numpy(layer.normalized_kernel()).reshape(-1, 4)
 print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
@@ -258,9 +259,9 @@ print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
 def test_spectral_normalisation_trains_on_jax():
     """u updates through JAX's stateless step like BatchNorm statistics; sigma(W/sigma) ~ 1."""
     output = run_python(SPECTRAL_NORM, "jax").split()
-    # One power iteration per step estimates sigma to a few percent (1.05 was seen under
-    # load, where XLA's CPU reductions differ); a kernel that is not normalised is far off.
-    assert output[:2] == ["True", "True"] and abs(float(output[2]) - 1.0) < 0.1, output
+    # One power iteration per step: after 2 steps from a random u the estimate was still 12%
+    # off (1.117 in CI); after 6 it agrees to 1e-5. The raw kernel's sigma is about 0.16.
+    assert output[:2] == ["True", "True"] and abs(float(output[2]) - 1.0) < 0.02, output
 
 
 QUANTIZATION_AWARE = r"""

@@ -51,13 +51,13 @@ def test_generation_run_logs_both_learning_rates_and_the_sample_grid(tmp_path):
     out = tmp_path / "gan"
     keras_segen.train_generation(
         "dcgan", epochs=1, batch_size=8, image_size=32, latent_dim=8, filters=4, d_filters=4,
-        num_examples=16, num_samples=4, out=str(out), verbose=0,
+        num_examples=16, num_samples=4, learning_rate=3e-4, out=str(out), verbose=0,
     )  # fmt: skip
     train = read_events(out / "logs" / "train")
     assert {"epoch_g_loss", "epoch_d_loss", "samples"} <= set(train)
     assert "epoch_learning_rate" not in train  # the trainer's unused default optimizer
     for key in ("epoch_g_learning_rate", "epoch_d_learning_rate"):
-        assert float(train[key][0][1]) == pytest.approx(2e-4)
+        assert float(train[key][0][1]) == pytest.approx(3e-4)
     assert not (out / "logs" / "validation").exists()
 
 
