@@ -19,6 +19,7 @@ AUGMENTATIONS = ("none", "geometric", "colour", "all")
 SCHEDULES = ("cosine", "constant")
 STRATEGIES = ("mirrored", "multiworker", "data_parallel")
 PIPELINES = ("auto", "tf.data", "numpy")
+FID_FEATURES = ("auto", "shapes", "inception", "none")
 ON_BAD = ("raise", "skip")
 # keras_segen.losses.SEGMENTATION_LOSSES, named here so that --help imports no Keras.
 LOSSES = ("ce", "ce_dice", "dice", "focal", "jaccard", "tversky")
@@ -164,8 +165,15 @@ class GenerationData:
         None, "size of the shapes training split (default: the recipe's)", unit="images"
     )
     test_examples: typing.Optional[int] = option(
-        None, "size of the held-out split of pix2pix's metrics", unit="images"
-    )
+        None, "size of the shapes held-out split (end-of-run FID, pix2pix's metrics)",
+        unit="images",
+    )  # fmt: skip
+    fid: str = option(
+        "auto", "features of the FID printed at the end of the run: shapes (a small offline "
+        "segmenter's, not comparable with published FID), inception (InceptionV3, ImageNet "
+        "weights), none; auto: shapes on the embedded shapes data, else inception when its "
+        "weights are in Keras' cache", choices=FID_FEATURES,
+    )  # fmt: skip
     data_dir: typing.Optional[str] = option(None, "TFDS data directory")
     pipeline: str = option(
         "auto", "input pipeline; auto: tf.data when TensorFlow is installed", choices=PIPELINES

@@ -2,9 +2,9 @@
 
 A run directory holds ``config.json``, ``last.keras`` (the trainer with its sub-models and
 optimizer state), ``history.csv``, ``state.json``, ``logs/`` (TensorBoard),
-``samples/samples_epochNNN.png`` (the same inputs every epoch), ``curves.png``, and for
-pix2pix ``metrics.json`` (held-out L1, PSNR and SSIM). ``resume_generation`` continues it;
-``generate`` draws from it.
+``samples/samples_epochNNN.png`` (the same inputs every epoch), ``curves.png`` and
+``metrics.json`` (FID of the samples; pix2pix: also held-out L1, PSNR and SSIM).
+``resume_generation`` continues it; ``generate`` draws from it.
 """
 
 import inspect
@@ -13,13 +13,21 @@ import os
 import keras
 import numpy as np
 
-from keras_segen import metrics, trainers, viz
+from keras_segen import trainers, viz
 from keras_segen.data import load_images, load_segmentation
 from keras_segen.data.arrays import ArrayBatches, first_examples, resolve_pipeline
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import read_history, write_json
 from keras_segen.runs.files import load_run_or_model, read_run
+from keras_segen.runs.generation_report import (
+    FID_IMAGES,
+    SHAPES_SOURCES,
+    describe_fid,
+    end_of_run_fid,
+    fid_extractor,
+    paired_report,
+)
 from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
@@ -69,14 +77,16 @@ def build_trainer(recipe, config, num_classes):
     return trainer
 
 
-def _load_data(config, split, shuffle=None):
-    """``(dataset, info)`` in the form the recipe's trainer trains on."""
+def _load_data(config, split, shuffle=None, num_examples=None):
+    """``(dataset, info)`` in the form the recipe's trainer trains on; ``num_examples``
+    overrides the configured size of a shapes split."""
     data = config.data
+    configured = data.num_examples if split == "train" else data.test_examples
     common = dict(
         split=split,
         image_size=data.image_size,
         batch_size=data.batch_size,
-        num_examples=data.num_examples if split == "train" else data.test_examples,
+        num_examples=num_examples or configured,
         seed=config.training.seed,
         data_dir=data.data_dir,
         shuffle=shuffle,
@@ -111,11 +121,12 @@ class GenerationTask(RunTask):
 
     def prepare(self, config):
         said = choose_recipe_defaults(config)
+        self.fid_features, fid_said = fid_extractor(config.data.fid, config.data.dataset)
         train, info = _load_data(config, "train")
         conditional = get_recipe(config.model.model).conditional
         config.resolved["num_classes"] = info.num_classes if conditional else None
         config.resolved["class_names"] = list(info.class_names) if conditional else None
-        return RunData(train, None, info, None, said)
+        return RunData(train, None, info, None, said + fid_said)
 
     def build(self, config, data):
         return build_trainer(get_recipe(config.model.model), config, data.info.num_classes)
@@ -136,11 +147,21 @@ class GenerationTask(RunTask):
         viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
             os.path.join(run_dir, "curves.png"), dpi=100
         )
+        held_out = _load_data(config, "test", shuffle=False)[0]
+        report = {}
         if get_recipe(config.model.model).data == "label_maps":
-            report = paired_report(model, _load_data(config, "test", shuffle=False)[0])
-            write_json(report, os.path.join(run_dir, "metrics.json"))
+            report = paired_report(model, held_out)
             if verbose:
                 print("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in report.items()))
+        if self.fid_features is not None:
+            if config.data.dataset in SHAPES_SOURCES and config.data.test_examples is None:
+                held_out = _load_data(config, "test", False, num_examples=FID_IMAGES)[0]
+            fid = end_of_run_fid(model, held_out, self.fid_features, config.training.seed)
+            report.update(fid)
+            if verbose:
+                print(describe_fid(fid))
+        if report:
+            write_json(report, os.path.join(run_dir, "metrics.json"))
         return history
 
 
@@ -263,32 +284,6 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
         GenerationTask(), run_dir, epochs, strategy, callbacks, verbose,
         verbose if progress is None else progress,
     )  # fmt: skip
-
-
-def paired_report(pix2pix, dataset):
-    """Held-out L1, PSNR and SSIM (images in [-1, 1]) of a ``Pix2Pix`` on ``(source, target)``.
-
-    Example:
-        >>> pix2pix = keras_segen.Pix2Pix(
-        ...     keras_segen.pix2pix_generator((32, 32, 4), filters=8),
-        ...     keras_segen.patchgan_discriminator((32, 32, 4), filters=8), num_classes=4)
-        >>> pairs = keras_segen.data.load_segmentation("shapes", "test", 32, num_examples=8)
-        >>> masks_and_images = pairs.map(lambda image, mask: (mask, image * 2 - 1))
-        >>> report = keras_segen.runs.paired_report(pix2pix, masks_and_images)
-        >>> sorted(report), report["images"]  # untrained: low PSNR and SSIM
-        (['images', 'l1', 'psnr', 'ssim'], 8)
-    """
-    generated, targets = [], []
-    for sources, images in dataset:
-        generated.append(keras.ops.convert_to_numpy(pix2pix(sources, training=False)))
-        targets.append(np.asarray(images))
-    generated, targets = np.concatenate(generated), np.concatenate(targets)
-    return {
-        "l1": float(np.mean(np.abs(generated - targets))),
-        "psnr": metrics.psnr(generated, targets),
-        "ssim": metrics.ssim(generated, targets),
-        "images": len(targets),
-    }
 
 
 def generate(run_or_model, num=64, out="grid.png", labels=None, seed=0, sources=None):

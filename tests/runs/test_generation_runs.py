@@ -27,12 +27,38 @@ def test_every_model_trains_into_a_run_directory(model, tmp_path):
     assert (out / "samples" / "samples_epoch001.png").is_file()
     config = run_config(out)
     assert config["num_classes"] == {"cgan": 3, "pix2pix": 4}.get(model)
-    if model == "pix2pix":
-        report = json.loads((out / "metrics.json").read_text())
-        assert set(report) == {"l1", "psnr", "ssim", "images"} and report["images"] == 8
+    report = json.loads((out / "metrics.json").read_text())
+    fid_keys = {"fid", "kid", "fid_images", "fid_features", "fid_comparable_with_published"}
+    paired_keys = {"l1", "psnr", "ssim", "images"} if model == "pix2pix" else set()
+    assert set(report) == fid_keys | paired_keys and report.get("images", 8) == 8
+    # The 8 held-out shapes (test_examples) against as many samples, on offline features.
+    assert report["fid_images"] == 8 and report["fid"] > 0
+    assert report["fid_features"].startswith("shapes_features")
+    assert report["fid_comparable_with_published"] is False
     images = keras_segen.generate(str(out), num=4, out=str(tmp_path / "grid.png"))
     assert images.shape == (4, 32, 32, 3) and np.abs(images).max() <= 1
     assert (tmp_path / "grid.png").is_file()
+
+
+def test_end_of_run_fid_features(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: no InceptionV3 weights
+    assert keras_segen.runs.fid_extractor("auto", "my_photos") == (None, [
+        "no FID at the end: InceptionV3's ImageNet weights are not in Keras' cache "
+        "(inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5); --fid inception downloads "
+        "them, --fid shapes uses offline features of shapes-like images"
+    ])  # fmt: skip
+    assert keras_segen.runs.fid_extractor("none", "shapes") == (None, [])
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5").touch()
+    from keras_segen.runs import generation_report
+
+    assert generation_report.inception_weights_cached()
+    with pytest.raises(ValueError, match="fid must be one of 'auto', 'shapes', 'inception'"):
+        keras_segen.train_generation("dcgan", fid="fast", out=str(tmp_path / "x"), **TINY)
+    assert not (tmp_path / "x").exists()
+    out = tmp_path / "run"
+    keras_segen.train_generation("dcgan", fid="none", out=str(out), **{**TINY, "verbose": 1})
+    assert not (out / "metrics.json").exists() and "FID" not in capsys.readouterr().out
 
 
 def test_resume_continues_with_optimizer_state(tmp_path):
