@@ -13,3 +13,26 @@ def _seed_and_policy():
     keras.mixed_precision.set_global_policy("float32")
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A finished one-epoch U-Net run on 16 shapes (per test process); copy it before writing
+    into it (``copy_of_tiny_run``)."""
+    import keras_segen
+
+    out = tmp_path_factory.mktemp("shared_run") / "run"
+    keras.utils.set_random_seed(0)
+    keras_segen.train(
+        "unet", "shapes", image_size=32, batch_size=8, num_examples=16, validation_examples=8,
+        model_kwargs={"filters": 4, "depth": 2}, epochs=1, out=str(out), verbose=0,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture
+def copy_of_tiny_run(tiny_run, tmp_path):
+    """A private copy of ``tiny_run`` that a test may evaluate, predict or export into."""
+    import shutil
+
+    return shutil.copytree(tiny_run, tmp_path / "run")

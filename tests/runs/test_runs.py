@@ -115,11 +115,9 @@ def test_resume_extends_a_constant_rate_run(tmp_path):
     assert run_config(out)["epochs"] == 2
 
 
-def test_run_directory_errors(tmp_path):
-    out = tmp_path / "run"
-    keras_segen.train(out=str(out), epochs=1, **TINY)
+def test_run_directory_errors(tiny_run, tmp_path):
     with pytest.raises(ValueError, match="already holds a run"):
-        keras_segen.train(out=str(out), epochs=1, **TINY)
+        keras_segen.train(out=str(tiny_run), epochs=1, **TINY)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"is not a run directory: it has no config.json"):
         keras_segen.resume(str(tmp_path / "empty"))
@@ -145,11 +143,10 @@ def test_bad_train_arguments(tmp_path, kwargs, match):
         keras_segen.train(**{**TINY, "out": str(tmp_path / "run"), "epochs": 1, **kwargs})
 
 
-def test_evaluate_and_predict(tmp_path):
+def test_evaluate_and_predict(copy_of_tiny_run, tmp_path):
     from PIL import Image
 
-    out = tmp_path / "run"
-    keras_segen.train(out=str(out), epochs=1, **TINY)
+    out = copy_of_tiny_run
     report = keras_segen.evaluate(str(out), split="validation", verbose=0)
     assert report["images"] == 8
     assert np.sum(report["confusion_matrix"]) == 8 * 32 * 32
