@@ -56,6 +56,8 @@ _EXPORTS = {
         ),
         _GENERATION,
     ),  # fmt: skip
+    # the encoder seam
+    **dict.fromkeys(("encoder", "freeze_encoder", "list_backbones"), "keras_segen.models.encoders"),
     # the registry
     **dict.fromkeys(
         ("get_model", "list_models", "list_presets", "model_entry", "register_model"),

@@ -7,7 +7,11 @@ from keras import ops
 _CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
-MODES = ("tf", "torch", "caffe")
+MODES = ("tf", "torch", "caffe", "raw")
+
+
+def _mean(statistics):
+    return (sum(statistics) / len(statistics),)
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
@@ -17,7 +21,10 @@ class ImagenetPreprocessing(keras.layers.Layer):
     Modes follow ``keras.applications.imagenet_utils.preprocess_input``: ``"tf"`` scales to
     ``[-1, 1]`` (MobileNetV2), ``"torch"`` standardises with ImageNet mean and std, and
     ``"caffe"`` scales to ``[0, 255]``, swaps RGB to BGR and subtracts the BGR mean (VGG16,
-    ResNet50). Keeping it inside the model means every model takes ``[0, 1]`` images.
+    ResNet50); ``"raw"`` scales to ``[0, 255]`` for the networks that normalise inside
+    themselves (EfficientNet, EfficientNetV2, MobileNetV3, ConvNeXt). Images with other
+    than 3 channels use the mean of the three channels' statistics and are not flipped.
+    Keeping it inside the model means every model takes ``[0, 1]`` images.
 
     Example:
         >>> white = np.ones((1, 1, 1, 3), "float32")
@@ -37,12 +44,17 @@ class ImagenetPreprocessing(keras.layers.Layer):
     def call(self, x):
         if self.mode == "tf":
             return x * 2.0 - 1.0
+        if self.mode == "raw":
+            return x * 255.0
+        rgb = x.shape[-1] == 3
         if self.mode == "torch":
-            mean = ops.convert_to_tensor(_TORCH_MEAN, dtype=x.dtype)
-            std = ops.convert_to_tensor(_TORCH_STD, dtype=x.dtype)
-            return (x - mean) / std
-        bgr = ops.flip(x, axis=-1) * 255.0
-        return bgr - ops.convert_to_tensor(_CAFFE_BGR_MEAN, dtype=x.dtype)
+            mean = _TORCH_MEAN if rgb else _mean(_TORCH_MEAN)
+            std = _TORCH_STD if rgb else _mean(_TORCH_STD)
+            mean = ops.convert_to_tensor(mean, dtype=x.dtype)
+            return (x - mean) / ops.convert_to_tensor(std, dtype=x.dtype)
+        mean = _CAFFE_BGR_MEAN if rgb else _mean(_CAFFE_BGR_MEAN)
+        scaled = (ops.flip(x, axis=-1) if rgb else x) * 255.0
+        return scaled - ops.convert_to_tensor(mean, dtype=x.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

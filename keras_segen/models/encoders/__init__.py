@@ -1,0 +1,201 @@
+"""One encoder seam: ``encoder(backbone, ...)`` -> a model from an image in [0, 1] to the
+feature pyramid ``{"P1": stride 2, ..., "P5": stride 32}`` (keras-hub's convention).
+
+Behind it: every CNN of ``keras.applications`` by its constructor's name in lower case,
+the library's own encoders (``vgg16`` with a width knob, ``unet``, ``light``) and
+keras-hub backbones that have ``pyramid_outputs``. The taps, the output stride and the
+preprocessing are found by one rule for all of them (``keras_segen.models.encoders.graph``).
+"""
+
+import keras
+import numpy as np
+
+from keras_segen.layers import ImagenetPreprocessing
+from keras_segen.models.encoders.applications import (
+    application_constructors,
+    build_application,
+    copy_weights,
+    preprocessing_mode,
+)
+from keras_segen.models.encoders.graph import dilate, endpoint_names, pyramid_taps
+from keras_segen.models.encoders.hub import hub_encoder, is_hub_backbone
+from keras_segen.models.encoders.own import OWN_ENCODERS, own_network
+from keras_segen.models.validation import check_choice, check_input_shape
+
+__all__ = ["encoder", "list_backbones", "freeze_encoder"]
+ENCODER_LAYER = "encoder"  # the name a segmentation model gives its encoder
+
+
+def list_backbones():
+    """Every backbone name ``encoder`` accepts: the library's own, then Keras Applications.
+
+    Example:
+        >>> names = keras_segen.list_backbones()
+        >>> names[:3], "resnet50" in names, "efficientnetv2b0" in names, len(names) > 40
+        (['light', 'unet', 'vgg16'], True, True, True)
+    """
+    return sorted(OWN_ENCODERS) + sorted(set(application_constructors()) - set(OWN_ENCODERS))
+
+
+def _check_weights(backbone, weights):
+    import os
+
+    if weights in (None, "imagenet"):
+        return weights
+    if isinstance(weights, (str, os.PathLike)):
+        if not os.path.isfile(weights):
+            raise ValueError(
+                f"encoder {backbone!r}: weights file {os.fspath(weights)!r} does not exist "
+                "(weights: None, 'imagenet' or a weights file)."
+            )
+        return os.fspath(weights)
+    raise ValueError(f"encoder {backbone!r}: weights must be None, 'imagenet' or the path of "
+                     f"a weights file; got {weights!r}.")  # fmt: skip
+
+
+def _network(backbone, input_shape, weights, kwargs):
+    """``(functional network at 3 channels with its weights, preprocessing mode)``."""
+    if backbone in OWN_ENCODERS:
+        _, mode, loadable, _ = OWN_ENCODERS[backbone]
+        unknown = set(kwargs) - {"filters"}
+        if unknown:
+            raise TypeError(f"encoder {backbone!r} takes filters=, not {sorted(unknown)}.")
+        network = own_network(backbone, input_shape, kwargs.get("filters"))
+        if weights is not None:
+            if not loadable:
+                raise ValueError(f"encoder {backbone!r} has no pretrained weights; "
+                                 "use weights=None.")  # fmt: skip
+            constructor = application_constructors()[backbone]
+            pretrained = build_application(backbone, constructor, input_shape, weights)
+            copy_weights(pretrained, network)
+        return network, mode
+    constructors = application_constructors()
+    check_choice("encoder", "backbone", backbone, tuple(list_backbones()))
+    constructor = constructors[backbone]
+    network = build_application(backbone, constructor, input_shape, weights, **kwargs)
+    return network, preprocessing_mode(constructor)
+
+
+def _with_channels(config, channels):
+    """Gives the network's input ``channels``; 3-channel constants before the first
+    convolution (EfficientNet's per-channel rescaling) become their mean."""
+    for layer in config["layers"]:
+        settings = layer["config"]
+        if layer["class_name"] == "InputLayer":
+            settings["batch_shape"] = [*settings["batch_shape"][:-1], channels]
+        elif "kernel_size" in settings or "layers" in settings:
+            break
+        for key in ("scale", "offset", "mean", "variance"):
+            value = settings.get(key)
+            if isinstance(value, (list, tuple)) and len(value) == 3:
+                settings[key] = [sum(value) / 3] * channels
+    return config
+
+
+def _with_preprocessing(config, mode, channels):
+    """Inserts ``ImagenetPreprocessing(mode)`` right after the input layer."""
+    input_name = endpoint_names(config["input_layers"])[0]
+    for layer in config["layers"]:
+        _rename_inputs(layer.get("inbound_nodes", []), input_name, "preprocessing")
+    entry = keras.saving.serialize_keras_object(ImagenetPreprocessing(mode, name="preprocessing"))
+    history = {"shape": [None, None, None, channels], "dtype": "float32",
+               "keras_history": [input_name, 0, 0]}  # fmt: skip
+    entry["name"] = "preprocessing"
+    entry["inbound_nodes"] = [
+        {"args": [{"class_name": "__keras_tensor__", "config": history}], "kwargs": {}}
+    ]
+    position = next(i for i, layer in enumerate(config["layers"]) if layer["name"] == input_name)
+    config["layers"].insert(position + 1, entry)
+    return config
+
+
+def _rename_inputs(value, old, new):
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = value["config"]["keras_history"]
+            if history[0] == old:
+                history[0] = new
+            return
+        for item in value.values():
+            _rename_inputs(item, old, new)
+    elif isinstance(value, list):
+        for item in value:
+            _rename_inputs(item, old, new)
+
+
+def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=32,
+            freeze=False, name=None, **backbone_kwargs):  # fmt: skip
+    """A backbone as a feature-pyramid encoder of images in [0, 1].
+
+    The backbone's ImageNet preprocessing is the encoder's first layer, so the encoder
+    (and every model built on it) takes images in [0, 1], as the rest of the library.
+    Each level "Pn" is the last layer at stride ``2**n`` (``graph.pyramid_taps``); P5 is
+    the application's ``include_top=False`` output. Networks with a stride-4 stem
+    (ConvNeXt) have no P1.
+
+    Args:
+        backbone: a name from ``list_backbones()`` (every ``keras.applications`` CNN in
+            lower case, e.g. ``"resnet50"``, ``"efficientnetv2b0"``, ``"convnexttiny"``;
+            the library's ``"vgg16"`` (``filters=`` width), ``"unet"``, ``"light"``), or a
+            keras-hub ``Backbone`` with ``pyramid_outputs``.
+        input_shape: ``(H, W, C)``; H and W may be ``None``. Pretrained weights are adapted
+            to 1 or N channels as segmentation_models.pytorch does (``adapt_channels``).
+        weights: ``None`` (random), ``"imagenet"`` (Keras' download and cache) or the path
+            of a weights file of the ``include_top=False`` network.
+        output_stride: 32, or 16 / 8: the last stages are dilated instead of strided
+            (``graph.dilate``); P4 and P5 then come at ``output_stride``.
+        freeze: make the encoder non-trainable (its BatchNorm then runs in inference mode).
+        name: model name (default ``"{backbone}_encoder"``).
+        **backbone_kwargs: passed to the constructor (``alpha=`` of MobileNets,
+            ``filters=`` of the library's encoders).
+
+    Returns:
+        A functional ``keras.Model`` whose output is the dict ``{"P1": ..., "P5": ...}``.
+
+    Example:
+        >>> model = keras_segen.encoder("resnet50", (64, 64, 3))
+        >>> {level: tuple(x.shape[1:]) for level, x in model.output.items()}
+        {'P1': (32, 32, 64), 'P2': (16, 16, 256), 'P3': (8, 8, 512), 'P4': (4, 4, 1024),
+         'P5': (2, 2, 2048)}
+    """
+    if is_hub_backbone(backbone):
+        return hub_encoder(backbone, input_shape, weights, output_stride, freeze, name)
+    check_choice("encoder", "output_stride", output_stride, (8, 16, 32))
+    input_shape = check_input_shape(f"encoder {backbone!r}", input_shape, stride=output_stride)
+    weights = _check_weights(backbone, weights)
+    channels = input_shape[-1]
+    network, mode = _network(backbone, (*input_shape[:2], 3), weights, backbone_kwargs)
+    config = network.get_config()
+    taps = pyramid_taps(config)
+    if output_stride != 32:
+        dilate(config, output_stride)
+    if channels != 3:
+        _with_channels(config, channels)
+    if mode is not None:
+        _with_preprocessing(config, mode, channels)
+    config["output_layers"] = {level: [layer, 0, 0] for level, layer in taps.items()}
+    config["name"] = name or f"{backbone}_encoder"
+    try:
+        model = keras.Model.from_config(config)
+        if output_stride != 32:  # run once: shapes that only clash at run time
+            model(np.zeros((1, *[size or 224 for size in input_shape[:2]], channels), "float32"))
+    except Exception as error:  # NASNet's cropped reduction cells at output stride 8
+        raise ValueError(
+            f"encoder {backbone!r} cannot be dilated to output_stride {output_stride}: its "
+            f"branches' sizes no longer match ({type(error).__name__}); use a larger "
+            "output_stride."
+        ) from None
+    copy_weights(network, model, channels if channels != 3 else None)
+    if freeze:
+        freeze_encoder(model)
+    return model
+
+
+def freeze_encoder(model, frozen=True):
+    """Freezes (or unfreezes) an encoder, or the encoder inside a segmentation model: its
+    weights stop training and its BatchNorm layers run in inference mode."""
+    target = model
+    if ENCODER_LAYER in {layer.name for layer in model.layers}:
+        target = model.get_layer(ENCODER_LAYER)
+    target.trainable = not frozen
+    return model
