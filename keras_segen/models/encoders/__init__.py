@@ -78,12 +78,19 @@ def _network(backbone, input_shape, weights, kwargs):
 
 def _with_channels(config, channels):
     """Gives the network's input ``channels``; 3-channel constants before the first
-    convolution (EfficientNet's per-channel rescaling) become their mean."""
+    convolution (EfficientNet's per-channel rescaling) become their mean. Layers are left to
+    build on their new inputs (their recorded build shapes say 3 channels)."""
+    for layer in config["layers"]:
+        layer.pop("build_config", None)
     for layer in config["layers"]:
         settings = layer["config"]
         if layer["class_name"] == "InputLayer":
             settings["batch_shape"] = [*settings["batch_shape"][:-1], channels]
-        elif "kernel_size" in settings or "layers" in settings:
+        elif layer["class_name"] == "Sequential":  # ConvNeXt's stem
+            settings["build_input_shape"] = [*settings["build_input_shape"][:-1], channels]
+            _with_channels(settings, channels)
+            break
+        elif "kernel_size" in settings:
             break
         for key in ("scale", "offset", "mean", "variance"):
             value = settings.get(key)
@@ -180,6 +187,8 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
         if output_stride != 32:  # run once: shapes that only clash at run time
             model(np.zeros((1, *[size or 224 for size in input_shape[:2]], channels), "float32"))
     except Exception as error:  # NASNet's cropped reduction cells at output stride 8
+        if output_stride == 32:
+            raise
         raise ValueError(
             f"encoder {backbone!r} cannot be dilated to output_stride {output_stride}: its "
             f"branches' sizes no longer match ({type(error).__name__}); use a larger "
