@@ -52,8 +52,8 @@ def test_mobilenetv2_atrous_backbone(output_stride, strided, dilated):
         output_stride=output_stride,
         aspp_filters=8,
     )
-    encoder = model.get_layer("mobilenetv2_encoder")
-    low_level, features = encoder.outputs
+    encoder = model.get_layer("encoder")
+    low_level, features = encoder.output["P2"], encoder.output["P5"]
     assert low_level.shape[1] == 64 // 4 and features.shape[1] == 64 // output_stride
     for name, strides in strided.items():
         assert encoder.get_layer(name).strides == strides
@@ -68,13 +68,17 @@ def test_resnet50_atrous_backbone():
     model = keras_segen.deeplabv3_plus(
         (32, 32, 3), num_classes=2, backbone="resnet50", aspp_filters=8
     )
-    encoder = model.get_layer("resnet50_encoder")
+    encoder = model.get_layer("encoder")
     assert encoder.get_layer("conv5_block1_1_conv").strides == (1, 1)
     assert encoder.get_layer("conv5_block1_0_conv").strides == (1, 1)
     assert encoder.get_layer("conv5_block3_2_conv").dilation_rate == (2, 2)
     assert encoder.get_layer("conv4_block1_1_conv").strides == (2, 2)
-    assert [t.shape[1] for t in encoder.outputs] == [8, 2]
-    assert model.get_layer("preprocessing").mode == "caffe"
+    assert [encoder.output[level].shape[1] for level in ("P2", "P5")] == [8, 2]
+    # The authors' tap: the second unit's last convolution, before the residual addition.
+    image = np.random.default_rng(0).random((1, 32, 32, 3)).astype("float32")
+    tap = keras.Model(encoder.input, encoder.get_layer("conv2_block2_3_bn").output)
+    np.testing.assert_array_equal(np.asarray(tap(image)), np.asarray(encoder(image)["P2"]))
+    assert encoder.get_layer("preprocessing").mode == "caffe"
 
 
 def test_backbone_weights_from_a_local_file(tmp_path):
@@ -91,7 +95,7 @@ def test_backbone_weights_from_a_local_file(tmp_path):
         weights=str(path),
         aspp_filters=8,
     )
-    encoder = model.get_layer("mobilenetv2_encoder")
+    encoder = model.get_layer("encoder")
     for name in ("Conv1", "block_14_depthwise"):
         for got, want in zip(
             encoder.get_layer(name).get_weights(), reference.get_layer(name).get_weights()
@@ -102,10 +106,9 @@ def test_backbone_weights_from_a_local_file(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(backbone="xception"), "deeplabv3_plus: backbone must be one of"),
+        (dict(backbone="resnet34"), "deeplabv3_plus: backbone must be one of"),
         (dict(output_stride=32), r"output_stride must be one of \(8, 16\)"),
-        (dict(weights="imagenet"), r"weights must be one of \(None,\)"),
-        (dict(backbone="resnet50", input_shape=(64, 64, 1)), "needs 3-channel input"),
+        (dict(weights="imagenet"), "the light backbone has no pretrained weights"),
         (dict(input_shape=(64, 68, 3), output_stride=8), "width 68 is not a multiple .* stride 8"),
         (dict(aspp_filters=0), "aspp_filters must be an integer >= 1"),
     ],
@@ -128,5 +131,5 @@ def test_atrous_application_backbone_round_trip(tmp_path):
     restored = keras.models.load_model(tmp_path / "deeplab.keras")
     image = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
     np.testing.assert_array_equal(np.asarray(model(image)), np.asarray(restored(image)))
-    encoder = restored.get_layer("mobilenetv2_encoder")
+    encoder = restored.get_layer("encoder")
     assert encoder.get_layer("block_16_depthwise").dilation_rate == (4, 4)

@@ -99,9 +99,10 @@ def test_segnet_camvid_model():
 def test_deeplab_reference_configuration():
     """tensorflow/models research/deeplab, MobileNetV2 at output stride 16."""
     model = paper("deeplabv3_plus")
-    encoder = model.get_layer("mobilenetv2_encoder")
+    encoder = model.get_layer("encoder")
     # layer_4/depthwise_output (144 channels, stride 4) and layer_18 (320 channels).
-    assert [tuple(o.shape[1:]) for o in encoder.outputs] == [(128, 128, 144), (32, 32, 320)]
+    assert [tuple(encoder.output[level].shape[1:]) for level in ("P2", "P5")] == [
+        (128, 128, 144), (32, 32, 320)]  # fmt: skip
     head = (
         conv(1, 320, 256, False) + 4 * 256  # ASPP 1x1
         + 3 * separable(320, 256)  # atrous rates 6, 12, 18

@@ -17,13 +17,19 @@ from keras_segen.models.encoders.applications import (
     copy_weights,
     preprocessing_mode,
 )
-from keras_segen.models.encoders.graph import dilate, endpoint_names, pyramid_taps
+from keras_segen.models.encoders.graph import (
+    dilate,
+    endpoint_names,
+    needed_layers,
+    pyramid_taps,
+)
 from keras_segen.models.encoders.hub import hub_encoder, is_hub_backbone
 from keras_segen.models.encoders.own import OWN_ENCODERS, own_network
 from keras_segen.models.validation import check_choice, check_input_shape
 
 __all__ = ["encoder", "list_backbones", "freeze_encoder"]
 ENCODER_LAYER = "encoder"  # the name a segmentation model gives its encoder
+LEVELS = ("P1", "P2", "P3", "P4", "P5")
 
 
 def list_backbones():
@@ -119,19 +125,19 @@ def _with_preprocessing(config, mode, channels):
 def _rename_inputs(value, old, new):
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
-            history = value["config"]["keras_history"]
+            history = list(value["config"]["keras_history"])
             if history[0] == old:
-                history[0] = new
+                value["config"]["keras_history"] = [new, *history[1:]]
             return
         for item in value.values():
             _rename_inputs(item, old, new)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             _rename_inputs(item, old, new)
 
 
 def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=32,
-            freeze=False, name=None, **backbone_kwargs):  # fmt: skip
+            freeze=False, levels=None, taps=None, name=None, **backbone_kwargs):  # fmt: skip
     """A backbone as a feature-pyramid encoder of images in [0, 1].
 
     The backbone's ImageNet preprocessing is the encoder's first layer, so the encoder
@@ -152,6 +158,10 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
         output_stride: 32, or 16 / 8: the last stages are dilated instead of strided
             (``graph.dilate``); P4 and P5 then come at ``output_stride``.
         freeze: make the encoder non-trainable (its BatchNorm then runs in inference mode).
+        levels: the levels to return (e.g. ``("P1", "P2", "P3")``); the layers that only
+            deeper levels need are left out of the model. Default: all.
+        taps: ``{level: layer name}`` in place of the rule's choice (e.g. DeepLab's
+            authors' taps on MobileNetV2).
         name: model name (default ``"{backbone}_encoder"``).
         **backbone_kwargs: passed to the constructor (``alpha=`` of MobileNets,
             ``filters=`` of the library's encoders).
@@ -173,7 +183,7 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
     channels = input_shape[-1]
     network, mode = _network(backbone, (*input_shape[:2], 3), weights, backbone_kwargs)
     config = network.get_config()
-    taps = pyramid_taps(config)
+    taps = _chosen_taps(backbone, config, levels, taps)
     if output_stride != 32:
         dilate(config, output_stride)
     if channels != 3:
@@ -181,6 +191,8 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
     if mode is not None:
         _with_preprocessing(config, mode, channels)
     config["output_layers"] = {level: [layer, 0, 0] for level, layer in taps.items()}
+    needed = needed_layers(config)
+    config["layers"] = [layer for layer in config["layers"] if layer["name"] in needed]
     config["name"] = name or f"{backbone}_encoder"
     try:
         model = keras.Model.from_config(config)
@@ -194,10 +206,28 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
             f"branches' sizes no longer match ({type(error).__name__}); use a larger "
             "output_stride."
         ) from None
-    copy_weights(network, model, channels if channels != 3 else None)
+    copy_weights(network, model, channels if channels != 3 else None, missing_ok=True)
     if freeze:
         freeze_encoder(model)
     return model
+
+
+def _chosen_taps(backbone, config, levels, taps):
+    """The rule's taps, restricted to ``levels`` and overridden by ``taps``."""
+    chosen = pyramid_taps(config)
+    names = {layer["name"] for layer in config["layers"]}
+    for level, layer in (taps or {}).items():
+        check_choice(f"encoder {backbone!r}", "taps level", level, LEVELS)
+        if layer not in names:
+            raise ValueError(f"encoder {backbone!r} has no layer {layer!r} (taps[{level!r}]).")
+        chosen[level] = layer
+    if levels is not None:
+        for level in levels:
+            if level not in chosen:
+                raise ValueError(f"encoder {backbone!r} has no level {level!r}; it has "
+                                 f"{sorted(chosen)}.")  # fmt: skip
+        chosen = {level: chosen[level] for level in levels}
+    return dict(sorted(chosen.items()))
 
 
 def freeze_encoder(model, frozen=True):

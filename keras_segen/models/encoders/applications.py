@@ -91,12 +91,13 @@ def adapt_channels(array, channels):
     return (repeated * (array.shape[-2] / channels)).astype(array.dtype)
 
 
-def copy_weights(source, target, channels=None):
+def copy_weights(source, target, channels=None, missing_ok=False):
     """Copies every layer's weights from ``source`` to the same-named layer of ``target``;
     with ``channels``, weights whose shape differs on the input-channel axis are adapted
-    (``adapt_channels``)."""
+    (``adapt_channels``); with ``missing_ok``, layers ``target`` lacks are skipped."""
+    names = {layer.name for layer in target.layers}
     for layer in source.layers:
-        if not layer.weights:
+        if not layer.weights or (missing_ok and layer.name not in names):
             continue
         destination = target.get_layer(layer.name)
         values = []
@@ -107,7 +108,8 @@ def copy_weights(source, target, channels=None):
             if value.shape != shape:
                 raise ValueError(
                     f"Cannot load the weights of layer {layer.name!r}: shape {value.shape} does "
-                    f"not fit {shape}."
+                    f"not fit {shape}. Pretrained weights need the backbone's own widths "
+                    "(e.g. filters=64 for VGG16)."
                 )
             values.append(value)
         destination.set_weights(values)

@@ -67,6 +67,18 @@ def endpoint_names(entries):
     return [entry[0] for entry in entries]
 
 
+def needed_layers(config):
+    """Names of the layers the config's outputs depend on (the rest can be dropped)."""
+    by_name = {layer["name"]: layer for layer in config["layers"]}
+    needed, pending = set(), list(endpoint_names(config["output_layers"]))
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(inbound_layers(by_name[name]))
+    return needed
+
+
 def on_every_path(config):
     """Names of the layers every path from the input to the output passes through (the
     output's dominators): a residual block's sum, not a layer inside one of its branches."""

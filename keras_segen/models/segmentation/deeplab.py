@@ -4,18 +4,25 @@ import keras
 from keras import layers
 
 from keras_segen.layers import (
-    ImagenetPreprocessing,
     ResizeLike,
     atrous_spatial_pyramid_pooling,
     conv_bn_act,
     separable_conv_bn_act,
 )
-from keras_segen.models.backbones import APPLICATIONS, application_encoder
+from keras_segen.models.encoders import list_backbones
+from keras_segen.models.segmentation.encoded import encode
 from keras_segen.models.segmentation.head import check_common, output_activation
-from keras_segen.models.validation import check_choice, check_int, check_weights
+from keras_segen.models.validation import check_choice, check_int
 
-BACKBONES = ("light", *APPLICATIONS)
 OUTPUT_STRIDES = (8, 16)
+# The layers the authors' code (tensorflow/models research/deeplab/core/
+# feature_extractor.py) feeds to the decoder (stride 4) and to ASPP: MobileNetV2's
+# 'layer_4/depthwise_output' and 'layer_18', ResNet-50's 'block1/unit_2/bottleneck_v1/conv3'
+# (before the residual addition) and the last block. Other backbones use P2 and P5.
+AUTHORS_TAPS = {
+    "mobilenetv2": {"P2": "block_2_depthwise_relu", "P5": "block_16_project_BN"},
+    "resnet50": {"P2": "conv2_block2_3_bn", "P5": "conv5_block3_out"},
+}
 # Width multiples of the four strided stages of the light backbone (strides 4, 8, 16, 32).
 LIGHT_STAGES = (2, 4, 8, 16)
 
@@ -53,6 +60,8 @@ def deeplabv3_plus(
     backbone="light",
     output_stride=16,
     weights=None,
+    freeze_backbone=False,
+    backbone_kwargs=None,
     filters=32,
     alpha=1.0,
     aspp_filters=256,
@@ -85,12 +94,18 @@ def deeplabv3_plus(
         input_shape: ``(H, W, C)``; fixed H and W must be multiples of ``output_stride``.
             Keras Applications backbones need ``C == 3``.
         num_classes: number of output classes.
-        backbone: ``"light"`` (built-in, small), ``"mobilenetv2"`` or ``"resnet50"``.
+        backbone: ``"light"`` (built-in, small, the default) or any encoder of
+            ``keras_segen.list_backbones()`` (``"mobilenetv2"``, ``"resnet50"``,
+            ``"efficientnetb3"``, ...): ASPP reads its P5 and the decoder its P2, except on
+            MobileNetV2 and ResNet-50, which use the authors' taps (``AUTHORS_TAPS``).
         output_stride: 16 (default) or 8.
-        weights: for Applications backbones: ``None``, ``"imagenet"`` (needs internet) or
-            a local include_top=False weights file; must be ``None`` for ``"light"``.
+        weights: ``None``, ``"imagenet"`` (Keras' download and cache) or a local
+            include_top=False weights file (see ``keras_segen.encoder``); ``None`` for
+            ``"light"``.
+        freeze_backbone: train the decoder only (the encoder's BatchNorm in inference mode).
+        backbone_kwargs: more arguments of ``keras_segen.encoder``.
         filters: base width of the light backbone.
-        alpha: MobileNetV2 width multiplier.
+        alpha: MobileNet width multiplier.
         aspp_filters: width of ASPP and of the decoder (256 in the paper).
         low_level_filters: width of the reduced low-level features (48 in the paper).
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
@@ -107,7 +122,7 @@ def deeplabv3_plus(
         (None, 256, 256, 5)
     """
     builder = "deeplabv3_plus"
-    check_choice(builder, "backbone", backbone, BACKBONES)
+    check_choice(builder, "backbone", backbone, tuple(list_backbones()))
     check_choice(builder, "output_stride", output_stride, OUTPUT_STRIDES)
     for argument, value in (
         ("filters", filters),
@@ -115,31 +130,25 @@ def deeplabv3_plus(
         ("low_level_filters", low_level_filters),
     ):
         check_int(builder, argument, value)
-    if backbone == "light":
-        weights = check_weights(builder, weights, allowed=(None,))
-    else:
-        weights = check_weights(builder, weights)
-    channels = None if backbone == "light" else 3
-    input_shape = check_common(
-        builder, input_shape, num_classes, activation, output_stride, channels
-    )
+    if backbone == "light" and weights is not None:
+        raise ValueError(f"{builder}: the light backbone has no pretrained weights; got "
+                         f"weights={weights!r}.")  # fmt: skip
+    input_shape = check_common(builder, input_shape, num_classes, activation, output_stride)
 
     inputs = keras.Input(input_shape, name="image")
-    if backbone == "light":
+    if backbone == "light" and not freeze_backbone and not backbone_kwargs:
         low_level, features = _light_encoder(inputs, filters, output_stride)
     else:
-        mode = APPLICATIONS[backbone]["preprocessing"]
-        x = ImagenetPreprocessing(mode, name="preprocessing")(inputs)
-        encoder = application_encoder(
-            builder,
-            backbone,
-            input_shape,
-            weights,
-            output_stride=output_stride,
-            alpha=alpha,
-            layer_names=APPLICATIONS[backbone]["deeplab_taps"],
-        )
-        low_level, features = encoder(x)
+        options = dict(backbone_kwargs or {})
+        if alpha != 1.0:
+            options["alpha"] = alpha
+        if backbone == "light":
+            options.setdefault("filters", filters)
+        pyramid = encode(
+            inputs, backbone, weights, output_stride, freeze_backbone,
+            dict(options, levels=("P2", "P5"), taps=AUTHORS_TAPS.get(backbone)),
+        )  # fmt: skip
+        low_level, features = pyramid["P2"], pyramid["P5"]
 
     rates = tuple(rate * 16 // output_stride for rate in (6, 12, 18))
     x = atrous_spatial_pyramid_pooling(features, aspp_filters, rates)

@@ -7,17 +7,14 @@ import numpy as np
 from keras import layers
 
 from keras_segen.layers import BilinearUpsampling, ImagenetPreprocessing
-from keras_segen.models.backbones import (
-    APPLICATIONS,
-    application_encoder,
-    copy_weights_by_name,
-    vgg16_encoder,
-)
+from keras_segen.models.encoders import list_backbones
+from keras_segen.models.encoders.applications import copy_weights
+from keras_segen.models.encoders.own import vgg16_body
+from keras_segen.models.segmentation.encoded import encode
 from keras_segen.models.segmentation.head import check_common, output_activation
 from keras_segen.models.validation import check_choice, check_int, check_weights
 
 VARIANTS = ("8s", "16s", "32s")
-BACKBONES = ("vgg16", *APPLICATIONS)
 
 
 def _upsample(x, num_classes, factor, name, trainable=True):
@@ -69,11 +66,11 @@ def _load_vgg16(model, weights, filters, fc_units):
         except ValueError:
             reason = f"{weights} holds no fully connected layers (an include_top=False file)"
         else:
-            copy_weights_by_name(vgg, model, missing_ok=True)
+            copy_weights(vgg, model, missing_ok=True)
             transplant_fully_connected(vgg, model)
             return
     # Raises for widths other than VGG16's before anything is said about fc6/fc7.
-    copy_weights_by_name(keras.applications.VGG16(include_top=False, weights=weights), model)
+    copy_weights(keras.applications.VGG16(include_top=False, weights=weights), model)
     warnings.warn(
         f"fcn: only the VGG16 conv body is pretrained; fc6 and fc7 start from random "
         f"weights because {reason}.",
@@ -89,6 +86,8 @@ def fcn(
     filters=64,
     fc_units=4096,
     weights=None,
+    freeze_backbone=False,
+    backbone_kwargs=None,
     alpha=1.0,
     activation=None,
     name=None,
@@ -111,15 +110,18 @@ def fcn(
         input_shape: ``(H, W, C)``; H and W may be ``None``.
         num_classes: number of output classes.
         variant: ``"8s"``, ``"16s"`` or ``"32s"``.
-        backbone: ``"vgg16"`` (the paper), or the lighter ``"mobilenetv2"`` for small
-            devices, or ``"resnet50"``; for these two the backbone's last layer plays the
-            role of fc7.
+        backbone: ``"vgg16"`` (the paper: its pools 3-5, fc6 and fc7), or any encoder of
+            ``keras_segen.list_backbones()`` (``"mobilenetv2"`` for small devices,
+            ``"resnet50"``, ``"efficientnetb0"``, ...): its P3, P4 and P5 take the places of
+            pool3, pool4 and fc7.
         filters: VGG16 base width (64 in the paper; smaller for tiny models).
         fc_units: width of fc6/fc7 (4096 in the paper).
         weights: ``None``, ``"imagenet"`` (needs internet) or the path of a local weights
             file of the backbone in Keras Applications format: VGG16 with its top (fc6/fc7
             transplanted) or without it (fc6/fc7 random, with a warning).
-        alpha: MobileNetV2 width multiplier.
+        freeze_backbone: train all but the encoder (not for ``"vgg16"``, which is built in).
+        backbone_kwargs: more arguments of ``keras_segen.encoder``.
+        alpha: MobileNet width multiplier.
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
         name: model name (default ``f"fcn{variant}"``).
 
@@ -134,26 +136,27 @@ def fcn(
     """
     builder = "fcn"
     check_choice(builder, "variant", variant, VARIANTS)
-    check_choice(builder, "backbone", backbone, BACKBONES)
+    check_choice(builder, "backbone", backbone, tuple(list_backbones()))
     check_int(builder, "filters", filters)
     check_int(builder, "fc_units", fc_units)
     weights = check_weights(builder, weights)
-    channels = 3 if backbone != "vgg16" or weights else None
+    channels = 3 if backbone == "vgg16" and weights else None
     input_shape = check_common(builder, input_shape, num_classes, activation, 32, channels)
 
     inputs = keras.Input(input_shape, name="image")
     if backbone == "vgg16":
         x = ImagenetPreprocessing("caffe" if weights else "tf", name="preprocessing")(inputs)
-        _, _, pool3, pool4, pool5 = vgg16_encoder(x, filters)
+        _, _, pool3, pool4, pool5 = vgg16_body(x, filters)
         x = layers.Conv2D(fc_units, 7, padding="same", activation="relu", name="fc6")(pool5)
         x = layers.Dropout(0.5, name="fc6_dropout")(x)
         x = layers.Conv2D(fc_units, 1, activation="relu", name="fc7")(x)
         top = layers.Dropout(0.5, name="fc7_dropout")(x)
     else:
-        mode = APPLICATIONS[backbone]["preprocessing"]
-        x = ImagenetPreprocessing(mode, name="preprocessing")(inputs)
-        encoder = application_encoder(builder, backbone, input_shape, weights, alpha=alpha)
-        pool3, pool4, top = encoder(x)
+        options = dict(backbone_kwargs or {}, levels=("P3", "P4", "P5"))
+        if alpha != 1.0:
+            options["alpha"] = alpha
+        pyramid = encode(inputs, backbone, weights, 32, freeze_backbone, options)
+        pool3, pool4, top = pyramid["P3"], pyramid["P4"], pyramid["P5"]
 
     scores = _score(top, num_classes, "score_fr")
     if variant == "32s":

@@ -7,7 +7,8 @@ from keras import layers
 
 from keras_segen.layers import ImagenetPreprocessing, PatchesToChannels, ReNetSweep, conv_bn_act
 from keras_segen.layers.renet import CELLS
-from keras_segen.models.backbones import copy_weights_by_name, vgg16_encoder
+from keras_segen.models.encoders.applications import copy_weights
+from keras_segen.models.encoders.own import vgg16_body
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_choice, check_int, check_weights
 
@@ -127,7 +128,7 @@ def reseg(
     inputs = keras.Input(input_shape, name="image")
     if stem == "vgg16":
         x = ImagenetPreprocessing("caffe", name="preprocessing")(inputs)
-        x = vgg16_encoder(x, blocks=VGG16_STEM_BLOCKS, last_pool=False)[-1]
+        x = vgg16_body(x, blocks=VGG16_STEM_BLOCKS, last_pool=False)[-1]
     else:
         x = inputs
         for block, width in enumerate(stem_filters, start=1):
@@ -153,7 +154,7 @@ def reseg(
     if stem == "vgg16":
         if weights:
             vgg = keras.applications.VGG16(include_top=False, weights=weights)
-            copy_weights_by_name(vgg, model, missing_ok=True)
+            copy_weights(vgg, model, missing_ok=True)
         for layer in model.layers:
             if layer.name.startswith("block"):
                 layer.trainable = not freeze_stem

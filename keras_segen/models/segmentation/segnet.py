@@ -9,7 +9,7 @@ from keras_segen.layers import (
     MaxUnpooling2D,
     conv_bn_act,
 )
-from keras_segen.models.backbones import VGG16_BLOCKS
+from keras_segen.models.encoders.own import VGG16_BLOCKS
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_int
 
