@@ -4,11 +4,15 @@ import keras
 from keras import layers
 
 from keras_segen.layers import CenterCropLike, Upscale2D, conv_bn_act
-from keras_segen.models.segmentation.head import check_common, classifier
+from keras_segen.models.encoders import list_backbones
+from keras_segen.models.segmentation.encoded import encode, upsample_like
+from keras_segen.models.segmentation.head import check_common, classifier, output_activation
 from keras_segen.models.validation import check_choice, check_int, check_rate
 
 PADDINGS = ("same", "valid")
 UPSAMPLINGS = ("transpose", "bilinear")
+# The skips of the encoder-decoder U-Net's five blocks, coarsest first (None: the input).
+LEVELS = ("P4", "P3", "P2", "P1", None)
 
 
 def unet_output_size(size, depth=4, padding="valid"):
@@ -60,6 +64,35 @@ def _double_conv(x, filters, padding, batch_norm, initializer, name):
     return x
 
 
+def _encoder_decoder(inputs, num_classes, backbone, weights, freeze, backbone_kwargs,
+                     decoder_filters, activation):  # fmt: skip
+    """The decoder of segmentation_models(.pytorch)'s ``Unet`` over an encoder's P1..P5.
+
+    Each block upsamples 2x (nearest) to the next finer level, concatenates that level's
+    features (upsampled map first), and applies two 3x3 conv-BN-ReLU; the last block
+    reaches the input size with no skip. VGG encoders get SMP's centre block (two 3x3
+    conv-BN-ReLU at P5's width). A 3x3 convolution gives the class scores.
+    """
+    pyramid = encode(inputs, backbone, weights, 32, freeze, backbone_kwargs)
+    x = pyramid["P5"]
+    if backbone.startswith("vgg"):
+        for index in (1, 2):
+            x = conv_bn_act(x, x.shape[-1], name=f"center_conv{index}")
+    for block, (level, width) in enumerate(zip(LEVELS, decoder_filters), start=1):
+        name = f"decoder{block}"
+        if level is None:
+            x = upsample_like(x, inputs, name=f"{name}_upsample")
+        elif level in pyramid:
+            x = upsample_like(x, pyramid[level], name=f"{name}_upsample")
+            x = layers.Concatenate(name=f"{name}_concat")([x, pyramid[level]])
+        else:  # a level the encoder lacks (ConvNeXt has no P1): 2x, no skip
+            x = layers.UpSampling2D(2, name=f"{name}_upsample")(x)
+        for index in (1, 2):
+            x = conv_bn_act(x, width, name=f"{name}_conv{index}")
+    logits = layers.Conv2D(num_classes, 3, padding="same", name="classifier")(x)
+    return output_activation(logits, activation)
+
+
 def unet(
     input_shape=(None, None, 3),
     num_classes=2,
@@ -70,6 +103,11 @@ def unet(
     dropout=0.0,
     upsampling="transpose",
     kernel_initializer="he_normal",
+    backbone=None,
+    weights=None,
+    freeze_backbone=False,
+    backbone_kwargs=None,
+    decoder_filters=(256, 128, 64, 32, 16),
     activation=None,
     name="unet",
 ):
@@ -88,6 +126,12 @@ def unet(
     no dropout) keeps the output at the input size and trains without the paper's careful
     initialisation.
 
+    With a ``backbone`` (any encoder of ``keras_segen.list_backbones()``, optionally
+    pretrained), the model is segmentation_models' ``Unet``: the encoder's P1..P5 and five
+    decoder blocks of ``decoder_filters`` (nearest 2x upsampling, skip concatenation, two
+    3x3 conv-BN-ReLU), then a 3x3 classifier; ``filters``, ``depth``, ``padding``,
+    ``batch_norm``, ``dropout``, ``upsampling`` and ``kernel_initializer`` then do not apply.
+
     Args:
         input_shape: ``(H, W, C)``; H and W may be ``None``.
         num_classes: number of output classes.
@@ -102,6 +146,12 @@ def unet(
             (bilinear resize then a 1x1 convolution that halves the width).
         kernel_initializer: initialiser of every convolution, up-convolution and the
             classifier (``"he_normal"``: the paper's ``sqrt(2 / N)``).
+        backbone: ``None`` (the paper's encoder) or an encoder name (``"resnet50"``,
+            ``"efficientnetv2b0"``, ...; see ``keras_segen.encoder``).
+        weights: with a backbone: ``None``, ``"imagenet"`` or a weights file.
+        freeze_backbone: with a backbone: train the decoder only.
+        backbone_kwargs: more arguments of ``keras_segen.encoder`` (e.g. ``{"alpha": 0.5}``).
+        decoder_filters: with a backbone: the widths of the five decoder blocks.
         activation: ``None`` (logits), ``"softmax"`` or ``"sigmoid"``.
         name: model name.
 
@@ -117,6 +167,21 @@ def unet(
         (None, None, None, 3)
     """
     builder = "unet"
+    if backbone is not None:
+        check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+        if len(decoder_filters) != len(LEVELS):
+            raise ValueError(f"{builder}: decoder_filters needs {len(LEVELS)} widths; got "
+                             f"{decoder_filters!r}.")  # fmt: skip
+        for width in decoder_filters:
+            check_int(builder, "decoder_filters", width)
+        input_shape = check_common(builder, input_shape, num_classes, activation)
+        inputs = keras.Input(input_shape, name="image")
+        outputs = _encoder_decoder(inputs, num_classes, backbone, weights, freeze_backbone,
+                                   backbone_kwargs, decoder_filters, activation)  # fmt: skip
+        return keras.Model(inputs, outputs, name=name)
+    if weights is not None or freeze_backbone or backbone_kwargs:
+        raise ValueError(f"{builder}: weights, freeze_backbone and backbone_kwargs need a "
+                         "backbone (e.g. backbone='resnet50').")  # fmt: skip
     check_int(builder, "filters", filters)
     check_int(builder, "depth", depth)
     check_choice(builder, "padding", padding, PADDINGS)
