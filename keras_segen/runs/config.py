@@ -112,6 +112,14 @@ class SegmentationModel:
         None, "model preset (default: 'small' for fewer than 400 training images where the "
         "model has one; see `keras-segen info MODEL`)",
     )  # fmt: skip
+    backbone: typing.Optional[str] = option(
+        None, "encoder of the model (unet, fcn, deeplabv3_plus, fpn, pspnet, linknet, "
+        "unet_plus_plus): a keras.applications CNN in lower case (resnet50, efficientnetv2b0, "
+        "...) or the library's (see `keras-segen list --backbones`)",
+    )  # fmt: skip
+    weights: typing.Optional[str] = option(
+        None, "encoder weights: imagenet (Keras' download and cache) or a weights file"
+    )
     model_kwargs: dict = option({}, "extra builder arguments as JSON, e.g. '{\"filters\": 16}'")
     batchnorm_momentum: typing.Optional[float] = option(
         None, "BatchNorm moving-average momentum (default: from the number of training steps, "
@@ -148,6 +156,13 @@ class SegmentationTraining(Training):
     )  # fmt: skip
     warmup: int = option(0, "linear learning-rate warm-up from 0", unit="epochs")
     loss: str = option("ce_dice", "segmentation loss", choices=LOSSES)
+    freeze_epochs: int = option(
+        0, "first train the decoder with the encoder frozen, then all layers at "
+        "--fine-tune-factor times the learning rate", unit="epochs",
+    )  # fmt: skip
+    fine_tune_factor: float = option(
+        0.1, "learning-rate factor once the encoder is unfrozen (after --freeze-epochs)"
+    )
     jit_compile: bool = option(False, "compile the train step with XLA")
 
 

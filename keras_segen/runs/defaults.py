@@ -66,7 +66,8 @@ def choose_defaults(config, train_examples, presets):
         data.batch_size = 8 if small else 16
         if small:
             said.append(f"batch size 8 ({reason}; --batch-size to change)")
-    if model.preset is None and not model.model_kwargs and small and "small" in presets:
+    unchosen = model.preset is None and not model.model_kwargs and model.backbone is None
+    if unchosen and small and "small" in presets:
         model.preset = "small"
         said.append(f"{model.model} preset 'small' ({reason}; --preset paper for the full width)")
     steps = None if train_examples is None else math.ceil(train_examples / data.batch_size)
@@ -95,14 +96,15 @@ def choose_defaults(config, train_examples, presets):
     return said
 
 
-def learning_rate_schedule(config, steps):
-    """The learning rate of a run: ``CosineCycles`` over its cycles (epochs x steps)."""
+def learning_rate_schedule(config, steps, factor=1.0):
+    """The learning rate of a run: ``CosineCycles`` over its cycles (epochs x steps), times
+    ``factor`` (the fine-tuning phase of a run on a pretrained encoder)."""
     training = config.training
     if steps is None:
-        return training.learning_rate
+        return training.learning_rate * factor
     cycle_epochs = config.resolved.get("cycle_epochs") or [training.epochs]
     return CosineCycles(
-        training.learning_rate,
+        training.learning_rate * factor,
         [epochs * steps for epochs in cycle_epochs],
         warmup_steps=training.warmup * steps,
         shape=training.schedule,

@@ -53,6 +53,14 @@ class RunTask:
     def recompile(self, model, config, data):
         """Re-compiles a loaded ``last.keras`` where its saved compile state is not enough."""
 
+    def phase_ends(self, config):
+        """Epochs after which ``enter_phase`` changes the model (e.g. unfreezes an encoder)."""
+        return []
+
+    def enter_phase(self, model, config, data, epoch):
+        """Prepares ``model`` to train from ``epoch``; returns lines to print."""
+        return []
+
     def extend(self, config, epochs, done, run_dir):
         """Sets the run's total to ``epochs`` (``done`` completed), or raises saying how it
         can be extended; returns lines to print."""
@@ -210,16 +218,21 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
                 if isinstance(distribution, KerasDistribution)
                 else contextlib.nullcontext()
             )
-            with data_errors_named(), fit_scope:
-                model.fit(
-                    data.train,
-                    validation_data=data.validation,
-                    epochs=config.training.epochs,
-                    initial_epoch=initial_epoch,
-                    callbacks=[*run_callbacks, *(callbacks or [])],
-                    shuffle=False,  # the pipeline shuffles
-                    verbose=progress,
-                )
+            _say(task.enter_phase(model, config, data, initial_epoch), verbose)
+            ends = [e for e in task.phase_ends(config) if e > initial_epoch]
+            for start, end in zip([initial_epoch, *ends], [*ends, config.training.epochs]):
+                if start > initial_epoch:
+                    _say(task.enter_phase(model, config, data, start), verbose)
+                with data_errors_named(), fit_scope:
+                    model.fit(
+                        data.train,
+                        validation_data=data.validation,
+                        epochs=end,
+                        initial_epoch=start,
+                        callbacks=[*run_callbacks, *(callbacks or [])],
+                        shuffle=False,  # the pipeline shuffles
+                        verbose=progress,
+                    )
         if not chief:
             shutil.rmtree(write_dir, ignore_errors=True)
             return None

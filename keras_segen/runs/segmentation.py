@@ -23,22 +23,26 @@ from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import atomic_save, read_history, without_optimizer, write_json
-from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, check_choice
 from keras_segen.runs.defaults import (
     choose_defaults,
     generalisation_warning,
     learning_rate_schedule,
     set_batchnorm_momentum,
 )
+from keras_segen.runs.encoder_training import (
+    encoder_arguments,
+    freeze_for_epoch,
+    learning_rate_factor,
+)
 from keras_segen.runs.evaluation import evaluate_model, format_report
 from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
-    check_new_run,
     config_of_call,
     create_run,
     resume_run,
 )
+from keras_segen.runs.segmentation_checks import check_segmentation_config
 from keras_segen.runs.splits import load_role, split_plan
 from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
 
@@ -129,8 +133,9 @@ class SegmentationTask(RunTask):
         num_classes = data.info.num_classes
         network = get_model(
             model.model, model.preset, input_shape=(*size, 3), num_classes=num_classes,
-            **model.model_kwargs,
+            **encoder_arguments(config), **model.model_kwargs,
         )  # fmt: skip
+        freeze_for_epoch(network, config, 0)
         if model.batchnorm_momentum is not None:
             set_batchnorm_momentum(network, model.batchnorm_momentum)
         if model.adversarial_weight:
@@ -144,7 +149,8 @@ class SegmentationTask(RunTask):
                 ignore_index=config.data.ignore_index,
             )
         steps = _steps_per_epoch(data.train, config)
-        optimizer = keras.optimizers.Adam(learning_rate_schedule(config, steps))
+        factor = learning_rate_factor(config, network)
+        optimizer = keras.optimizers.Adam(learning_rate_schedule(config, steps, factor))
         _compile(network, config, num_classes, optimizer)
         return network
 
@@ -154,9 +160,30 @@ class SegmentationTask(RunTask):
         else:
             optimizers = {"optimizer": model.optimizer}
         steps = _steps_per_epoch(data.train, config)
+        factor = learning_rate_factor(config, self.best_model(model))
         for optimizer in optimizers.values():
-            optimizer.learning_rate = learning_rate_schedule(config, steps)
+            optimizer.learning_rate = learning_rate_schedule(config, steps, factor)
         _compile(model, config, data.info.num_classes, **optimizers)
+
+    def phase_ends(self, config):
+        freeze = config.training.freeze_epochs
+        return [freeze] if 0 < freeze < config.training.epochs else []
+
+    def enter_phase(self, model, config, data, epoch):
+        """Unfreezes the encoder after ``freeze_epochs``: a new optimizer over every layer,
+        at ``fine_tune_factor`` times the schedule, continuing its step count."""
+        network = self.best_model(model)
+        if not freeze_for_epoch(network, config, epoch) or network is not model:
+            return []
+        steps = _steps_per_epoch(data.train, config)
+        factor = learning_rate_factor(config, network)
+        optimizer = keras.optimizers.Adam(learning_rate_schedule(config, steps, factor))
+        optimizer.iterations.assign(epoch * steps)
+        _compile(model, config, data.info.num_classes, optimizer)
+        return [
+            f"epoch {epoch + 1}: encoder unfrozen; every layer trains at {factor:g} times the "
+            "learning rate"
+        ]
 
     def extend(self, config, epochs, done, run_dir):
         """A cosine run that finished gets a new cycle to ``epochs``; an unfinished one
@@ -306,45 +333,6 @@ def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, p
         SegmentationTask(), config, strategy, callbacks, verbose,
         verbose if progress is None else progress,
     )  # fmt: skip
-
-
-def check_segmentation_config(config):
-    """Refuses a segmentation configuration that cannot train, before any data is read."""
-    data, model, training = config.data, config.model, config.training
-    check_new_run(config.output.out, training.epochs)
-    entry = model_entry(model.model)
-    if entry.task != "segmentation":
-        raise ValueError(
-            f"train() trains segmentation models; {model.model!r} is {entry.task} (use "
-            "train_generation / `keras-segen train-gan`)."
-        )
-    entry.config(model.preset)  # raises for an unknown preset
-    losses.segmentation_loss(training.loss)  # raises for an unknown name
-    check_choice("schedule", training.schedule, SCHEDULES)
-    data.pipeline = resolve_pipeline(data.pipeline)
-    if isinstance(data.augment, bool):
-        data.augment = "all" if data.augment else "none"
-    if data.augment is None:
-        data.augment = "none" if data.pipeline == "numpy" else "geometric"
-    check_choice("augment", data.augment, AUGMENTATIONS)
-    if not isinstance(training.warmup, int) or training.warmup < 0:
-        raise ValueError(f"warmup must be a number of epochs >= 0; got {training.warmup!r}.")
-    if training.epochs is not None and training.warmup >= training.epochs:
-        raise ValueError(
-            f"warmup ({training.warmup} epochs) must be shorter than the run "
-            f"({training.epochs} epochs)."
-        )
-    if (data.synthetic is None) != (not data.synthetic_ratio):
-        raise ValueError(
-            "synthetic and synthetic_ratio go together: give a folder of generated pairs and "
-            f"a ratio in (0, 1); got synthetic={data.synthetic!r}, "
-            f"synthetic_ratio={data.synthetic_ratio!r}."
-        )
-    if data.pipeline == "numpy" and data.augment != "none":
-        raise ValueError(
-            f"augment={data.augment!r} needs the tf.data pipeline (TensorFlow); pass "
-            "augment='none' (--augment none) to train with pipeline='numpy'."
-        )
 
 
 def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=None):

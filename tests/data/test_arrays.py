@@ -84,7 +84,7 @@ def test_numpy_pipeline_refuses_what_it_cannot_do():
 
 def test_runs_on_the_numpy_pipeline_default_to_no_augmentation():
     from keras_segen.runs import RunConfig
-    from keras_segen.runs.segmentation import check_segmentation_config
+    from keras_segen.runs.segmentation_checks import check_segmentation_config
 
     numpy = RunConfig.from_kwargs("segmentation", pipeline="numpy", out="unused")
     check_segmentation_config(numpy)

@@ -206,3 +206,74 @@ report = keras_segen.train(out={str(tmp_path / "run")!r}, epochs=2, strategy=str
 print("replicas", strategy.num_replicas_in_sync, "epochs", report["epochs"])
 """)
     assert "replicas 2 epochs 2" in output
+
+
+class EncoderWeightsAtEpochEnds(keras.callbacks.Callback):
+    """Records the encoder's weights (BatchNorm statistics included) and the learning rate."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights, self.rates = [], []
+
+    def on_train_begin(self, logs=None):
+        if not self.weights:
+            self.weights.append(self.model.get_layer("encoder").get_weights())
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_layer("encoder").get_weights())
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+BACKBONE = dict(
+    TINY, backbone="light", learning_rate=0.01, schedule="constant",
+    model_kwargs={"backbone_kwargs": {"filters": 4}, "decoder_filters": [8, 8, 8, 8, 8]},
+)  # fmt: skip
+
+
+def test_frozen_encoder_epochs_then_fine_tuning(tmp_path, capsys):
+    recorder = EncoderWeightsAtEpochEnds()
+    out = tmp_path / "run"
+    keras_segen.train(out=str(out), epochs=3, freeze_epochs=1, callbacks=[recorder],
+                      **{**BACKBONE, "verbose": 1})  # fmt: skip
+    assert "epoch 2: encoder unfrozen; every layer trains at 0.1 times" in capsys.readouterr().out
+    start, frozen, *tuned = recorder.weights
+    for got, want in zip(frozen, start):
+        np.testing.assert_array_equal(got, want)
+    assert any(not np.array_equal(got, want) for got, want in zip(tuned[-1], frozen))
+    np.testing.assert_allclose(recorder.rates, [0.01, 0.001, 0.001], rtol=1e-6)
+    config = run_config(out)
+    assert (config["backbone"], config["freeze_epochs"]) == ("light", 1)
+    best = keras.models.load_model(out / "best.keras")
+    assert best.get_layer("encoder").trainable
+
+
+def test_resume_inside_the_frozen_phase_unfreezes_on_time(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        keras_segen.train(out=str(out), epochs=3, freeze_epochs=2,
+                          callbacks=[InterruptAfterEpoch(1)], **BACKBONE)  # fmt: skip
+    assert not keras.models.load_model(out / "last.keras").get_layer("encoder").trainable
+    recorder = EncoderWeightsAtEpochEnds()
+    keras_segen.resume(str(out), callbacks=[recorder], verbose=0)
+    loaded, second, third = recorder.weights
+    for got, want in zip(second, loaded):  # epoch 2 still frozen
+        np.testing.assert_array_equal(got, want)
+    assert any(not np.array_equal(got, want) for got, want in zip(third, second))
+    np.testing.assert_allclose(recorder.rates, [0.01, 0.001], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(model="segnet", backbone="resnet50"), "segnet takes no backbone"),
+        (dict(backbone="resnet34"), "backbone must be one of"),
+        (dict(freeze_epochs=1), "freeze_epochs freezes an encoder: give a backbone"),
+        (dict(backbone="light", freeze_epochs=2), r"freeze_epochs \(2\) must be shorter"),
+        (dict(backbone="resnet50", weights="/no/such.h5"), "'/no/such.h5' does not exist"),
+        (dict(backbone="light", fine_tune_factor=2.0), r"fine_tune_factor must be in \(0, 1\]"),
+    ],
+)
+def test_bad_encoder_options(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        keras_segen.train(**{**TINY, "out": str(tmp_path / "run"), "epochs": 2, **kwargs})
+    assert not (tmp_path / "run").exists()
