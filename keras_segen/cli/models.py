@@ -17,10 +17,26 @@ def _table(rows):
         print("  ".join(cells).rstrip())
 
 
+def _list_backbones():
+    from keras_segen.models.encoders.catalogue import read_catalogue
+
+    rows = [("backbone", "family", "parameters", "P1-P5 channels", "preprocessing", "imagenet")]
+    for name, entry in read_catalogue().items():
+        widths = "/".join(str(entry["widths"].get(f"P{n}", "-")) for n in range(1, 6))
+        rows.append((name, entry["family"], f"{entry['parameters']:,}", widths,
+                     entry["preprocessing"], "yes" if entry["imagenet"] else "no"))  # fmt: skip
+    _table(rows)
+    print("\nkeras-segen train --model unet --backbone NAME [--weights imagenet|FILE] "
+          "[--freeze-epochs N]; Python: keras_segen.encoder(NAME, ...)")  # fmt: skip
+    return 0
+
+
 def _command_list(args):
     from keras_segen.registry import list_models, model_entry
     from keras_segen.trainers.recipes import RECIPES
 
+    if args.backbones:
+        return _list_backbones()
     rows = [("name", "task", "presets", "paper")]
     for name in list_models(args.task):
         entry = model_entry(name)
@@ -38,6 +54,10 @@ def add_list_parser(commands):
 
     listing = commands.add_parser("list", help="list the registered models and recipes")
     listing.add_argument("--task", choices=TASKS, help="only models of this task")
+    listing.add_argument(
+        "--backbones", action="store_true",
+        help="list the encoders (--backbone) with parameters and feature widths",
+    )  # fmt: skip
     listing.set_defaults(handler=_command_list)
 
 

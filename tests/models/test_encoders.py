@@ -176,3 +176,28 @@ def test_unet_on_a_vgg_backbone_has_smps_centre_block():
         if isinstance(layer, keras.layers.BatchNormalization)
     )  # fmt: skip
     assert decoder - batchnorm_statistics == 9_033_408 + 725  # SMP: vgg16 with its centre
+
+
+def test_segnet_starts_from_vgg16s_convolutions(tmp_path):
+    vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    path = tmp_path / "vgg16.weights.h5"
+    vgg.save_weights(path)
+    model = keras_segen.segnet((32, 32, 3), 3, use_bias=True, weights=str(path))
+    for block, index in ((1, 1), (3, 2), (5, 3)):
+        for got, want in zip(model.get_layer(f"encoder{block}_conv{index}_conv").get_weights(),
+                             vgg.get_layer(f"block{block}_conv{index}").get_weights()):  # fmt: skip
+            np.testing.assert_array_equal(got, want)
+    assert model.get_layer("preprocessing").mode == "caffe"
+    with pytest.raises(ValueError, match="pretrained weights need filters=64"):
+        keras_segen.segnet((32, 32, 3), 3, filters=8, weights=str(path))
+    with pytest.raises(ValueError, match="backbone must be one of \\('vgg16',\\)"):
+        keras_segen.segnet((32, 32, 3), 3, backbone="resnet50")
+
+
+def test_reseg_on_a_backbone_stem_reads_its_stride_4_features():
+    model = keras_segen.reseg((64, 64, 3), 3, backbone="light", backbone_kwargs={"filters": 4},
+                              renet_units=(4,), patch_sizes=(2,), upsampling_filters=4)  # fmt: skip
+    encoder = model.get_layer("encoder")
+    assert list(encoder.output) == ["P2"] and encoder.output["P2"].shape[1] == 16
+    assert not encoder.trainable  # freeze_stem, as the paper keeps its VGG16 stem fixed
+    assert model.output_shape == (None, 64, 64, 3)

@@ -7,8 +7,10 @@ from keras import layers
 
 from keras_segen.layers import ImagenetPreprocessing, PatchesToChannels, ReNetSweep, conv_bn_act
 from keras_segen.layers.renet import CELLS
+from keras_segen.models.encoders import list_backbones
 from keras_segen.models.encoders.applications import copy_weights
 from keras_segen.models.encoders.own import vgg16_body
+from keras_segen.models.segmentation.encoded import encode
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_choice, check_int, check_weights
 
@@ -36,6 +38,8 @@ def reseg(
     stem_filters=(64, 128),
     weights=None,
     freeze_stem=True,
+    backbone=None,
+    backbone_kwargs=None,
     renet_units=(100, 100),
     patch_sizes=(2, 1),
     cell="gru",
@@ -74,7 +78,12 @@ def reseg(
         stem_filters: width of each ``"conv"`` stem block.
         weights: ``"vgg16"`` stem only: ``None``, ``"imagenet"`` (needs internet) or a
             local VGG16 weights file (Keras Applications format).
-        freeze_stem: ``"vgg16"`` stem only: keep its weights fixed, as the paper does.
+        freeze_stem: ``"vgg16"`` stem or a backbone: keep its weights fixed, as the paper
+            does.
+        backbone: any encoder of ``keras_segen.list_backbones()`` as the stem, in place of
+            ``stem``: its stride-4 features (P2) feed the ReNet layers; ``weights`` then
+            are the backbone's (``None``, ``"imagenet"`` or a weights file).
+        backbone_kwargs: more arguments of ``keras_segen.encoder``.
         renet_units: hidden units per direction of each ReNet layer.
         patch_sizes: patch size of each ReNet layer (powers of two).
         cell: ``"gru"`` or ``"lstm"``.
@@ -105,7 +114,10 @@ def reseg(
         )
     check_choice(builder, "cell", cell, tuple(CELLS))
     check_int(builder, "upsampling_kernel_size", upsampling_kernel_size)
-    if stem == "vgg16":
+    if backbone is not None:
+        check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+        stem_stride = 4
+    elif stem == "vgg16":
         weights = check_weights(builder, weights)
         stem_stride = 2 ** (VGG16_STEM_BLOCKS - 1)
     elif weights is not None:
@@ -122,11 +134,14 @@ def reseg(
             f"{builder}: upsampling_filters needs one width per stride-2 layer, {upsamplings} "
             f"for a total stride of {stride}; got {upsampling_filters!r}."
         )
-    channels = 3 if weights else None
+    channels = 3 if weights and backbone is None else None
     input_shape = check_common(builder, input_shape, num_classes, activation, stride, channels)
 
     inputs = keras.Input(input_shape, name="image")
-    if stem == "vgg16":
+    if backbone is not None:
+        options = dict(backbone_kwargs or {}, levels=("P2",))
+        x = encode(inputs, backbone, weights, 32, freeze_stem, options)["P2"]
+    elif stem == "vgg16":
         x = ImagenetPreprocessing("caffe", name="preprocessing")(inputs)
         x = vgg16_body(x, blocks=VGG16_STEM_BLOCKS, last_pool=False)[-1]
     else:
@@ -151,7 +166,7 @@ def reseg(
             name=f"upsample{index}",
         )(x)
     model = keras.Model(inputs, classifier(x, num_classes, activation), name=name)
-    if stem == "vgg16":
+    if stem == "vgg16" and backbone is None:
         if weights:
             vgg = keras.applications.VGG16(include_top=False, weights=weights)
             copy_weights(vgg, model, missing_ok=True)

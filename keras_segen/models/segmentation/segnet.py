@@ -3,6 +3,7 @@
 import keras
 
 from keras_segen.layers import (
+    ImagenetPreprocessing,
     MaskUnpooling2D,
     MaxPoolingWithArgmax2D,
     MaxPoolingWithMask2D,
@@ -11,7 +12,7 @@ from keras_segen.layers import (
 )
 from keras_segen.models.encoders.own import VGG16_BLOCKS
 from keras_segen.models.segmentation.head import check_common, classifier
-from keras_segen.models.validation import check_int
+from keras_segen.models.validation import check_choice, check_int, check_weights
 
 
 def segnet(
@@ -21,6 +22,8 @@ def segnet(
     use_bias=False,
     activation=None,
     unpooling="indices",
+    backbone="vgg16",
+    weights=None,
     name="segnet",
 ):
     """Builds SegNet.
@@ -53,6 +56,12 @@ def segnet(
             position; even sizes only). One XNNPACK partition instead of one per
             convolution run, but in our measurement it trained worse and int8 rounding
             creates ties; see docs/export.md.
+        backbone: ``"vgg16"`` only: the decoder unpools with the positions recorded by
+            its own encoder's pools, so no other encoder fits.
+        weights: ``None``, ``"imagenet"`` or a VGG16 (include_top=False) weights file: its
+            13 convolutions initialise the encoder's, as the paper did (biases only with
+            ``use_bias``; ``filters`` must be 64); images then go through VGG16's "caffe"
+            preprocessing, inside the model.
         name: model name.
 
     Returns:
@@ -65,13 +74,16 @@ def segnet(
     """
     builder = "segnet"
     check_int(builder, "filters", filters)
-    input_shape = check_common(builder, input_shape, num_classes, activation)
+    check_choice(builder, "backbone", backbone, ("vgg16",))
+    weights = check_weights(builder, weights)
+    channels = 3 if weights else None
+    input_shape = check_common(builder, input_shape, num_classes, activation, channels=channels)
     if unpooling not in ("indices", "mask"):
         raise ValueError(f"{builder}: unpooling must be 'indices' or 'mask'; got {unpooling!r}.")
     pooling_layer = MaxPoolingWithMask2D if unpooling == "mask" else MaxPoolingWithArgmax2D
 
     inputs = keras.Input(input_shape, name="image")
-    x = inputs
+    x = ImagenetPreprocessing("caffe", name="preprocessing")(inputs) if weights else inputs
     pooling_indices, sizes = [], []
     for block, (convs, multiple) in enumerate(VGG16_BLOCKS, start=1):
         for index in range(1, convs + 1):
@@ -98,7 +110,26 @@ def segnet(
             widths.append(filters * VGG16_BLOCKS[block - 2][1])
         for conv, width in zip(range(convs, 0, -1), widths):
             x = conv_bn_act(x, width, use_bias=use_bias, name=f"decoder{block}_conv{conv}")
-    return keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)
+    model = keras.Model(inputs, classifier(x, num_classes, activation, kernel_size=3), name=name)
+    if weights:
+        load_vgg16_convolutions(model, weights)
+    return model
+
+
+def load_vgg16_convolutions(model, weights):
+    """Copies VGG16's 13 convolutions (``block{b}_conv{i}``) into SegNet's encoder
+    (``encoder{b}_conv{i}_conv``): kernels, and biases where SegNet has them."""
+    vgg = keras.applications.VGG16(include_top=False, weights=weights)
+    for block, (convs, _) in enumerate(VGG16_BLOCKS, start=1):
+        for index in range(1, convs + 1):
+            kernel, bias = vgg.get_layer(f"block{block}_conv{index}").get_weights()
+            target = model.get_layer(f"encoder{block}_conv{index}_conv")
+            if tuple(target.kernel.shape) != kernel.shape:
+                raise ValueError(
+                    f"segnet: VGG16's block{block}_conv{index} {kernel.shape} does not fit "
+                    f"{tuple(target.kernel.shape)}; pretrained weights need filters=64."
+                )
+            target.set_weights([kernel, bias][: len(target.weights)])
 
 
 PAPER = (
