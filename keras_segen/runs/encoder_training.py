@@ -4,8 +4,7 @@ gets, and the frozen-encoder phase (``freeze_epochs``) before fine-tuning every 
 
 import os
 
-from keras_segen.models.encoders import ENCODER_LAYER, freeze_encoder, list_backbones
-from keras_segen.runs.config import check_choice
+from keras_segen.models.encoders import ENCODER_LAYER, check_backbone, freeze_encoder
 
 
 def check_encoder_options(config, entry):
@@ -16,7 +15,7 @@ def check_encoder_options(config, entry):
         if "backbone" not in takes:
             raise ValueError(f"{model.model} takes no backbone; models that do: unet, fcn, "
                              "deeplabv3_plus, fpn, pspnet, linknet, unet_plus_plus.")  # fmt: skip
-        check_choice("backbone", model.backbone, tuple(list_backbones()))
+        check_backbone("train", model.backbone)
     if model.weights is not None:
         if "weights" not in takes:
             raise ValueError(f"{model.model} takes no pretrained weights.")

@@ -201,3 +201,34 @@ def test_reseg_on_a_backbone_stem_reads_its_stride_4_features():
     assert list(encoder.output) == ["P2"] and encoder.output["P2"].shape[1] == 16
     assert not encoder.trainable  # freeze_stem, as the paper keeps its VGG16 stem fixed
     assert model.output_shape == (None, 64, 64, 3)
+
+
+def _hub_resnet():
+    keras_hub = pytest.importorskip("keras_hub")  # the [hub] extra, in the [test] extra
+    return keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64], input_conv_kernel_sizes=[7], stackwise_num_filters=[64, 8, 8, 8],
+        stackwise_num_blocks=[1, 1, 1, 1], stackwise_num_strides=[1, 2, 2, 2],
+        block_type="basic_block", use_pre_activation=False, image_shape=(None, None, 3),
+    )  # fmt: skip
+
+
+def test_keras_hub_backbone_and_local_preset(tmp_path):
+    backbone = _hub_resnet()
+    image = _image(64)
+    expected = keras.Model(backbone.inputs, backbone.pyramid_outputs)(image)
+    model = keras_segen.encoder(backbone, (64, 64, 3))
+    got = model(image)
+    assert sorted(got) == ["P2", "P3", "P4", "P5"]  # keras-hub's ResNet has no P1
+    for level in got:
+        np.testing.assert_allclose(np.asarray(got[level]), np.asarray(expected[level]), atol=1e-5)
+    dilated = keras_segen.encoder(backbone, (64, 64, 3), output_stride=8)
+    assert dilated.output["P5"].shape[1] == 8
+    backbone.save_to_preset(str(tmp_path / "preset"))
+    loaded = keras_segen.encoder(f"keras_hub:{tmp_path / 'preset'}", (64, 64, 3))
+    # No image converter in the preset: the [0, 1] image is scaled to [0, 255].
+    np.testing.assert_allclose(np.asarray(loaded(image / 255.0)["P5"]),
+                               np.asarray(expected["P5"]), atol=1e-4)  # fmt: skip
+    unet = keras_segen.unet((64, 64, 3), 2, backbone=backbone, decoder_filters=(8,) * 5)
+    assert unet.output_shape == (None, 64, 64, 2)
+    with pytest.raises(ValueError, match="Could not load the keras-hub preset"):
+        keras_segen.encoder(f"keras_hub:{tmp_path / 'missing'}", (64, 64, 3))

@@ -27,7 +27,7 @@ from keras_segen.models.encoders.hub import hub_encoder, is_hub_backbone
 from keras_segen.models.encoders.own import OWN_ENCODERS, own_network
 from keras_segen.models.validation import check_choice, check_input_shape
 
-__all__ = ["encoder", "list_backbones", "freeze_encoder"]
+__all__ = ["check_backbone", "encoder", "freeze_encoder", "list_backbones"]
 ENCODER_LAYER = "encoder"  # the name a segmentation model gives its encoder
 LEVELS = ("P1", "P2", "P3", "P4", "P5")
 
@@ -41,6 +41,13 @@ def list_backbones():
         (['light', 'unet', 'vgg16'], True, True, True)
     """
     return sorted(OWN_ENCODERS) + sorted(set(application_constructors()) - set(OWN_ENCODERS))
+
+
+def check_backbone(builder, backbone):
+    """Accepts a name of ``list_backbones()``, a keras-hub backbone or ``"keras_hub:PRESET"``."""
+    if not is_hub_backbone(backbone):
+        check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+    return backbone
 
 
 def _check_weights(backbone, weights):
@@ -149,8 +156,9 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
     Args:
         backbone: a name from ``list_backbones()`` (every ``keras.applications`` CNN in
             lower case, e.g. ``"resnet50"``, ``"efficientnetv2b0"``, ``"convnexttiny"``;
-            the library's ``"vgg16"`` (``filters=`` width), ``"unet"``, ``"light"``), or a
-            keras-hub ``Backbone`` with ``pyramid_outputs``.
+            the library's ``"vgg16"`` (``filters=`` width), ``"unet"``, ``"light"``), a
+            keras-hub ``Backbone`` with ``pyramid_outputs`` (it gets the [0, 1] image), or
+            ``"keras_hub:PRESET"`` (a preset name or local folder, its image scaling inside).
         input_shape: ``(H, W, C)``; H and W may be ``None``. Pretrained weights are adapted
             to 1 or N channels as segmentation_models.pytorch does (``adapt_channels``).
         weights: ``None`` (random), ``"imagenet"`` (Keras' download and cache) or the path

@@ -1,35 +1,64 @@
 """keras-hub backbones with ``pyramid_outputs`` ("P1".."P5") behind the encoder seam.
 
-keras-hub is an optional extra: a ``Backbone`` object (built from a config or from a
-preset with ``keras_hub.models.Backbone.from_preset``) is passed as ``backbone``; its
-weights come with it. Its images are scaled as its ``ImageConverter`` says
-(``preprocessing=(scale, offset)``, per channel or one number: ``x * scale + offset`` of
-an image in [0, 255] / 255... as keras-hub defines them, for an image in [0, 1]).
+keras-hub is an optional extra (``pip install keras_segen[hub]``). A backbone is either a
+``keras_hub.models.Backbone`` object (built from a config; it gets the [0, 1] image as it
+is) or ``"keras_hub:PRESET"``, a preset name or a local preset folder loaded with
+``Backbone.from_preset``, whose ``ImageConverter`` (when the preset has one) scales the
+image as keras-hub would from ``[0, 255]``.
 """
 
 import keras
 
+HUB_PREFIX = "keras_hub:"
+
 
 def is_hub_backbone(backbone):
-    """Whether ``backbone`` is a keras-hub-style model with a ``pyramid_outputs`` dict."""
+    """Whether ``backbone`` is a keras-hub backbone or a ``"keras_hub:PRESET"`` string."""
+    if isinstance(backbone, str):
+        return backbone.startswith(HUB_PREFIX)
     return isinstance(getattr(backbone, "pyramid_outputs", None), dict)
 
 
-def hub_encoder(backbone, input_shape, weights, output_stride, freeze, name, scale=1.0,
-                offset=0.0):  # fmt: skip
-    """An encoder over a keras-hub backbone: ``x * scale + offset`` on the [0, 1] image, then
-    the backbone, returning its ``pyramid_outputs``."""
+def _from_preset(preset):
+    """``(backbone, scale, offset)`` of a keras-hub preset (scale and offset from [0, 1])."""
+    try:
+        import keras_hub
+    except ImportError:
+        raise ValueError(
+            f"{HUB_PREFIX}{preset} needs keras-hub: pip install 'keras_segen[hub]'."
+        ) from None
+    try:
+        backbone = keras_hub.models.Backbone.from_preset(preset)
+    except Exception as error:
+        raise ValueError(
+            f"Could not load the keras-hub preset {preset!r}: {error}. Offline, pass a local "
+            "preset folder (Backbone.save_to_preset) as 'keras_hub:/path/to/folder'."
+        ) from None
+    try:
+        converter = keras_hub.layers.ImageConverter.from_preset(preset)
+    except Exception:  # a preset without an image converter: [0, 255] as it is
+        return backbone, 255.0, 0.0
+    scale = 1.0 if converter.scale is None else converter.scale
+    offset = 0.0 if converter.offset is None else converter.offset
+    scale = [255.0 * s for s in scale] if isinstance(scale, (list, tuple)) else 255.0 * scale
+    return backbone, scale, offset
+
+
+def hub_encoder(backbone, input_shape, weights, output_stride, freeze, name):
+    """An encoder over a keras-hub backbone returning its ``pyramid_outputs``."""
     from keras_segen.models.encoders.graph import dilate
 
     if weights is not None:
         raise ValueError(
-            "a keras-hub Backbone carries its own weights (Backbone.from_preset(...)); "
-            f"weights must be None; got {weights!r}."
+            "a keras-hub backbone carries its own weights ('keras_hub:PRESET' or "
+            f"Backbone.from_preset); weights must be None; got {weights!r}."
         )
+    scale, offset = 1.0, 0.0
+    if isinstance(backbone, str):
+        backbone, scale, offset = _from_preset(backbone[len(HUB_PREFIX) :])
     pyramid = keras.Model(backbone.inputs, dict(backbone.pyramid_outputs))
     if output_stride != 32:
-        config = dilate(pyramid.get_config(), output_stride)
-        dilated = keras.Model.from_config(config)
+        dilated = keras.Model.from_config(dilate(pyramid.get_config(), output_stride))
         dilated.set_weights(pyramid.get_weights())
         pyramid = dilated
     image = keras.Input(tuple(input_shape), name="image")

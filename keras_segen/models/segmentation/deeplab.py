@@ -9,7 +9,7 @@ from keras_segen.layers import (
     conv_bn_act,
     separable_conv_bn_act,
 )
-from keras_segen.models.encoders import list_backbones
+from keras_segen.models.encoders import check_backbone
 from keras_segen.models.segmentation.encoded import encode
 from keras_segen.models.segmentation.head import check_common, output_activation
 from keras_segen.models.validation import check_choice, check_int
@@ -122,7 +122,7 @@ def deeplabv3_plus(
         (None, 256, 256, 5)
     """
     builder = "deeplabv3_plus"
-    check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+    check_backbone(builder, backbone)
     check_choice(builder, "output_stride", output_stride, OUTPUT_STRIDES)
     for argument, value in (
         ("filters", filters),

@@ -7,7 +7,7 @@ import numpy as np
 from keras import layers
 
 from keras_segen.layers import BilinearUpsampling, ImagenetPreprocessing
-from keras_segen.models.encoders import list_backbones
+from keras_segen.models.encoders import check_backbone
 from keras_segen.models.encoders.applications import copy_weights
 from keras_segen.models.encoders.own import vgg16_body
 from keras_segen.models.segmentation.encoded import encode
@@ -136,7 +136,7 @@ def fcn(
     """
     builder = "fcn"
     check_choice(builder, "variant", variant, VARIANTS)
-    check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+    check_backbone(builder, backbone)
     check_int(builder, "filters", filters)
     check_int(builder, "fc_units", fc_units)
     weights = check_weights(builder, weights)

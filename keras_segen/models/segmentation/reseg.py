@@ -7,7 +7,7 @@ from keras import layers
 
 from keras_segen.layers import ImagenetPreprocessing, PatchesToChannels, ReNetSweep, conv_bn_act
 from keras_segen.layers.renet import CELLS
-from keras_segen.models.encoders import list_backbones
+from keras_segen.models.encoders import check_backbone
 from keras_segen.models.encoders.applications import copy_weights
 from keras_segen.models.encoders.own import vgg16_body
 from keras_segen.models.segmentation.encoded import encode
@@ -115,7 +115,7 @@ def reseg(
     check_choice(builder, "cell", cell, tuple(CELLS))
     check_int(builder, "upsampling_kernel_size", upsampling_kernel_size)
     if backbone is not None:
-        check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+        check_backbone(builder, backbone)
         stem_stride = 4
     elif stem == "vgg16":
         weights = check_weights(builder, weights)

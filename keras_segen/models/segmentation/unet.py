@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from keras_segen.layers import CenterCropLike, Upscale2D, conv_bn_act
-from keras_segen.models.encoders import list_backbones
+from keras_segen.models.encoders import check_backbone
 from keras_segen.models.segmentation.encoded import encode, upsample_like
 from keras_segen.models.segmentation.head import check_common, classifier, output_activation
 from keras_segen.models.validation import check_choice, check_int, check_rate
@@ -75,7 +75,7 @@ def _encoder_decoder(inputs, num_classes, backbone, weights, freeze, backbone_kw
     """
     pyramid = encode(inputs, backbone, weights, 32, freeze, backbone_kwargs)
     x = pyramid["P5"]
-    if backbone.startswith("vgg"):
+    if isinstance(backbone, str) and backbone.startswith("vgg"):
         for index in (1, 2):
             x = conv_bn_act(x, x.shape[-1], name=f"center_conv{index}")
     for block, (level, width) in enumerate(zip(LEVELS, decoder_filters), start=1):
@@ -168,7 +168,7 @@ def unet(
     """
     builder = "unet"
     if backbone is not None:
-        check_choice(builder, "backbone", backbone, tuple(list_backbones()))
+        check_backbone(builder, backbone)
         if len(decoder_filters) != len(LEVELS):
             raise ValueError(f"{builder}: decoder_filters needs {len(LEVELS)} widths; got "
                              f"{decoder_filters!r}.")  # fmt: skip
