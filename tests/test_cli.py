@@ -52,7 +52,8 @@ def test_version_list_and_info_do_not_import_keras(tmp_path):
     out = run_python(
         "import sys\n"
         "from keras_segen import cli\n"
-        "for argv in (['list'], ['info', 'fcn'], ['info', 'dcgan_generator']):\n"
+        "for argv in (['list'], ['list', '--backbones'], ['info', 'fcn'],\n"
+        "             ['info', 'dcgan_generator']):\n"
         "    assert cli.main(argv) == 0\n"
         "heavy = ('keras', 'tensorflow', 'matplotlib')\n"
         "print('imported:', sorted(m for m in heavy if m in sys.modules))\n"

@@ -18,7 +18,7 @@ def _table(rows):
 
 
 def _list_backbones():
-    from keras_segen.models.encoders.catalogue import read_catalogue
+    from keras_segen.models.backbone_catalogue import read_catalogue
 
     rows = [("backbone", "family", "parameters", "P1-P5 channels", "preprocessing", "imagenet")]
     for name, entry in read_catalogue().items():

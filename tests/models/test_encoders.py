@@ -232,3 +232,17 @@ def test_keras_hub_backbone_and_local_preset(tmp_path):
     assert unet.output_shape == (None, 64, 64, 2)
     with pytest.raises(ValueError, match="Could not load the keras-hub preset"):
         keras_segen.encoder(f"keras_hub:{tmp_path / 'missing'}", (64, 64, 3))
+
+
+def test_backbone_catalogue_lists_every_backbone_as_measured(capsys):
+    from keras_segen import cli
+    from keras_segen.models.backbone_catalogue import describe_backbone, read_catalogue
+
+    catalogue = read_catalogue()
+    assert sorted(catalogue) == sorted(keras_segen.list_backbones())
+    for name in ("light", "mobilenetv2"):  # rewritten by `python -m ...backbone_catalogue`
+        assert catalogue[name] == describe_backbone(name)
+    assert catalogue["resnet50"]["widths"] == {"P1": 64, "P2": 256, "P3": 512, "P4": 1024,
+                                               "P5": 2048}  # fmt: skip
+    assert cli.main(["list", "--backbones"]) == 0
+    assert "resnet50           resnet" in capsys.readouterr().out

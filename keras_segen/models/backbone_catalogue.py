@@ -1,12 +1,12 @@
 """The backbone catalogue: each encoder's parameters, feature widths and preprocessing,
-measured by building it once (``python -m keras_segen.models.encoders.catalogue`` rewrites
-``catalogue.json``), so that ``keras-segen list --backbones`` prints it without building 40
-networks or importing TensorFlow."""
+measured by building it once (``python -m keras_segen.models.backbone_catalogue`` rewrites
+``backbone_catalogue.json``), so that ``keras-segen list --backbones`` prints it without
+building 40 networks or importing Keras (this module imports them only to measure)."""
 
 import json
 import os
 
-CATALOGUE = os.path.join(os.path.dirname(__file__), "catalogue.json")
+CATALOGUE = os.path.join(os.path.dirname(__file__), "backbone_catalogue.json")
 # The size every backbone is measured at (Inception and Xception need 75 pixels or more).
 PROBE_SIZE = 96
 
@@ -42,13 +42,13 @@ def describe_backbone(name):
 
 
 def read_catalogue():
-    """``{backbone name: description}`` as stored in ``catalogue.json``."""
+    """``{backbone name: description}`` as stored in ``backbone_catalogue.json``."""
     with open(CATALOGUE) as file:
         return json.load(file)
 
 
 def write_catalogue(names=None):
-    """Measures ``names`` (default: every backbone) and rewrites ``catalogue.json``."""
+    """Measures ``names`` (default: every backbone) and rewrites ``backbone_catalogue.json``."""
     from keras_segen.models.encoders import list_backbones
 
     catalogue = {name: describe_backbone(name) for name in names or list_backbones()}
