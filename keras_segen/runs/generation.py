@@ -206,8 +206,9 @@ def train_generation(model=None, dataset=None, *, config=None, callbacks=None, v
 
     Main options:
         model: a generation recipe (``keras_segen.trainers.list_recipes()``): ``"dcgan"``
-            (BCE, Radford et al.), ``"wgan-gp"`` (LayerNorm critic, 5 critic steps,
-            Adam(1e-4, 0, 0.9)), ``"cgan"`` (class-conditional, needs labels), ``"vae"``
+            (BCE, Radford et al.), ``"wgan-gp"`` (LayerNorm critic, gradient penalty;
+            its recipe's steps and rate: ``get_recipe("wgan-gp")``), ``"cgan"``
+            (class-conditional, needs labels), ``"vae"``
             or ``"pix2pix"`` (label map -> image on a segmentation dataset).
         dataset: ``"shapes"``, a TFDS name or a folder (``load_images`` /
             ``load_segmentation`` for pix2pix).
