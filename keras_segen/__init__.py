@@ -7,7 +7,8 @@ Example:
     >>> import keras_segen
     >>> model = keras_segen.unet(input_shape=(256, 256, 3), num_classes=3)
     >>> keras_segen.list_models("segmentation")
-    ['deeplabv3_plus', 'fcn', 'reseg', 'segnet', 'unet']
+    ['deeplabv3_plus', 'fcn', 'fpn', 'linknet', 'pspnet', 'reseg', 'segnet', 'unet',
+     'unet_plus_plus']
 """
 
 import importlib
@@ -41,7 +42,20 @@ _EXPORTS = {
         "",
     ),  # fmt: skip
     # builders
-    **dict.fromkeys(("deeplabv3_plus", "fcn", "reseg", "segnet", "unet"), _SEGMENTATION),
+    **dict.fromkeys(
+        (
+            "deeplabv3_plus",
+            "fcn",
+            "fpn",
+            "linknet",
+            "pspnet",
+            "reseg",
+            "segnet",
+            "unet",
+            "unet_plus_plus",
+        ),
+        _SEGMENTATION,
+    ),  # fmt: skip
     **dict.fromkeys(
         (
             "conditional_discriminator",

@@ -19,6 +19,10 @@ BUILTIN_MODULES = {
     "keras_segen.models.segmentation.segnet": "segmentation",
     "keras_segen.models.segmentation.deeplab": "segmentation",
     "keras_segen.models.segmentation.reseg": "segmentation",
+    "keras_segen.models.segmentation.fpn": "segmentation",
+    "keras_segen.models.segmentation.pspnet": "segmentation",
+    "keras_segen.models.segmentation.linknet": "segmentation",
+    "keras_segen.models.segmentation.unet_plus_plus": "segmentation",
     "keras_segen.models.generation.dcgan": "generation",
     "keras_segen.models.generation.vae": "generation",
     "keras_segen.models.generation.cgan": "generation",
@@ -165,7 +169,8 @@ def list_models(task=None):
 
     Example:
         >>> keras_segen.list_models("segmentation")
-        ['deeplabv3_plus', 'fcn', 'reseg', 'segnet', 'unet']
+        ['deeplabv3_plus', 'fcn', 'fpn', 'linknet', 'pspnet', 'reseg', 'segnet', 'unet',
+         'unet_plus_plus']
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task must be None or one of {TASKS}; got {task!r}.")

@@ -12,9 +12,13 @@ def test_list_models_by_task():
     assert keras_segen.list_models("segmentation") == [
         "deeplabv3_plus",
         "fcn",
+        "fpn",
+        "linknet",
+        "pspnet",
         "reseg",
         "segnet",
         "unet",
+        "unet_plus_plus",
     ]
     assert set(keras_segen.list_models("segmentation")) <= set(keras_segen.list_models())
 
@@ -23,7 +27,7 @@ def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match=r"Unknown model 'unet3'; registered models: .*unet"):
         keras_segen.get_model("unet3")
     with pytest.raises(ValueError) as error:
-        keras_segen.get_model("pspnet")
+        keras_segen.get_model("bisenet")
     for name in keras_segen.list_models():
         assert name in str(error.value)
 

@@ -182,4 +182,6 @@ def test_every_paper_preset_is_checked_here():
     assert with_paper == {
         "fcn", "unet", "segnet", "deeplabv3_plus", "reseg", "dcgan_generator",
         "dcgan_discriminator", "pix2pix_generator", "patchgan_discriminator",
+        # against segmentation_models.pytorch in tests/models/test_new_decoders.py
+        "fpn", "pspnet", "linknet", "unet_plus_plus",
     }  # fmt: skip

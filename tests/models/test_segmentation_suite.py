@@ -20,8 +20,11 @@ def build(name, **overrides):
     return keras_segen.get_model(name, "tiny", **overrides)
 
 
-def test_the_five_papers_are_registered():
-    assert set(MODELS) == {"fcn", "unet", "segnet", "deeplabv3_plus", "reseg"}
+def test_the_nine_papers_are_registered():
+    assert set(MODELS) == {
+        "fcn", "unet", "segnet", "deeplabv3_plus", "reseg",
+        "fpn", "pspnet", "linknet", "unet_plus_plus",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODELS)
