@@ -286,3 +286,25 @@ def test_quantization_aware_fine_tuning_on_jax():
     """The view trains in JAX's stateless step: weights move, every range is observed."""
     output = run_python(QUANTIZATION_AWARE, "jax").split()
     assert output == ["True", "True", "True"], output
+
+
+FROZEN_ENCODER = r"""
+import numpy as np, keras, keras_segen
+model = keras_segen.unet((32, 32, 3), 3, backbone="mobilenetv2", freeze_backbone=True,
+                         backbone_kwargs={"alpha": 0.35}, decoder_filters=(8,) * 5)
+encoder = model.get_layer("encoder")
+before = [w.copy() for w in encoder.get_weights()]
+model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+images = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+history = model.fit(images, np.zeros((4, 32, 32), "int32"), epochs=1, verbose=0).history
+dilated = keras_segen.deeplabv3_plus((32, 32, 3), 3, backbone="resnet50", output_stride=8,
+                                     aspp_filters=8)
+print(all(np.array_equal(a, b) for a, b in zip(encoder.get_weights(), before)),
+      bool(np.isfinite(history["loss"][0])), tuple(dilated(images[:1]).shape))
+"""
+
+
+@needs_jax
+def test_frozen_pretrained_style_encoder_trains_on_jax():
+    """The seam's models (preprocessing, dilation, a frozen encoder) under JAX."""
+    assert run_python(FROZEN_ENCODER, "jax").split() == ["True", "True", "(1,", "32,", "32,", "3)"]

@@ -7,6 +7,8 @@ keras-hub backbones that have ``pyramid_outputs``. The taps, the output stride a
 preprocessing are found by one rule for all of them (``keras_segen.models.encoders.graph``).
 """
 
+import os
+
 import keras
 import numpy as np
 
@@ -51,8 +53,6 @@ def check_backbone(builder, backbone):
 
 
 def _check_weights(backbone, weights):
-    import os
-
     if weights in (None, "imagenet"):
         return weights
     if isinstance(weights, (str, os.PathLike)):
