@@ -1,5 +1,9 @@
 """Reusable Keras layers and functional blocks of keras_segen."""
 
+from keras_segen.layers.adaptive_pooling import (
+    DynamicAdaptiveAveragePooling2D,
+    adaptive_average_pooling,
+)
 from keras_segen.layers.blocks import (
     atrous_spatial_pyramid_pooling,
     conv_bn_act,
@@ -22,6 +26,8 @@ from keras_segen.layers.resize import ResizeLike, Upscale2D, resize_images
 from keras_segen.layers.spectral import SpectralNorm, spectral_norm
 
 __all__ = [
+    "DynamicAdaptiveAveragePooling2D",
+    "adaptive_average_pooling",
     "BilinearUpsampling",
     "CenterCropLike",
     "FakeQuant",

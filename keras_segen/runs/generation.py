@@ -239,8 +239,9 @@ def train_generation(model=None, dataset=None, *, config=None, callbacks=None, v
         >>> history["epoch"], sorted(history)
         ([1, 2], ['d_loss', 'epoch', 'g_loss'])
         >>> import os
-        >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch
-        ['config.json', 'curves.png', 'history.csv', 'last.keras', 'logs', 'samples', 'state.json']
+        >>> sorted(os.listdir("runs/dcgan"))  # samples/: a grid per epoch; metrics.json: FID
+        ['config.json', 'curves.png', 'history.csv', 'last.keras', 'logs', 'metrics.json',
+         'samples', 'state.json']
     """
     config, strategy = config_of_call(
         "generation", model, dataset, config, options, out="runs/gan"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen.models.segmentation.pspnet import DynamicAdaptiveAveragePooling2D
+from keras_segen.layers import DynamicAdaptiveAveragePooling2D
 from tests.harness import run_builder_test
 
 NEW_MODELS = ("fpn", "pspnet", "linknet", "unet_plus_plus")

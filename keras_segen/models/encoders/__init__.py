@@ -186,7 +186,9 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
     if is_hub_backbone(backbone):
         return hub_encoder(backbone, input_shape, weights, output_stride, freeze, name)
     check_choice("encoder", "output_stride", output_stride, (8, 16, 32))
-    input_shape = check_input_shape(f"encoder {backbone!r}", input_shape, stride=output_stride)
+    deepest = max(int(level[1:]) for level in levels) if levels else 5
+    stride = min(output_stride, 2**deepest)
+    input_shape = check_input_shape(f"encoder {backbone!r}", input_shape, stride=stride)
     weights = _check_weights(backbone, weights)
     channels = input_shape[-1]
     network, mode = _network(backbone, (*input_shape[:2], 3), weights, backbone_kwargs)
@@ -240,7 +242,15 @@ def _chosen_taps(backbone, config, levels, taps):
 
 def freeze_encoder(model, frozen=True):
     """Freezes (or unfreezes) an encoder, or the encoder inside a segmentation model: its
-    weights stop training and its BatchNorm layers run in inference mode."""
+    weights stop training and its BatchNorm layers run in inference mode.
+
+    Example:
+        >>> model = keras_segen.unet((64, 64, 3), 2, backbone="light", decoder_filters=(8,) * 5)
+        >>> trainable = len(model.trainable_weights)
+        >>> _ = keras_segen.freeze_encoder(model)
+        >>> model.get_layer("encoder").trainable, len(model.trainable_weights) < trainable
+        (False, True)
+    """
     target = model
     if ENCODER_LAYER in {layer.name for layer in model.layers}:
         target = model.get_layer(ENCODER_LAYER)

@@ -2,8 +2,9 @@
 builds it."""
 
 import keras
-from keras import layers, ops
+from keras import layers
 
+from keras_segen.layers import adaptive_average_pooling
 from keras_segen.models.encoders import ENCODER_LAYER, check_backbone, encoder
 from keras_segen.models.segmentation.encoded import upsample_like
 from keras_segen.models.segmentation.head import check_common, output_activation
@@ -11,62 +12,6 @@ from keras_segen.models.validation import check_choice, check_int, check_rate
 
 # PyTorch's BatchNorm2d (eps 1e-5, momentum 0.1 = Keras momentum 0.9).
 BN_EPSILON, BN_MOMENTUM = 1e-5, 0.9
-
-
-def _bins_matrix(size, bins, dtype):
-    """``(bins, size)`` averaging matrix of PyTorch's adaptive pooling: row ``i`` averages
-    ``[floor(i * size / bins), ceil((i + 1) * size / bins))``."""
-    index = ops.arange(bins, dtype="int32")
-    start = ops.expand_dims(index * size // bins, 1)
-    end = ops.expand_dims(((index + 1) * size + bins - 1) // bins, 1)
-    position = ops.expand_dims(ops.arange(size, dtype="int32"), 0)
-    inside = ops.cast(ops.logical_and(position >= start, position < end), dtype)
-    return inside / ops.sum(inside, axis=1, keepdims=True)
-
-
-@keras.saving.register_keras_serializable(package="keras_segen")
-class DynamicAdaptiveAveragePooling2D(keras.layers.Layer):
-    """Adaptive average pooling to ``bins x bins`` for inputs whose size is known only at
-    run time (PyTorch's ``AdaptiveAvgPool2d``, windows included); ``keras.layers.
-    AdaptiveAveragePooling2D`` needs static sizes under TensorFlow.
-
-    Example:
-        >>> from keras_segen.models.segmentation.pspnet import DynamicAdaptiveAveragePooling2D
-        >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
-        >>> y = DynamicAdaptiveAveragePooling2D(2)(x)
-        >>> keras.ops.convert_to_numpy(y)[0, :, :, 0].tolist()
-        [[2.5, 4.5], [10.5, 12.5]]
-    """
-
-    def __init__(self, bins, **kwargs):
-        super().__init__(**kwargs)
-        self.bins = check_int("DynamicAdaptiveAveragePooling2D", "bins", bins)
-
-    def call(self, x):
-        shape = ops.shape(x)
-        rows = _bins_matrix(shape[1], self.bins, x.dtype)  # (bins, H)
-        cols = _bins_matrix(shape[2], self.bins, x.dtype)  # (bins, W)
-        x = ops.einsum("ih,bhwc->biwc", rows, x)
-        return ops.einsum("jw,biwc->bijc", cols, x)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.bins, self.bins, input_shape[3])
-
-    def get_config(self):
-        return {**super().get_config(), "bins": self.bins}
-
-
-def adaptive_average_pooling(x, bins, name):
-    """PyTorch's ``AdaptiveAvgPool2d(bins)`` on ``x``: ``AveragePooling2D`` when the fixed
-    size divides into the bins (the int8-friendly form), Keras' ``AdaptiveAveragePooling2D``
-    for other fixed sizes, ``DynamicAdaptiveAveragePooling2D`` for unknown sizes."""
-    height, width = x.shape[1:3]
-    if height is None or width is None:
-        return DynamicAdaptiveAveragePooling2D(bins, name=name)(x)
-    if height % bins == 0 and width % bins == 0:
-        pool = (height // bins, width // bins)
-        return layers.AveragePooling2D(pool, strides=pool, name=name)(x)
-    return layers.AdaptiveAveragePooling2D(bins, name=name)(x)
 
 
 def _conv_bn_relu(x, filters, batch_norm, name):
