@@ -1,5 +1,6 @@
-"""What every decoder over the encoder seam shares: running the encoder on the input and
-upsampling a coarse map to a finer one's size."""
+"""What every decoder over the encoder seam shares: running the encoder on the input,
+upsampling a coarse map to a finer one's size, and segmentation_models.pytorch's
+``Conv2dReLU`` block with PyTorch's BatchNorm settings."""
 
 from keras import layers
 
@@ -40,3 +41,23 @@ def upsample_like(x, reference, interpolation="nearest", name="upsample"):
     if factor == 1:
         return x
     return layers.UpSampling2D(factor, interpolation=interpolation, name=name)(x)
+
+
+# PyTorch's BatchNorm2d (eps 1e-5, momentum 0.1 = Keras momentum 0.9).
+BN_EPSILON, BN_MOMENTUM = 1e-5, 0.9
+
+
+def norm_relu(x, batch_norm, name):
+    """BatchNorm with PyTorch's settings (if ``batch_norm``), then ReLU."""
+    if batch_norm:
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
+                                      name=f"{name}_bn")(x)  # fmt: skip
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def conv_norm_relu(x, filters, kernel_size, batch_norm, name):
+    """SMP's ``Conv2dReLU``: convolution (a bias only without BatchNorm, He-uniform as SMP
+    initialises decoders), BatchNorm, ReLU."""
+    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm,
+                      kernel_initializer="he_uniform", name=f"{name}_conv")(x)  # fmt: skip
+    return norm_relu(x, batch_norm, name)

@@ -7,26 +7,9 @@ import keras
 from keras import layers
 
 from keras_segen.models.encoders import check_backbone
-from keras_segen.models.segmentation.encoded import encode
+from keras_segen.models.segmentation.encoded import conv_norm_relu, encode, norm_relu
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_int
-
-# PyTorch's BatchNorm2d (eps 1e-5, momentum 0.1 = Keras momentum 0.9).
-BN_EPSILON, BN_MOMENTUM = 1e-5, 0.9
-
-
-def _norm_relu(x, batch_norm, name):
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                      name=f"{name}_bn")(x)  # fmt: skip
-    return layers.ReLU(name=f"{name}_relu")(x)
-
-
-def _conv_bn_relu(x, filters, batch_norm, name):
-    """SMP's ``Conv2dReLU`` with a 1x1 kernel: bias only without BatchNorm."""
-    x = layers.Conv2D(filters, 1, use_bias=not batch_norm, kernel_initializer="he_uniform",
-                      name=f"{name}_conv")(x)  # fmt: skip
-    return _norm_relu(x, batch_norm, name)
 
 
 def _decoder_block(x, skip, filters, batch_norm, name):
@@ -37,7 +20,7 @@ def _decoder_block(x, skip, filters, batch_norm, name):
     if quarter < 1:
         raise ValueError(f"linknet: {name} gets {x.shape[-1]} channels; it needs 4 or more "
                          "(the encoder is too narrow).")  # fmt: skip
-    x = _conv_bn_relu(x, quarter, batch_norm, name=f"{name}_conv1")
+    x = conv_norm_relu(x, quarter, 1, batch_norm, name=f"{name}_conv1")
     bound = 1 / math.sqrt(16 * quarter)  # kaiming_uniform(a=sqrt(5)): U(+-1/sqrt(fan_in))
     x = layers.Conv2DTranspose(
         quarter, 4, strides=2, padding="same",
@@ -45,8 +28,8 @@ def _decoder_block(x, skip, filters, batch_norm, name):
         bias_initializer=keras.initializers.RandomUniform(-bound, bound),
         name=f"{name}_full_conv",
     )(x)  # fmt: skip
-    x = _norm_relu(x, batch_norm, name=f"{name}_full_conv")
-    x = _conv_bn_relu(x, filters, batch_norm, name=f"{name}_conv2")
+    x = norm_relu(x, batch_norm, name=f"{name}_full_conv")
+    x = conv_norm_relu(x, filters, 1, batch_norm, name=f"{name}_conv2")
     if skip is not None:
         x = layers.Add(name=f"{name}_add")([x, skip])
     return x

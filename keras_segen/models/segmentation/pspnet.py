@@ -6,22 +6,9 @@ from keras import layers
 
 from keras_segen.layers import adaptive_average_pooling
 from keras_segen.models.encoders import ENCODER_LAYER, check_backbone, encoder
-from keras_segen.models.segmentation.encoded import upsample_like
+from keras_segen.models.segmentation.encoded import conv_norm_relu, upsample_like
 from keras_segen.models.segmentation.head import check_common, output_activation
 from keras_segen.models.validation import check_choice, check_int, check_rate
-
-# PyTorch's BatchNorm2d (eps 1e-5, momentum 0.1 = Keras momentum 0.9).
-BN_EPSILON, BN_MOMENTUM = 1e-5, 0.9
-
-
-def _conv_bn_relu(x, filters, batch_norm, name):
-    """SMP's ``Conv2dReLU`` with a 1x1 kernel: bias only without BatchNorm."""
-    x = layers.Conv2D(filters, 1, use_bias=not batch_norm, kernel_initializer="he_uniform",
-                      name=f"{name}_conv")(x)  # fmt: skip
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                      name=f"{name}_bn")(x)  # fmt: skip
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def _encoder_level(inputs, backbone, weights, output_stride, freeze, backbone_kwargs, depth):
@@ -133,10 +120,10 @@ def pspnet(
     branches = []
     for size in bins:
         x = adaptive_average_pooling(features, size, name=f"psp_pool{size}")
-        x = _conv_bn_relu(x, width, batch_norm and size != 1, name=f"psp_branch{size}")
+        x = conv_norm_relu(x, width, 1, batch_norm and size != 1, name=f"psp_branch{size}")
         branches.append(upsample_like(x, features, "bilinear", name=f"psp_branch{size}_up"))
     x = layers.Concatenate(name="psp_concat")([*branches, features])
-    x = _conv_bn_relu(x, psp_filters, batch_norm, name="psp_bottleneck")
+    x = conv_norm_relu(x, psp_filters, 1, batch_norm, name="psp_bottleneck")
     if dropout:
         x = layers.SpatialDropout2D(dropout, name="psp_dropout")(x)
     x = layers.Conv2D(num_classes, 3, padding="same", name="classifier")(x)

@@ -5,23 +5,11 @@ import keras
 from keras import layers
 
 from keras_segen.models.encoders import check_backbone
-from keras_segen.models.segmentation.encoded import encode, upsample_like
+from keras_segen.models.segmentation.encoded import conv_norm_relu, encode, upsample_like
 from keras_segen.models.segmentation.head import check_common, classifier
 from keras_segen.models.validation import check_choice, check_int
 
 INTERPOLATIONS = ("nearest", "bilinear")
-# PyTorch's BatchNorm2d (eps 1e-5, momentum 0.1 = Keras momentum 0.9).
-BN_EPSILON, BN_MOMENTUM = 1e-5, 0.9
-
-
-def _conv_bn_relu(x, filters, batch_norm, name):
-    """SMP's ``Conv2dReLU`` with a 3x3 kernel: bias only without BatchNorm."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
-                      kernel_initializer="he_uniform", name=f"{name}_conv")(x)  # fmt: skip
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                      name=f"{name}_bn")(x)  # fmt: skip
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def _node(x, skips, filters, reference, batch_norm, interpolation, name):
@@ -33,8 +21,8 @@ def _node(x, skips, filters, reference, batch_norm, interpolation, name):
         x = upsample_like(x, reference, interpolation, name=f"{name}_up")
     if skips:
         x = layers.Concatenate(name=f"{name}_concat")([x, *skips])
-    x = _conv_bn_relu(x, filters, batch_norm, name=f"{name}_conv1")
-    return _conv_bn_relu(x, filters, batch_norm, name=f"{name}_conv2")
+    x = conv_norm_relu(x, filters, 3, batch_norm, name=f"{name}_conv1")
+    return conv_norm_relu(x, filters, 3, batch_norm, name=f"{name}_conv2")
 
 
 def unet_plus_plus(
@@ -117,7 +105,7 @@ def unet_plus_plus(
     f = [pyramid.get(f"P{level}") for level in (5, 4, 3, 2, 1)]
     if center:
         for index in (1, 2):
-            f[0] = _conv_bn_relu(f[0], f[0].shape[-1], batch_norm, name=f"center{index}")
+            f[0] = conv_norm_relu(f[0], f[0].shape[-1], 3, batch_norm, name=f"center{index}")
 
     def node(d, j, x, skips):
         filters = decoder_filters[j] if d == 0 else f[j + 1].shape[-1]
