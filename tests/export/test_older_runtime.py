@@ -117,7 +117,8 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports
         if case["quantization"] in (None, "float16"):  # the same float kernels
             assert between.max() <= 1e-4, (case, between.max())
         elif case["quantization"] == "dynamic":  # hybrid kernels quantise activations
-            assert between.mean() <= 1e-3 and between.max() <= 1e-2, (case, between.max())
+            # ... per runtime version: PSPNet's pooled 1x1 branches differ by 0.22% on average.
+            assert between.mean() <= 3e-3 and between.max() <= 1e-2, (case, between.max())
         else:  # int8 kernels round differently: as close to Keras as on the newest runtime
             errors = [np.abs(out - keras_outputs).mean() / scale for out in (device, newest)]
             assert errors[0] <= 1.5 * errors[1] + 1e-3, (case, errors)

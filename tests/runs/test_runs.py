@@ -265,7 +265,8 @@ def test_resume_inside_the_frozen_phase_unfreezes_on_time(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(model="segnet", backbone="resnet50"), "segnet takes no backbone"),
+        (dict(model="segnet", backbone="resnet50", model_kwargs={}),
+         r"segnet: backbone must be one of \('vgg16',\)"),
         (dict(backbone="resnet34"), "backbone must be one of"),
         (dict(freeze_epochs=1), "freeze_epochs freezes an encoder: give a backbone"),
         (dict(backbone="light", freeze_epochs=2), r"freeze_epochs \(2\) must be shorter"),
