@@ -1,6 +1,7 @@
 """Models on Keras Applications encoders export to float32 and int8 TFLite with built-in
-ops (the ImageNet preprocessing and the atrous rewrite included) and match Keras. Every
-family and decoder, with latency and delegation: benchmarks/encoders.py."""
+ops (the ImageNet preprocessing and the atrous rewrite included) and match Keras; every
+registered decoder's tiny preset goes through the export suite. Encoder families x
+decoders, with latency and delegation: benchmarks/encoders.py."""
 
 import numpy as np
 import pytest
@@ -10,10 +11,6 @@ from keras_segen import export
 from tests.export.conftest import realistic
 
 CASES = {
-    "unet-mobilenetv2": lambda: keras_segen.unet(
-        (64, 64, 3), 3, backbone="mobilenetv2", backbone_kwargs={"alpha": 0.35},
-        decoder_filters=(16, 16, 8, 8, 8),
-    ),
     "deeplabv3_plus-mobilenetv2-os8": lambda: keras_segen.deeplabv3_plus(
         (64, 64, 3), 3, backbone="mobilenetv2", output_stride=8, aspp_filters=16,
         low_level_filters=8, alpha=0.35,
