@@ -147,15 +147,14 @@ class GenerationTask(RunTask):
         viz.plot_curves({k: v for k, v in history.items() if k != "epoch"}).savefig(
             os.path.join(run_dir, "curves.png"), dpi=100
         )
-        held_out = _load_data(config, "test", shuffle=False)[0]
         report = {}
         if get_recipe(config.model.model).data == "label_maps":
-            report = paired_report(model, held_out)
+            report = paired_report(model, _load_data(config, "test", shuffle=False)[0])
             if verbose:
                 print("held-out " + ", ".join(f"{k} {v:.4f}" for k, v in report.items()))
         if self.fid_features is not None:
-            if config.data.dataset in SHAPES_SOURCES and config.data.test_examples is None:
-                held_out = _load_data(config, "test", False, num_examples=FID_IMAGES)[0]
+            shapes = config.data.dataset in SHAPES_SOURCES and config.data.test_examples is None
+            held_out = _load_data(config, "test", False, FID_IMAGES if shapes else None)[0]
             fid = end_of_run_fid(model, held_out, self.fid_features, config.training.seed)
             report.update(fid)
             if verbose:

@@ -221,6 +221,9 @@ def test_keras_hub_backbone_and_local_preset(tmp_path):
     assert sorted(got) == ["P2", "P3", "P4", "P5"]  # keras-hub's ResNet has no P1
     for level in got:
         np.testing.assert_allclose(np.asarray(got[level]), np.asarray(expected[level]), atol=1e-5)
+    assert list(keras_segen.encoder(backbone, (64, 64, 3), levels=("P3",)).output) == ["P3"]
+    with pytest.raises(ValueError, match="has no level 'P1'"):
+        keras_segen.encoder(backbone, (64, 64, 3), levels=("P1",))
     dilated = keras_segen.encoder(backbone, (64, 64, 3), output_stride=8)
     assert dilated.output["P5"].shape[1] == 8
     backbone.save_to_preset(str(tmp_path / "preset"))

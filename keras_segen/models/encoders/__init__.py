@@ -7,8 +7,6 @@ keras-hub backbones that have ``pyramid_outputs``. The taps, the output stride a
 preprocessing are found by one rule for all of them (``keras_segen.models.encoders.graph``).
 """
 
-import os
-
 import keras
 import numpy as np
 
@@ -27,7 +25,7 @@ from keras_segen.models.encoders.graph import (
 )
 from keras_segen.models.encoders.hub import hub_encoder, is_hub_backbone
 from keras_segen.models.encoders.own import OWN_ENCODERS, own_network
-from keras_segen.models.validation import check_choice, check_input_shape
+from keras_segen.models.validation import check_choice, check_input_shape, check_weights
 
 __all__ = ["check_backbone", "encoder", "freeze_encoder", "list_backbones"]
 ENCODER_LAYER = "encoder"  # the name a segmentation model gives its encoder
@@ -50,20 +48,6 @@ def check_backbone(builder, backbone):
     if not is_hub_backbone(backbone):
         check_choice(builder, "backbone", backbone, tuple(list_backbones()))
     return backbone
-
-
-def _check_weights(backbone, weights):
-    if weights in (None, "imagenet"):
-        return weights
-    if isinstance(weights, (str, os.PathLike)):
-        if not os.path.isfile(weights):
-            raise ValueError(
-                f"encoder {backbone!r}: weights file {os.fspath(weights)!r} does not exist "
-                "(weights: None, 'imagenet' or a weights file)."
-            )
-        return os.fspath(weights)
-    raise ValueError(f"encoder {backbone!r}: weights must be None, 'imagenet' or the path of "
-                     f"a weights file; got {weights!r}.")  # fmt: skip
 
 
 def _network(backbone, input_shape, weights, kwargs):
@@ -184,12 +168,12 @@ def encoder(backbone, input_shape=(None, None, 3), weights=None, output_stride=3
          'P5': (2, 2, 2048)}
     """
     if is_hub_backbone(backbone):
-        return hub_encoder(backbone, input_shape, weights, output_stride, freeze, name)
+        return hub_encoder(backbone, input_shape, weights, output_stride, freeze, name, levels)
     check_choice("encoder", "output_stride", output_stride, (8, 16, 32))
     deepest = max(int(level[1:]) for level in levels) if levels else 5
     stride = min(output_stride, 2**deepest)
     input_shape = check_input_shape(f"encoder {backbone!r}", input_shape, stride=stride)
-    weights = _check_weights(backbone, weights)
+    weights = check_weights(f"encoder {backbone!r}", weights)
     channels = input_shape[-1]
     network, mode = _network(backbone, (*input_shape[:2], 3), weights, backbone_kwargs)
     config = network.get_config()

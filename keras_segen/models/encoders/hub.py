@@ -44,8 +44,9 @@ def _from_preset(preset):
     return backbone, scale, offset
 
 
-def hub_encoder(backbone, input_shape, weights, output_stride, freeze, name):
-    """An encoder over a keras-hub backbone returning its ``pyramid_outputs``."""
+def hub_encoder(backbone, input_shape, weights, output_stride, freeze, name, levels=None):
+    """An encoder over a keras-hub backbone returning its ``pyramid_outputs`` (``levels``
+    of them, if given)."""
     from keras_segen.models.encoders.graph import dilate
 
     if weights is not None:
@@ -56,7 +57,13 @@ def hub_encoder(backbone, input_shape, weights, output_stride, freeze, name):
     scale, offset = 1.0, 0.0
     if isinstance(backbone, str):
         backbone, scale, offset = _from_preset(backbone[len(HUB_PREFIX) :])
-    pyramid = keras.Model(backbone.inputs, dict(backbone.pyramid_outputs))
+    outputs = dict(backbone.pyramid_outputs)
+    missing = sorted(set(levels or ()) - set(outputs))
+    if missing:
+        raise ValueError(f"keras-hub backbone {backbone.name!r} has no level {missing[0]!r}; "
+                         f"it has {sorted(outputs)}.")  # fmt: skip
+    outputs = {level: outputs[level] for level in levels} if levels else outputs
+    pyramid = keras.Model(backbone.inputs, outputs)
     if output_stride != 32:
         dilated = keras.Model.from_config(dilate(pyramid.get_config(), output_stride))
         dilated.set_weights(pyramid.get_weights())

@@ -5,27 +5,10 @@ import keras
 from keras import layers
 
 from keras_segen.layers import adaptive_average_pooling
-from keras_segen.models.encoders import ENCODER_LAYER, check_backbone, encoder
-from keras_segen.models.segmentation.encoded import conv_norm_relu, upsample_like
+from keras_segen.models.encoders import check_backbone
+from keras_segen.models.segmentation.encoded import conv_norm_relu, encode, upsample_like
 from keras_segen.models.segmentation.head import check_common, output_activation
 from keras_segen.models.validation import check_choice, check_int, check_rate
-
-
-def _encoder_level(inputs, backbone, weights, output_stride, freeze, backbone_kwargs, depth):
-    """The encoder's level ``P{depth}``, from an encoder (layer ``"encoder"``) that keeps
-    only the layers it needs; built for unknown sizes when a fixed size is not a multiple
-    of ``output_stride`` (the model only needs multiples of ``2**depth``)."""
-    shape = tuple(inputs.shape[1:])
-    if any(size is not None and size % output_stride for size in shape[:2]):
-        shape = (None, None, shape[2])
-    level = f"P{depth}"
-    network = encoder(backbone, shape, weights=weights, output_stride=output_stride,
-                      freeze=freeze, levels=(level,), name=ENCODER_LAYER,
-                      **(backbone_kwargs or {}))  # fmt: skip
-    if level not in network.output:  # keras-hub backbones return every level they have
-        raise ValueError(f"pspnet: backbone {backbone!r} has no {level} (its levels: "
-                         f"{sorted(network.output)}); use another encoder_depth.")  # fmt: skip
-    return network(inputs)[level]
 
 
 def pspnet(
@@ -109,8 +92,9 @@ def pspnet(
     input_shape = check_common(builder, input_shape, num_classes, activation, stride=stride)
 
     inputs = keras.Input(input_shape, name="image")
-    features = _encoder_level(inputs, backbone, weights, output_stride, freeze_backbone,
-                              backbone_kwargs, encoder_depth)  # fmt: skip
+    level = f"P{encoder_depth}"  # the encoder keeps only the layers this level needs
+    options = dict(backbone_kwargs or {}, levels=(level,))
+    features = encode(inputs, backbone, weights, output_stride, freeze_backbone, options)[level]
     width = features.shape[-1] // len(bins)
     if width < 1:
         raise ValueError(
