@@ -15,6 +15,19 @@ from keras_segen.labels import nan_if_positive, sparse_labels
 _EPSILON = 1e-7
 
 
+def replicas_in_sync():
+    """Replicas whose gradients ``tf.distribute`` sums: that strategy's count, else 1.
+
+    Under JAX's ``keras.distribution.DataParallel`` a step sees the global batch, so a
+    batch-mean loss is already the global mean.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
 def _log_probabilities(y_pred, from_logits):
     """Float32 per-class log-probabilities ``(B, H, W, K)``; ``K = 2`` for a single channel."""
     y_pred = ops.cast(y_pred, "float32")
@@ -220,6 +233,13 @@ class SegmentationLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return type(self).function(y_true, y_pred, **self.options)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The batch's loss; under a ``tf.distribute`` strategy divided by its replicas, as
+        Keras' own losses are, because the replicas' gradients are summed."""
+        loss = super().__call__(y_true, y_pred, sample_weight)
+        replicas = replicas_in_sync()
+        return loss / replicas if replicas > 1 else loss
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.options}

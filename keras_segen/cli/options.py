@@ -135,9 +135,13 @@ def resume_options(options, task, run_dir):
     refused = sorted(name for name in options if not fields[name][1].metadata["resume"])
     if refused:
         flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+        allowed = ", ".join(
+            "--" + name.replace("_", "-") for name, (_, field) in fields.items()
+            if field.metadata["resume"]
+        )  # fmt: skip
         raise ValueError(
             f"--resume {run_dir} continues the run with its own settings; {flags} cannot "
-            "change (only --epochs and --strategy can). Start a new run to change them."
+            f"change (only {allowed} can). Start a new run to change them."
         )
     return options
 

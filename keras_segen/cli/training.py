@@ -17,19 +17,24 @@ RESUME_HELP = (
 
 def _run_command(args, task):
     from keras_segen import runs
+    from keras_segen.runs.config import Distribution
+    from keras_segen.runs.multiworker import WorkerLost, restart_this_worker
 
     options = config_options(args, task)
     output = dict(verbose=args.verbose, progress=args.progress)
-    if args.resume:
-        options = resume_options(options, task, args.resume)
-        resume = runs.resume if task == "segmentation" else runs.resume_generation
-        resume(args.resume, **options, **output)
-        out = args.resume
-    else:
-        train = runs.train if task == "segmentation" else runs.train_generation
-        options.setdefault("out", DEFAULT_OUT[task])
-        train(**options, **output)
-        out = options["out"]
+    try:
+        if args.resume:
+            options = resume_options(options, task, args.resume)
+            resume = runs.resume if task == "segmentation" else runs.resume_generation
+            resume(args.resume, **options, **output)
+            out = args.resume
+        else:
+            train = runs.train if task == "segmentation" else runs.train_generation
+            options.setdefault("out", DEFAULT_OUT[task])
+            train(**options, **output)
+            out = options["out"]
+    except WorkerLost as error:
+        restart_this_worker(error, getattr(args, "max_restarts", Distribution().max_restarts))
     if args.verbose:
         print(f"run directory: {out}")
     return 0

@@ -167,6 +167,16 @@ class SegmentationTraining(Training):
 
 
 @dataclasses.dataclass
+class GenerationTraining(Training):
+    """How a generation run trains: also the discriminator's own rate (TTUR)."""
+
+    d_learning_rate: typing.Optional[float] = option(
+        None, "the discriminator's (critic's) Adam learning rate, for two time-scale updates "
+        "(TTUR; default: the recipe's, else --learning-rate)",
+    )  # fmt: skip
+
+
+@dataclasses.dataclass
 class GenerationData:
     """Which images a generation run reads."""
 
@@ -229,6 +239,14 @@ class Distribution:
         None, "tf.distribute (mirrored, multiworker) or keras.distribution on JAX "
         "(data_parallel)", choices=STRATEGIES, resume=True,
     )  # fmt: skip
+    worker_timeout: int = option(
+        300, "multiworker: how long a worker waits for the others of TF_CONFIG before it "
+        "fails naming those that do not answer", unit="s", resume=True,
+    )  # fmt: skip
+    max_restarts: int = option(
+        3, "multiworker, CLI: times a worker that lost a peer restarts itself with the same "
+        "command (the run continues from its last epoch)", resume=True,
+    )  # fmt: skip
 
 
 SECTIONS = {
@@ -242,11 +260,13 @@ SECTIONS = {
     "generation": {
         "data": GenerationData,
         "model": GenerationModel,
-        "training": Training,
+        "training": GenerationTraining,
         "output": Output,
         "distribution": Distribution,
     },
 }
+
+
 def section_fields(task):
     """``{field name: (section name, dataclasses.Field)}`` of a task's configuration."""
     return {

@@ -4,6 +4,8 @@ import contextlib
 
 import keras
 
+from keras_segen.runs.multiworker import multi_worker_strategy
+
 STRATEGIES = (None, "default", "mirrored", "multiworker", "data_parallel")
 TF_STRATEGIES = ("mirrored", "multiworker")
 
@@ -31,11 +33,12 @@ class KerasDistribution:
             keras.distribution.set_distribution(previous)
 
 
-def resolve_strategy(strategy):
+def resolve_strategy(strategy, worker_timeout=300):
     """The distribution of a run from a name or an instance.
 
-    On TensorFlow a ``tf.distribute.Strategy`` (``"mirrored"``, ``"multiworker"``, the
-    default); on JAX ``"data_parallel"`` is ``keras.distribution.DataParallel`` over every
+    On TensorFlow a ``tf.distribute.Strategy`` (``"mirrored"``, ``"multiworker"``: from
+    ``TF_CONFIG``, failing after ``worker_timeout`` seconds without its peers, the default);
+    on JAX ``"data_parallel"`` is ``keras.distribution.DataParallel`` over every
     device; on any other backend ``None``/``"default"`` is one device.
     """
     if strategy not in STRATEGIES and not hasattr(strategy, "scope"):
@@ -62,7 +65,7 @@ def resolve_strategy(strategy):
     if strategy == "mirrored":
         return tf.distribute.MirroredStrategy()
     if strategy == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return multi_worker_strategy(worker_timeout)
     return tf.distribute.get_strategy()
 
 

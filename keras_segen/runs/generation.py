@@ -33,6 +33,7 @@ from keras_segen.runs.lifecycle import (
     RunTask,
     check_new_run,
     config_of_call,
+    continues_restarted_worker,
     create_run,
     resume_run,
 )
@@ -72,8 +73,10 @@ def build_trainer(recipe, config, num_classes):
         **recipe.trainer_arguments,
         **{key: run_values[key] for key in recipe.run_arguments},
     )
-    rate = config.training.learning_rate
-    trainer.compile(*(keras.optimizers.Adam(rate, *recipe.betas) for _ in range(recipe.optimizers)))
+    rates = [config.training.learning_rate]
+    if recipe.optimizers == 2:  # the trainers' compile takes the discriminator's first
+        rates.insert(0, config.training.d_learning_rate or config.training.learning_rate)
+    trainer.compile(*(keras.optimizers.Adam(rate, *recipe.betas) for rate in rates))
     return trainer
 
 
@@ -175,6 +178,7 @@ RECIPE_DEFAULTS = {
     "d_filters": ("model", None),
     "epochs": ("training", 20),
     "learning_rate": ("training", None),
+    "d_learning_rate": ("training", None),
     "ema": ("model", None),
 }
 
@@ -252,11 +256,12 @@ def train_generation(model=None, dataset=None, *, config=None, callbacks=None, v
             raise ValueError(f"image_size must be one int (square images); got {size!r}.")
         image_size_pair(size)
     config.data.pipeline = resolve_pipeline(config.data.pipeline)
+    progress = verbose if progress is None else progress
+    if continues_restarted_worker(config):
+        out = config.output.out
+        return resume_run(GenerationTask(), out, None, strategy, callbacks, verbose, progress)
     check_new_run(config.output.out, config.training.epochs)
-    return create_run(
-        GenerationTask(), config, strategy, callbacks, verbose,
-        verbose if progress is None else progress,
-    )  # fmt: skip
+    return create_run(GenerationTask(), config, strategy, callbacks, verbose, progress)
 
 
 def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1,

@@ -26,6 +26,7 @@ from keras_segen.runs.distribution import (
     resolve_strategy,
 )
 from keras_segen.runs.files import describe_incomplete, read_run, truncate_history
+from keras_segen.runs.multiworker import check_workers_agree, is_multi_worker, lost_worker
 from keras_segen.runs.splits import write_skipped
 from keras_segen.runs.tensorboard import RunTensorBoard
 from keras_segen.version import __version__
@@ -98,6 +99,27 @@ def check_new_run(out, epochs):
         raise ValueError(f"{out} already holds a run; resume it or choose another --out.")
 
 
+def continues_restarted_worker(config):
+    """Whether ``config`` is that of a restarted worker of a multi-worker run: its run
+    directory holds this run, unfinished, with a checkpoint to continue from (the role of
+    ``keras.callbacks.BackupAndRestore``: the same command continues the run)."""
+    out = config.output.out
+    if config.distribution.strategy != "multiworker":
+        return False
+    if not os.path.exists(os.path.join(out, "last.keras")):
+        return False
+    stored, state = read_run(out)
+    if state.get("status") == "finished" or stored.task != config.task:
+        return False
+    given, saved = config.to_dict(), stored.to_dict()
+    return all(  # settings left to the run (None, "auto") were chosen when it started
+        value in (None, "auto") or value == saved[section].get(name)
+        for section, values in given.items()
+        if isinstance(values, dict) and section != "resolved"
+        for name, value in values.items()
+    )
+
+
 def strategy_name(strategy):
     """What ``config.json`` records of a strategy: its name, or its class name."""
     return strategy if isinstance(strategy, (str, type(None))) else type(strategy).__name__
@@ -131,7 +153,9 @@ def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=
     configuration's strategy name).
     """
     out = config.output.out
-    distribution = resolve_strategy(strategy or config.distribution.strategy)
+    distribution = resolve_strategy(
+        strategy or config.distribution.strategy, config.distribution.worker_timeout
+    )
     keras.utils.set_random_seed(config.training.seed)
     data = task.prepare(config)
     _say(data.said, verbose)
@@ -143,8 +167,8 @@ def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=
     with dtype_policy(policy), distribution.scope():
         model = task.build(config, data)
     config.resolved["keras_segen_version"] = __version__
-    os.makedirs(out, exist_ok=True)
     if is_chief(distribution):
+        os.makedirs(out, exist_ok=True)
         write_json(config.to_dict(), os.path.join(out, "config.json"))
         write_skipped(out, data.skipped or {})
     return _fit(task, model, config, distribution, data, 0, None, callbacks, verbose, progress)
@@ -167,7 +191,9 @@ def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbos
     if epochs is not None and epochs != config.training.epochs:
         said = task.extend(config, epochs, done, run_dir)
     truncate_history(run_dir, done)
-    distribution = resolve_strategy(strategy or config.distribution.strategy)
+    distribution = resolve_strategy(
+        strategy or config.distribution.strategy, config.distribution.worker_timeout
+    )
     keras.utils.set_random_seed(config.training.seed + done)
     data = task.prepare(config)
     _say([*data.said, *said], verbose)
@@ -210,6 +236,8 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
             run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
         elif verbose:
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
+    if is_multi_worker(distribution):
+        check_workers_agree(distribution, initial_epoch, out)
     try:
         if initial_epoch < config.training.epochs:
             # keras.distribution (JAX) shards data and variables while it is the global one.
@@ -240,6 +268,9 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
     except BaseException as error:
         if chief:
             mark_state(out, status="incomplete", error=f"{type(error).__name__}: {error}")
+        lost = is_multi_worker(distribution) and lost_worker(error, out)
+        if lost:
+            raise lost from None
         raise
     mark_state(out, status="finished", error=None)
     return result

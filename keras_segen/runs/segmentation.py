@@ -39,6 +39,7 @@ from keras_segen.runs.lifecycle import (
     RunData,
     RunTask,
     config_of_call,
+    continues_restarted_worker,
     create_run,
     resume_run,
 )
@@ -328,11 +329,12 @@ def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, p
     config, strategy = config_of_call(
         "segmentation", model, dataset, config, options, out="runs/run"
     )
+    progress = verbose if progress is None else progress
+    if continues_restarted_worker(config):
+        out = config.output.out
+        return resume_run(SegmentationTask(), out, None, strategy, callbacks, verbose, progress)
     check_segmentation_config(config)
-    return create_run(
-        SegmentationTask(), config, strategy, callbacks, verbose,
-        verbose if progress is None else progress,
-    )  # fmt: skip
+    return create_run(SegmentationTask(), config, strategy, callbacks, verbose, progress)
 
 
 def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=None):

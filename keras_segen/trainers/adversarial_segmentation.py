@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_segen import losses, metrics
+from keras_segen.losses import replicas_in_sync
 from keras_segen.trainers.backend import minimize
 from keras_segen.trainers.base import AdversarialTrainer, deserialize_submodels, track
 from keras_segen.trainers.gan import discriminator_loss, generator_loss
@@ -183,13 +184,19 @@ class AdversarialSegmenter(AdversarialTrainer):
             one_hot, ops.stop_gradient(predicted), self.scaling_tau
         ), predicted
 
+    def _batch_segmentation_loss(self, masks, logits):
+        # The Loss object divides by the tf.distribute replicas; minimize() divides the
+        # losses it differentiates itself, and the trackers take per-replica means.
+        loss = ops.cast(self.segmentation_loss(masks, logits), "float32")
+        return loss * replicas_in_sync()
+
     def _step_losses(self, images, masks):
         """``(d_loss, total, segmentation, adversarial, logits)`` from one forward pass."""
         logits = self.segmenter(images, training=True)
         truth, predicted = self.label_maps(masks, logits)
         real_logits = self.discriminator([images, truth], training=True)
         fake_logits = self.discriminator([images, predicted], training=True)
-        segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
+        segmentation = self._batch_segmentation_loss(masks, logits)
         adversarial = generator_loss(fake_logits)
         total = segmentation + self.adversarial_weight * adversarial
         d_loss = discriminator_loss(real_logits, fake_logits)
@@ -213,7 +220,7 @@ class AdversarialSegmenter(AdversarialTrainer):
     def stateful_test_step(self, data):
         images, masks = self._unpack(data)
         logits = self.segmenter(images, training=False)
-        segmentation = ops.cast(self.segmentation_loss(masks, logits), "float32")
+        segmentation = self._batch_segmentation_loss(masks, logits)
         self.mean_iou.update_state(masks, logits)
         return track([self.segmentation_tracker], [segmentation]) | {
             "mean_iou": self.mean_iou.result()

@@ -17,6 +17,8 @@ import contextlib
 import keras
 from keras import ops
 
+from keras_segen.losses import replicas_in_sync
+
 
 def backend():
     """The name of the Keras backend in use."""
@@ -56,19 +58,6 @@ class OptimizerGroup:
 
     def build(self, variables):
         """Nothing to build: each optimizer is built for its own network in ``compile``."""
-
-
-def replica_count():
-    """Replicas that sum their gradients: ``tf.distribute`` replicas, else 1.
-
-    Under JAX's ``keras.distribution.DataParallel`` the step sees the global batch, so a
-    batch-mean loss is already the global mean.
-    """
-    if backend() != "tensorflow":
-        return 1
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def _tensorflow_replica_seed(seed):
@@ -118,7 +107,7 @@ def minimize(trainer, loss_fn, targets):
     Returns:
         ``loss_fn``'s tuple (the losses unscaled).
     """
-    replicas = replica_count()
+    replicas = replicas_in_sync()
 
     def scaled(outputs):
         return [

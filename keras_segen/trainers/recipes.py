@@ -35,6 +35,8 @@ class GenerationRecipe:
         run_arguments: run values the trainer takes (``ema``, ``seed``, ``num_classes``).
         learning_rate: the Adam learning rate (a run may override it): the paper's, or
             where that learned too slowly for a CPU budget, the measured one.
+        d_learning_rate: the discriminator's rate where it differs (two time-scale
+            updates, Heusel et al. 2017); ``None``: ``learning_rate``.
         betas: Adam ``(beta_1, beta_2)``.
         optimizers: Adam instances the trainer's ``compile`` takes (one per network for
             adversarial trainers).
@@ -75,6 +77,7 @@ class GenerationRecipe:
     filters: int = None
     d_filters: int = None
     ema: float = None
+    d_learning_rate: float = None
 
     @property
     def conditional(self):
