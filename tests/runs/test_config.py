@@ -15,7 +15,7 @@ def test_flat_options_round_trip_through_config_json_form():
     stored = config.to_dict()
     assert stored["data"]["image_size"] == [64, 96]  # JSON has no tuples
     assert stored["model"]["model_kwargs"] == {"filters": 8}
-    assert stored["distribution"] == {"strategy": "mirrored"}
+    assert stored["distribution"]["strategy"] == "mirrored"
     assert RunConfig.from_dict(stored) == config
     assert config.flat()["warmup"] == 1 and config.model.model == "segnet"
     assert "schedule" not in RunConfig.from_kwargs("generation").to_dict()["training"]

@@ -39,6 +39,36 @@ for scope in (tf.distribute.get_strategy().scope(), strategy.scope()):
 difference = max(float(np.max(np.abs(a - b))) for a, b in zip(*weights))
 print("same_step", difference < 1e-5, difference)
 
+# 1b. The same for a segmenter compiled with a keras_segen loss (it divides by the replicas;
+#     cross-entropy, a batch mean: Dice is taken per replica) and the adversarial segmenter.
+images = rng.uniform(0, 1, (8, 32, 32, 3)).astype("float32")
+masks = rng.integers(0, 3, (8, 32, 32)).astype("int32")
+def segmenter():
+    return keras_segen.get_model("unet", "tiny", batch_norm=False)
+def plain():
+    model = segmenter()
+    model.compile(keras.optimizers.SGD(0.5), keras_segen.losses.CrossEntropy())
+    return model
+def adversarial():
+    discriminator = keras_segen.get_model("label_map_discriminator", input_shape=(32, 32, 3),
+                                          num_classes=3, filters=4)
+    trainer = keras_segen.AdversarialSegmenter(segmenter(), discriminator, loss="ce")
+    trainer.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+    return trainer
+for name, build in (("plain", plain), ("adversarial", adversarial)):
+    results = []
+    for scope in (tf.distribute.get_strategy().scope(), strategy.scope()):
+        keras.utils.set_random_seed(0)
+        with scope:
+            model = build()
+        data = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+        history = model.fit(data, epochs=1, verbose=0).history
+        results.append((model.get_weights(), history["loss"][-1]))
+    (mine, my_loss), (theirs, their_loss) = results
+    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(mine, theirs))
+    print(name, "same_steps", difference < 1e-5, difference, "same_loss",
+          abs(my_loss - their_loss) < 1e-5 * abs(their_loss), my_loss, their_loss)
+
 # 2. Each replica draws its own latent vectors.
 with strategy.scope():
     gan = keras_segen.GAN(keras_segen.dcgan_generator(8, (32, 32, 1), filters=4),
@@ -81,6 +111,8 @@ print("replicas", strategy.num_replicas_in_sync)
 def test_trainers_under_mirrored_strategy():
     output = run_python(SCRIPT)
     assert "same_step True" in output, output
+    for name in ("plain", "adversarial"):
+        assert f"{name} same_steps True" in output and "same_loss True" in output, output
     assert "replica_draws_differ True" in output
     for name in ("gan", "cgan", "vae", "pix2pix"):
         assert f"{name} finite True" in output

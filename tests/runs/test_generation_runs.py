@@ -148,3 +148,23 @@ def test_tfds_images_with_class_labels():
     assert labels.dtype == "int32" and float(np.max(np.abs(images))) <= 1.0
     with pytest.raises(ValueError, match="Unknown dataset 'no_such_dataset'"):
         keras_segen.data.load_images("no_such_dataset")
+
+
+def test_the_discriminator_takes_its_own_learning_rate_ttur():
+    from keras_segen.runs.config import RunConfig
+    from keras_segen.runs.generation import build_trainer, choose_recipe_defaults
+    from keras_segen.trainers import get_recipe
+
+    config = RunConfig.from_kwargs(
+        "generation", model="wgan-gp", image_size=32, filters=4, d_filters=4,
+        learning_rate=1e-4, d_learning_rate=4e-4,
+    )  # fmt: skip
+    choose_recipe_defaults(config)
+    trainer = build_trainer(get_recipe("wgan-gp"), config, num_classes=None)
+    rates = [float(keras.ops.convert_to_numpy(o.learning_rate))
+             for o in (trainer.d_optimizer, trainer.g_optimizer)]  # fmt: skip
+    assert rates == pytest.approx([4e-4, 1e-4])
+    config = RunConfig.from_kwargs("generation", model="dcgan", filters=4, d_filters=4)
+    choose_recipe_defaults(config)  # no rate of its own: the generator's
+    trainer = build_trainer(get_recipe("dcgan"), config, num_classes=None)
+    assert float(trainer.d_optimizer.learning_rate) == float(trainer.g_optimizer.learning_rate)
