@@ -243,6 +243,17 @@ class Distribution:
         300, "multiworker: how long a worker waits for the others of TF_CONFIG before it "
         "fails naming those that do not answer", unit="s", resume=True,
     )  # fmt: skip
+    coordinator: typing.Optional[str] = option(
+        None, "data_parallel on JAX across processes: HOST:PORT of process 0 "
+        "(jax.distributed; with --num-processes and --process-id)", resume=True,
+    )  # fmt: skip
+    num_processes: typing.Optional[int] = option(
+        None, "with --coordinator: how many processes take part", resume=True
+    )
+    process_id: typing.Optional[int] = option(
+        None, "with --coordinator: this process's index (0: the coordinator, which writes "
+        "the run directory)", resume=True,
+    )  # fmt: skip
     max_restarts: int = option(
         3, "multiworker, CLI: times a worker that lost a peer restarts itself with the same "
         "command (the run continues from its last epoch)", resume=True,

@@ -15,7 +15,7 @@ import tempfile
 
 import keras
 
-from keras_segen.data.arrays import tensorflow_available
+from keras_segen.data.arrays import ArrayBatches, tensorflow_available
 from keras_segen.data.sources import data_errors_named
 from keras_segen.runs.checkpoint import RunCheckpoint, mark_state, write_json
 from keras_segen.runs.config import RunConfig
@@ -24,6 +24,7 @@ from keras_segen.runs.distribution import (
     dtype_policy,
     is_chief,
     resolve_strategy,
+    spans_processes,
 )
 from keras_segen.runs.files import describe_incomplete, read_run, truncate_history
 from keras_segen.runs.multiworker import check_workers_agree, is_multi_worker, lost_worker
@@ -154,7 +155,7 @@ def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=
     """
     out = config.output.out
     distribution = resolve_strategy(
-        strategy or config.distribution.strategy, config.distribution.worker_timeout
+        strategy or config.distribution.strategy, config.distribution
     )
     keras.utils.set_random_seed(config.training.seed)
     data = task.prepare(config)
@@ -192,7 +193,7 @@ def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbos
         said = task.extend(config, epochs, done, run_dir)
     truncate_history(run_dir, done)
     distribution = resolve_strategy(
-        strategy or config.distribution.strategy, config.distribution.worker_timeout
+        strategy or config.distribution.strategy, config.distribution
     )
     keras.utils.set_random_seed(config.training.seed + done)
     data = task.prepare(config)
@@ -230,11 +231,19 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
         ),  # fmt: skip
         *task.callbacks(config, write_dir, data),
     ]
-    if config.output.tensorboard and chief:
+    processes = spans_processes(distribution)
+    if processes and isinstance(data.train, ArrayBatches):
+        raise ValueError(
+            "data_parallel across JAX processes shards tf.data pipelines (Keras' "
+            "distribute_dataset); use pipeline='tf.data' (TensorFlow installed)."
+        )
+    # Across JAX processes every process draws the figures: each computation on the model
+    # needs all of them (the others write to their temporary folder).
+    if config.output.tensorboard and (chief or processes):
         if tensorflow_available():
-            logs = os.path.join(out, "logs")
+            logs = os.path.join(write_dir, "logs")
             run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
-        elif verbose:
+        elif verbose and chief:
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
     if is_multi_worker(distribution):
         check_workers_agree(distribution, initial_epoch, out)
@@ -264,6 +273,8 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
         if not chief:
             shutil.rmtree(write_dir, ignore_errors=True)
             return None
+        if processes:  # the report runs on the chief alone: on a model of its own
+            model = keras.models.load_model(os.path.join(out, "last.keras"))
         result = task.finish(out, config, model, data, verbose)
     except BaseException as error:
         if chief:

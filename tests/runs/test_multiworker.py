@@ -1,7 +1,9 @@
 """Multi-worker runs with real worker processes on 127.0.0.1 (TF_CONFIG): two workers train
 like one worker of the same global batch, a lost worker is restarted and the run ends
-with every epoch, a worker without peers fails after its timeout naming them."""
+with every epoch, a worker without peers fails after its timeout naming them; the same
+arithmetic for two JAX processes (jax.distributed)."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -12,6 +14,8 @@ import time
 
 import numpy as np
 import pytest
+
+needs_jax = pytest.mark.skipif(not importlib.util.find_spec("jax"), reason="needs jax")
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
@@ -40,8 +44,8 @@ def free_ports(count):
     return ports
 
 
-def worker_env(addresses, index):
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2")
+def worker_env(addresses, index, backend="tensorflow"):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("KERAS_SEGEN_WORKER_RESTARTS", None)
     if addresses is not None:
         cluster = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
@@ -75,16 +79,20 @@ def weights_of(path):
     return keras.models.load_model(path, compile=False).get_weights()
 
 
-def test_two_workers_train_like_one_worker_of_the_same_global_batch(tmp_path):
+def train_in_processes(tmp_path, backend, options_of):
+    """Trains ``RUN`` as workers 0 and 1 and as one process alone, each in a folder of its
+    own (nothing shared); ``options_of(index)`` adds a worker's distribution options."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(2)]
     runs = {}
-    for name, cluster, index in (("w0", addresses, 0), ("w1", addresses, 1), ("one", None, 0)):
-        folder = tmp_path / name  # a folder per worker: nothing shared between them
+    for name, index in (("w0", 0), ("w1", 1), ("one", None)):
+        folder = tmp_path / name
         folder.mkdir()
-        options = dict(RUN, strategy="multiworker" if cluster else None, out="run")
-        command = [sys.executable, "-c", TRAIN, json.dumps(options)]
+        extra = options_of(index, addresses) if index is not None else {}
+        command = [sys.executable, "-c", TRAIN, json.dumps(dict(RUN, out="run", **extra))]
         log = str(folder / "log.txt")
-        runs[name] = (start(command, folder, worker_env(cluster, index), log), log)
+        cluster = addresses if index is not None and backend == "tensorflow" else None
+        env = worker_env(cluster, index or 0, backend)
+        runs[name] = (start(command, folder, env, log), log)
     for name, (process, log) in runs.items():
         output = finish(process, log)
         assert process.returncode == 0, f"{name}: {output[-3000:]}"
@@ -103,6 +111,18 @@ def test_two_workers_train_like_one_worker_of_the_same_global_batch(tmp_path):
         mine = [float(row.split(",")[i]) for row in chief_rows[1:]]
         theirs = [float(row.split(",")[i]) for row in single_rows[1:]]
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, err_msg=column)
+
+
+def test_two_workers_train_like_one_worker_of_the_same_global_batch(tmp_path):
+    train_in_processes(tmp_path, "tensorflow", lambda index, addresses: {
+        "strategy": "multiworker"})  # fmt: skip
+
+
+@needs_jax
+def test_two_jax_processes_train_like_one_of_the_same_global_batch(tmp_path):
+    train_in_processes(tmp_path, "jax", lambda index, addresses: {
+        "strategy": "data_parallel", "coordinator": addresses[0], "num_processes": 2,
+        "process_id": index})  # fmt: skip
 
 
 def read_state(run):
