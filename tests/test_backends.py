@@ -86,13 +86,14 @@ def test_losses_metrics_and_saved_models_agree_across_backends(
 
 
 @needs_jax
-def test_model_and_trainer_harness_on_jax(tmp_path):
+@pytest.mark.parametrize("part", ["builder", "trainer"])  # two processes xdist can share
+def test_model_and_trainer_harness_on_jax(part, tmp_path):
     """Every registered model and generation recipe through the shared harness on JAX."""
     code = "import sys, pytest; sys.exit(pytest.main(sys.argv[1:]))"
     output = run_python(
         code, "jax", timeout=1500,
         args=["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--basetemp", str(tmp_path),
-              os.path.join("tests", "test_harness_suite.py")],
+              "-k", part, os.path.join("tests", "test_harness_suite.py")],
     )  # fmt: skip
     assert " passed" in output and "failed" not in output, output[-2000:]
 
@@ -111,28 +112,6 @@ import importlib.util
 importlib.util.find_spec = (lambda find: lambda name, *a: None if name.split(".")[0] in BLOCKED
                             else find(name, *a))(importlib.util.find_spec)
 """
-
-FIT_WITHOUT_TENSORFLOW = WITHOUT_TENSORFLOW + r"""
-import sys, keras, keras_segen
-from keras_segen.data import load_images, load_segmentation
-train = load_segmentation("shapes", image_size=32, batch_size=8, num_examples=16)
-model = keras_segen.get_model("unet", "tiny", input_shape=(32, 32, 3), num_classes=4)
-model.compile("adam", keras_segen.losses.CEDiceLoss(), metrics=[keras_segen.metrics.MeanIoU(4)])
-history = model.fit(train, epochs=2, verbose=0).history
-gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
-                      keras_segen.get_model("dcgan_discriminator", "tiny"))
-gan.compile()
-images = load_images("shapes", image_size=32, batch_size=8, num_examples=16)
-gan_history = gan.fit(images, epochs=1, verbose=0).history
-print(type(train).__name__, *sorted(history), *sorted(gan_history), "tensorflow" in sys.modules)
-"""
-
-
-@needs_jax
-def test_import_and_fit_with_tensorflow_absent():
-    output = run_python(FIT_WITHOUT_TENSORFLOW, "jax").split()
-    assert output == ["ArrayBatches", "loss", "mean_iou", "d_loss", "g_loss", "False"], output
-
 
 def test_tf_data_pipeline_asked_for_without_tensorflow_is_a_clear_error():
     code = WITHOUT_TENSORFLOW + r"""
@@ -188,9 +167,21 @@ def test_data_parallel_on_two_devices_matches_one_device(monkeypatch):
     assert float(vae_difference) < 1e-5 and float(wgan_difference) < 1e-5
 
 
+# Fits, then the quickstart and a GAN run through the CLI, where TensorFlow is absent.
 RUNS_WITHOUT_TENSORFLOW = WITHOUT_TENSORFLOW + r"""
-import os, sys
+import os, sys, keras, keras_segen
 from keras_segen import cli
+from keras_segen.data import load_images, load_segmentation
+train = load_segmentation("shapes", image_size=32, batch_size=8, num_examples=16)
+model = keras_segen.get_model("unet", "tiny", input_shape=(32, 32, 3), num_classes=4)
+model.compile("adam", keras_segen.losses.CEDiceLoss(), metrics=[keras_segen.metrics.MeanIoU(4)])
+history = model.fit(train, epochs=2, verbose=0).history
+gan = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
+                      keras_segen.get_model("dcgan_discriminator", "tiny"))
+gan.compile()
+images = load_images("shapes", image_size=32, batch_size=8, num_examples=16)
+gan_history = gan.fit(images, epochs=1, verbose=0).history
+print("FITS", type(train).__name__, *sorted(history), *sorted(gan_history))
 out = sys.argv[1]
 assert cli.main(["--backend", "jax", "quickstart", "--epochs", "1", "--num-examples", "16",
                  "--image-size", "32", "--out", os.path.join(out, "quick")]) == 0
@@ -202,8 +193,10 @@ print(*sorted(os.listdir(os.path.join(out, "quick"))), "tensorflow" in sys.modul
 
 
 @needs_jax
-def test_quickstart_and_train_gan_run_with_tensorflow_absent(tmp_path):
-    output = run_python(RUNS_WITHOUT_TENSORFLOW, args=[str(tmp_path)])
+def test_fit_quickstart_and_train_gan_run_with_tensorflow_absent(tmp_path):
+    output = run_python(RUNS_WITHOUT_TENSORFLOW, "jax", args=[str(tmp_path)])
+    fits = [line.split()[1:] for line in output.splitlines() if line.startswith("FITS")]
+    assert fits == [["ArrayBatches", "loss", "mean_iou", "d_loss", "g_loss"]], output
     assert "export needs TensorFlow, which is not installed; skipped" in output
     listing = output.strip().splitlines()[-1].split()
     assert listing == [
