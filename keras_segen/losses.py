@@ -239,7 +239,9 @@ class SegmentationLoss(keras.losses.Loss):
         Keras' own losses are, because the replicas' gradients are summed."""
         loss = super().__call__(y_true, y_pred, sample_weight)
         replicas = replicas_in_sync()
-        return loss / replicas if replicas > 1 else loss
+        if replicas == 1 or sample_weight is not None:  # Keras divides weighted values itself
+            return loss
+        return loss / replicas
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.options}

@@ -78,7 +78,9 @@ def main(argv=None):
     """Entry point of the ``keras-segen`` console script."""
     from keras_segen.verbosity import set_verbosity
 
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    command_line = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(command_line)
+    args.command_line = command_line  # what a restarted worker runs again
     level = getattr(args, "verbose", 1)
     set_verbosity(2 if args.show_logs else level)
     try:

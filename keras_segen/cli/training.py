@@ -34,7 +34,8 @@ def _run_command(args, task):
             train(**options, **output)
             out = options["out"]
     except WorkerLost as error:
-        restart_this_worker(error, getattr(args, "max_restarts", Distribution().max_restarts))
+        restarts = getattr(args, "max_restarts", Distribution().max_restarts)
+        restart_this_worker(error, restarts, args.command_line)
     if args.verbose:
         print(f"run directory: {out}")
     return 0

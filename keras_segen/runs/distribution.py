@@ -60,6 +60,11 @@ def resolve_strategy(strategy, settings=None):
     if strategy not in STRATEGIES and not hasattr(strategy, "scope"):
         raise ValueError(f"strategy must be one of {STRATEGIES} or a Strategy; got {strategy!r}.")
     backend = keras.backend.backend()
+    joining = ("coordinator", "num_processes", "process_id")
+    given = [f"--{n.replace('_', '-')}" for n in joining if getattr(settings, n) is not None]
+    if given and strategy != "data_parallel":
+        raise ValueError(f"{', '.join(given)} join JAX processes: use them with "
+                         "strategy='data_parallel' on the JAX backend.")  # fmt: skip
     if backend != "tensorflow":
         if strategy in TF_STRATEGIES:
             raise ValueError(
@@ -72,10 +77,6 @@ def resolve_strategy(strategy, settings=None):
             join_processes(settings)
             return KerasDistribution(keras.distribution.DataParallel())
         return strategy if hasattr(strategy, "scope") else KerasDistribution()
-    if settings.coordinator:
-        raise ValueError("--coordinator joins JAX processes (strategy='data_parallel', JAX "
-                         "backend); TensorFlow's workers come from TF_CONFIG "
-                         "(strategy='multiworker').")  # fmt: skip
     if strategy == "data_parallel":
         raise ValueError("strategy='data_parallel' is keras.distribution (JAX backend); on "
                          "TensorFlow use strategy='mirrored'.")  # fmt: skip

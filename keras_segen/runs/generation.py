@@ -265,7 +265,7 @@ def train_generation(model=None, dataset=None, *, config=None, callbacks=None, v
 
 
 def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1,
-                      progress=None):  # fmt: skip
+                      progress=None, **distribution):  # fmt: skip
     """Continues a generation run from its last completed epoch, optimizer state included.
 
     Args:
@@ -275,6 +275,8 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
         callbacks: extra Keras callbacks.
         verbose: as for ``train_generation``.
         progress: Keras' ``fit`` verbosity (default: ``verbose``).
+        **distribution: other fields of the run's ``Distribution`` to change
+            (``worker_timeout``, ``coordinator``, ``num_processes``, ``process_id``, ...).
 
     Returns:
         The full training history.
@@ -288,7 +290,7 @@ def resume_generation(run_dir, epochs=None, strategy=None, callbacks=None, verbo
     """
     return resume_run(
         GenerationTask(), run_dir, epochs, strategy, callbacks, verbose,
-        verbose if progress is None else progress,
+        verbose if progress is None else progress, distribution,
     )  # fmt: skip
 
 

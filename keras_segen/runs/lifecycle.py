@@ -9,6 +9,7 @@ distribution scope, chief-only writes, ``RunCheckpoint``, TensorBoard logs, resu
 
 import collections
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -18,7 +19,7 @@ import keras
 from keras_segen.data.arrays import ArrayBatches, tensorflow_available
 from keras_segen.data.sources import data_errors_named
 from keras_segen.runs.checkpoint import RunCheckpoint, mark_state, write_json
-from keras_segen.runs.config import RunConfig
+from keras_segen.runs.config import Distribution, RunConfig
 from keras_segen.runs.distribution import (
     KerasDistribution,
     dtype_policy,
@@ -32,6 +33,7 @@ from keras_segen.runs.splits import write_skipped
 from keras_segen.runs.tensorboard import RunTensorBoard
 from keras_segen.version import __version__
 
+DISTRIBUTION_FIELDS = {field.name for field in dataclasses.fields(Distribution)}
 RunData = collections.namedtuple(
     "RunData", "train validation info skipped said", defaults=((),)
 )  # said: lines printed at the start of the run (chosen defaults, warnings)
@@ -118,6 +120,7 @@ def continues_restarted_worker(config):
         for section, values in given.items()
         if isinstance(values, dict) and section != "resolved"
         for name, value in values.items()
+        if name != "out"  # the same folder, perhaps under another path
     )
 
 
@@ -175,9 +178,15 @@ def create_run(task, config, strategy=None, callbacks=None, verbose=1, progress=
     return _fit(task, model, config, distribution, data, 0, None, callbacks, verbose, progress)
 
 
-def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=1):
-    """Continues the run in ``run_dir`` from its last completed epoch, optimizer state included."""
+def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=1,
+               distribution=None):  # fmt: skip
+    """Continues the run in ``run_dir`` from its last completed epoch, optimizer state
+    included; ``distribution`` changes fields of the run's ``Distribution`` settings."""
     config, state = read_run(run_dir)
+    for name, value in (distribution or {}).items():
+        if name not in DISTRIBUTION_FIELDS or name == "strategy":
+            raise TypeError(f"resume() got an unexpected keyword argument {name!r}")
+        setattr(config.distribution, name, value)
     if not os.path.exists(os.path.join(run_dir, "last.keras")):
         raise ValueError(
             f"{describe_incomplete(run_dir, state)}, before its first checkpoint: nothing to "
@@ -191,10 +200,13 @@ def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbos
     said = []
     if epochs is not None and epochs != config.training.epochs:
         said = task.extend(config, epochs, done, run_dir)
-    truncate_history(run_dir, done)
     distribution = resolve_strategy(
         strategy or config.distribution.strategy, config.distribution
     )
+    if is_multi_worker(distribution):  # all workers have joined: the chief's writes are done
+        done = read_run(run_dir)[1]["epochs_completed"]
+    if is_chief(distribution):
+        truncate_history(run_dir, done)
     keras.utils.set_random_seed(config.training.seed + done)
     data = task.prepare(config)
     _say([*data.said, *said], verbose)
@@ -245,9 +257,9 @@ def _fit(task, model, config, distribution, data, initial_epoch, best, callbacks
             run_callbacks.append(RunTensorBoard(logs, task.figures(config, data)))
         elif verbose and chief:
             print("TensorBoard logs/ are not written: they need TensorFlow (tf.summary).")
-    if is_multi_worker(distribution):
-        check_workers_agree(distribution, initial_epoch, out)
     try:
+        if is_multi_worker(distribution):
+            check_workers_agree(distribution, initial_epoch, out)
         if initial_epoch < config.training.epochs:
             # keras.distribution (JAX) shards data and variables while it is the global one.
             fit_scope = (

@@ -53,6 +53,8 @@ def multi_worker_strategy(timeout):
     addresses do not answer and kills this process. Its ``reduce`` also takes what Keras
     3's ``fit`` gives it (``nested_reduce_strategy``).
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"worker_timeout must be a positive number of seconds; got {timeout!r}.")
     own, peers = tf_config_tasks()
     if not peers:
         return nested_reduce_strategy()
@@ -106,13 +108,17 @@ def check_workers_agree(strategy, epochs_done, run_dir):
     import tensorflow as tf
 
     replicas = strategy.num_replicas_in_sync
-    per_replica = strategy.run(lambda: tf.constant(float(epochs_done)))
-    total = float(strategy.reduce("SUM", per_replica, axis=None))
-    if abs(total - epochs_done * replicas) > 0.5:
+    done = float(epochs_done)
+    sums = [
+        float(strategy.reduce("SUM", strategy.run(lambda value=value: tf.constant(value)), None))
+        for value in (done, done * done)
+    ]
+    if abs(sums[0] * sums[0] - replicas * sums[1]) > 0.5:  # the epochs differ (variance > 0)
         raise ValueError(
             f"The workers do not agree where the run stands: this one starts after "
-            f"{epochs_done} epoch(s), the mean over all is {total / replicas:g}. Every worker "
-            f"must read the chief's run directory {run_dir} (shared storage) to continue it."
+            f"{epochs_done} epoch(s), the mean over all is {sums[0] / replicas:g}. Every "
+            f"worker must read the chief's run directory {run_dir} (shared storage) to "
+            "continue it."
         )
 
 
@@ -135,14 +141,16 @@ def lost_worker(error, run_dir):
     )
 
 
-def restart_this_worker(error, max_restarts):
-    """Replaces this process by its own command line after ``WorkerLost`` (the CLI's way
-    to survive a lost peer), at most ``max_restarts`` times; raises once they are spent."""
+def restart_this_worker(error, max_restarts, arguments):
+    """Replaces this process by ``keras-segen ARGUMENTS`` after ``WorkerLost`` (the CLI's
+    way to survive a lost peer), at most ``max_restarts`` times; raises once they are
+    spent."""
     done = int(os.environ.get(RESTARTS_VARIABLE, "0"))
     if done >= max_restarts:
-        raise ValueError(f"{error} This worker has restarted {done} time(s), --max-restarts.")
+        raise ValueError(f"{error} This worker has restarted {done} time(s) (--max-restarts "
+                         f"{max_restarts}).")  # fmt: skip
     os.environ[RESTARTS_VARIABLE] = str(done + 1)
     print(f"keras-segen: {error} Restarting this worker ({done + 1}/{max_restarts}).",
           file=sys.stderr, flush=True)  # fmt: skip
-    command = [sys.executable, "-m", "keras_segen.cli", *sys.argv[1:]]
+    command = [sys.executable, "-m", "keras_segen.cli", *arguments]
     os.execv(sys.executable, command)

@@ -337,7 +337,8 @@ def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, p
     return create_run(SegmentationTask(), config, strategy, callbacks, verbose, progress)
 
 
-def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=None):
+def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progress=None,
+           **distribution):  # fmt: skip
     """Continues a run from its last completed epoch, optimizer state included.
 
     Args:
@@ -349,6 +350,8 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progr
         callbacks: extra Keras callbacks.
         verbose: as for ``train``.
         progress: Keras' ``fit`` verbosity (default: ``verbose``).
+        **distribution: other fields of the run's ``Distribution`` to change
+            (``worker_timeout``, ``coordinator``, ``num_processes``, ``process_id``, ...).
 
     Returns:
         The ``metrics.json`` content.
@@ -363,5 +366,5 @@ def resume(run_dir, epochs=None, strategy=None, callbacks=None, verbose=1, progr
     """
     return resume_run(
         SegmentationTask(), run_dir, epochs, strategy, callbacks, verbose,
-        verbose if progress is None else progress,
+        verbose if progress is None else progress, distribution,
     )  # fmt: skip
