@@ -37,6 +37,7 @@ _EXPORTS = {
     "shapes": "keras_segen.data.segmentation",
     "shapes_example": "keras_segen.data.shape_drawing",
     "source_splits": "keras_segen.data.segmentation",
+    "street_example": "keras_segen.data.street_drawing",
     "voc_colour": "keras_segen.data.classes",
 }
 __all__ = sorted(_EXPORTS)

@@ -26,7 +26,7 @@ def _shapes_images(source, split, size, num_examples, seed):
 
     from keras_segen.data.sources import shapes_examples
 
-    examples, info = shapes_examples(split, size, 4, num_examples, seed, source)
+    examples, info = shapes_examples(split, size, None, num_examples, seed, source)
 
     def label(image, mask, _):
         areas = tf.reduce_sum(tf.one_hot(tf.cast(mask, tf.int32), 4), axis=(0, 1))
@@ -117,7 +117,9 @@ def _image_arrays(source, kind, split, size, num_examples, seed, labels):
     if kind == "tfds":
         raise ValueError(f"TFDS source {source!r} needs pipeline='tf.data' (TensorFlow).")
     if kind == "shapes":
-        images, masks, info = segmentation_arrays(source, split, size, 4, num_examples, seed, None)
+        images, masks, info = segmentation_arrays(
+            source, split, size, None, num_examples, seed, None
+        )
         areas = np.stack([(masks == label).sum(axis=(1, 2)) for label in (1, 2, 3)], axis=1)
         info = DatasetInfo(source, split, 3, CLASS_NAMES[1:], info.num_examples)
         return images, np.argmax(areas, axis=1).astype("int32"), info
@@ -191,6 +193,9 @@ def load_images(
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     size = image_size_pair(image_size)
     kind = source_kind(source)
+    if labels and source == "streets":
+        raise ValueError("'streets' scenes have no image labels; for label map -> image "
+                         "use a label-map recipe (pix2pix).")  # fmt: skip
     if resolve_pipeline(pipeline) == "numpy":
         images, label_ids, info = _image_arrays(
             source, kind, split, size, num_examples, seed, labels

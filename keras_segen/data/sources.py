@@ -7,9 +7,11 @@ import sys
 
 from keras_segen.data.layouts import SPLITS
 from keras_segen.data.shape_drawing import CLASS_NAMES, shapes_arrays
+from keras_segen.data.street_drawing import STREET_CLASSES, STREET_COLOURS, street_arrays
 
-# The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image).
-SHAPES_SOURCES = ("shapes", "shapes_coloured")
+# The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image);
+# "streets" are street scenes in perspective (street_drawing.py).
+SHAPES_SOURCES = ("shapes", "shapes_coloured", "streets")
 SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200}
 # Marks the message of a file fault raised inside the tf.data graph (``pipeline_error``).
 PIPELINE_ERROR = "keras_segen data fault: "
@@ -49,20 +51,28 @@ class DatasetInfo:
 
 
 def shapes_split(split, image_size, num_classes, num_examples, seed, source="shapes"):
-    """``(uint8 images, uint8 masks, info)`` of a shapes split, drawn at ``image_size[0]``.
+    """``(uint8 images, uint8 masks, info)`` of a split of an embedded source (shapes,
+    shapes_coloured, streets), drawn at ``image_size[0]``.
 
     Non-square sizes are drawn square and resized by the caller's pipeline.
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS} for 'shapes'; got {split!r}.")
-    num_classes = 4 if num_classes is None else num_classes
-    if num_classes not in (2, 3, 4):
-        raise ValueError(f"shapes has 2, 3 or 4 classes; got num_classes={num_classes}.")
+        raise ValueError(f"split must be one of {SPLITS} for {source!r}; got {split!r}.")
     count = SHAPES_SPLIT_SIZES[split] if num_examples is None else num_examples
     if count < 1:
         raise ValueError(f"num_examples must be >= 1; got {count}.")
-    # Disjoint example indices per split, all from the same seed.
-    start = SPLITS.index(split) * 10**6
+    start = SPLITS.index(split) * 10**6  # disjoint example indices per split, one seed
+    if source == "streets":
+        if num_classes not in (None, len(STREET_CLASSES)):
+            raise ValueError(f"streets has {len(STREET_CLASSES)} classes; got "
+                             f"num_classes={num_classes}.")  # fmt: skip
+        images, masks = street_arrays(count, image_size[0], seed, start)
+        info = DatasetInfo(source, split, len(STREET_CLASSES), STREET_CLASSES, count,
+                           class_colours=STREET_COLOURS)  # fmt: skip
+        return images, masks, info
+    num_classes = 4 if num_classes is None else num_classes
+    if num_classes not in (2, 3, 4):
+        raise ValueError(f"shapes has 2, 3 or 4 classes; got num_classes={num_classes}.")
     images, masks = shapes_arrays(
         count, image_size[0], num_classes, seed, start, colour_by_class=source == "shapes_coloured"
     )
