@@ -20,6 +20,10 @@ def replicas_in_sync():
 
     Under JAX's ``keras.distribution.DataParallel`` a step sees the global batch, so a
     batch-mean loss is already the global mean.
+
+    Example:
+        >>> keras_segen.losses.replicas_in_sync()  # no tf.distribute strategy in scope
+        1
     """
     if keras.backend.backend() != "tensorflow":
         return 1

@@ -54,7 +54,9 @@ Size = typing.Union[int, tuple, None]
 class SegmentationData:
     """Which data a segmentation run reads and how."""
 
-    dataset: str = option("shapes", "'shapes', a TFDS name or a dataset folder")
+    dataset: str = option(
+        "shapes", "'shapes', 'streets' (embedded), a TFDS name or a dataset folder"
+    )
     image_size: Size = option(128, "training size, S or HxW", unit="px")
     batch_size: typing.Optional[int] = option(
         None, "global batch size (default: 16, or 8 with fewer than 400 training images)"
@@ -181,7 +183,7 @@ class GenerationData:
     """Which images a generation run reads."""
 
     dataset: typing.Optional[str] = option(
-        None, "'shapes', a TFDS name or a folder (default: the recipe's)"
+        None, "'shapes', 'streets' (embedded), a TFDS name or a folder (default: the recipe's)"
     )
     image_size: int = option(None, "side of the square images (default: the recipe's)", unit="px")
     batch_size: typing.Optional[int] = option(None, "global batch size (default: the recipe's)")
