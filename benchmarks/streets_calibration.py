@@ -16,6 +16,7 @@ import statistics
 import time
 
 import keras
+import numpy as np
 
 import keras_segen
 from keras_segen.data.street_drawing import STREET_CLASSES
@@ -33,8 +34,16 @@ def held_out_miou(model, seed):
     return float(metric.result()), metric
 
 
+def per_class_iou(metric):
+    """``{class: IoU}`` from a confusion-matrix metric."""
+    matrix = np.asarray(metric.matrix(), float)
+    union = matrix.sum(0) + matrix.sum(1) - np.diag(matrix)
+    return {name: float(iou) for name, iou in zip(STREET_CLASSES, np.diag(matrix) / union)}
+
+
 def train(labels, steps, seed):
-    """A U-Net trained for ``steps`` steps on ``labels`` scenes; returns (mIoU, seconds)."""
+    """A U-Net trained for ``steps`` steps on ``labels`` scenes; returns (mIoU, seconds,
+    per-class IoU)."""
     keras.utils.set_random_seed(seed)
     data = keras_segen.data.load_segmentation(
         "streets", image_size=SIZE, batch_size=BATCH, num_examples=labels, seed=seed,
@@ -47,7 +56,8 @@ def train(labels, steps, seed):
     start = time.perf_counter()
     model.fit(data, steps_per_epoch=steps // 10, epochs=10, verbose=0)
     seconds = time.perf_counter() - start
-    return held_out_miou(model, seed)[0], seconds
+    miou, metric = held_out_miou(model, seed)
+    return miou, seconds, per_class_iou(metric)
 
 
 def main():
@@ -60,10 +70,10 @@ def main():
     for labels in args.labels:
         scores = []
         for seed in range(args.seeds):
-            miou, seconds = train(labels, args.steps, seed)
+            miou, seconds, classes = train(labels, args.steps, seed)
             scores.append(miou)
-            print(f"{labels} labelled scenes, seed {seed}: mIoU {miou:.3f} ({seconds:.0f} s)",
-                  flush=True)  # fmt: skip
+            print(f"{labels} labelled scenes, seed {seed}: mIoU {miou:.3f} ({seconds:.0f} s); "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in classes.items()), flush=True)  # fmt: skip
         spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
         rows.append(f"| {labels} | {statistics.mean(scores):.3f} | {spread:.3f} | {len(scores)} |")
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",

@@ -204,7 +204,8 @@ def resume_run(task, run_dir, epochs=None, strategy=None, callbacks=None, verbos
         strategy or config.distribution.strategy, config.distribution
     )
     if is_multi_worker(distribution):  # all workers have joined: the chief's writes are done
-        done = read_run(run_dir)[1]["epochs_completed"]
+        state = read_run(run_dir)[1]
+        done = state["epochs_completed"]
     if is_chief(distribution):
         truncate_history(run_dir, done)
     keras.utils.set_random_seed(config.training.seed + done)
