@@ -36,7 +36,7 @@ def held_out_miou(model, seed):
 
 def per_class_iou(metric):
     """``{class: IoU}`` from a confusion-matrix metric."""
-    matrix = np.asarray(metric.matrix(), float)
+    matrix = np.asarray(metric.matrix, float)
     union = matrix.sum(0) + matrix.sum(1) - np.diag(matrix)
     return {name: float(iou) for name, iou in zip(STREET_CLASSES, np.diag(matrix) / union)}
 
