@@ -130,8 +130,8 @@ def _objects(canvas, rng, horizon, vanish_x, road_half):
             texture = np.where(glass, -0.6, 0.0) + np.where(wheels, -0.8, 0.0)
             canvas.paint(body | cabin, VEHICLE, rng.uniform(0.05, 0.95, 3), texture)
         elif kind == "person":
-            height = unit * rng.uniform(0.45, 0.6)
-            width = height * 0.28
+            height = unit * rng.uniform(0.55, 0.75)
+            width = height * 0.3
             torso = ((xs - x) / (width / 2)) ** 2 + (
                 (ys - (ground_y - height * 0.45)) / (height * 0.45)) ** 2 <= 1  # fmt: skip
             head = (xs - x) ** 2 + (ys - (ground_y - height * 0.95)) ** 2 <= (width * 0.35) ** 2
@@ -149,7 +149,7 @@ def _objects(canvas, rng, horizon, vanish_x, road_half):
             canvas.paint(crown, VEGETATION, _jittered(rng, VEGETATION), leaves)
         else:
             height = unit * rng.uniform(1.2, 2.0)
-            pole = (np.abs(xs - x) < max(unit * 0.02, 0.5)) & (ys < ground_y) & (
+            pole = (np.abs(xs - x) < max(unit * 0.03, 1.0)) & (ys < ground_y) & (
                 ys > ground_y - height)  # fmt: skip
             sign = (np.abs(xs - x) < unit * 0.08) & (np.abs(ys - (ground_y - height)) < unit * 0.06)
             canvas.paint(pole | sign, POLE, _jittered(rng, POLE, 0.2))
