@@ -5,7 +5,7 @@ Usage: python benchmarks/multiworker.py [--rounds 3] [--steps 40]
 Prints one line per round and the median ratio; each run trains the tiny U-Net at 32x32
 with a global batch of 16 for ``steps`` steps (one epoch) under
 ``MultiWorkerMirroredStrategy`` (the single worker too, so that only the worker count
-differs), and is timed from ``history.csv``'s epoch wall time written by the run.
+differs), and is timed by a callback on the chief from its 5th step to the epoch's end.
 """
 
 import argparse

@@ -27,6 +27,8 @@ def _shapes_images(source, split, size, num_examples, seed):
     from keras_segen.data.sources import shapes_examples
 
     examples, info = shapes_examples(split, size, None, num_examples, seed, source)
+    if source == "streets":  # unlabelled scenes (load_images refuses labels=True)
+        return examples.map(lambda image, mask, _: (image, 0)), info
 
     def label(image, mask, _):
         areas = tf.reduce_sum(tf.one_hot(tf.cast(mask, tf.int32), 4), axis=(0, 1))
@@ -120,6 +122,8 @@ def _image_arrays(source, kind, split, size, num_examples, seed, labels):
         images, masks, info = segmentation_arrays(
             source, split, size, None, num_examples, seed, None
         )
+        if source == "streets":  # unlabelled scenes (load_images refuses labels=True)
+            return images, np.zeros(len(images), "int32"), info
         areas = np.stack([(masks == label).sum(axis=(1, 2)) for label in (1, 2, 3)], axis=1)
         info = DatasetInfo(source, split, 3, CLASS_NAMES[1:], info.num_examples)
         return images, np.argmax(areas, axis=1).astype("int32"), info

@@ -78,3 +78,12 @@ def test_load_segmentation_by_name_with_cityscapes_colours():
         keras_segen.data.load_segmentation("streets", num_classes=4, num_examples=2)
     with pytest.raises(ValueError, match="'streets' scenes have no image labels"):
         keras_segen.data.load_images("streets", labels=True, num_examples=2)
+
+
+def test_unlabelled_street_images_for_generation_keep_the_street_classes():
+    images, info = keras_segen.data.load_images(
+        "streets", image_size=32, batch_size=4, num_examples=4, with_info=True
+    )
+    batch = next(iter(images))
+    assert tuple(batch.shape) == (4, 32, 32, 3) and float(batch.numpy().min()) >= -1
+    assert info.class_names == STREET_CLASSES

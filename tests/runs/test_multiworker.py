@@ -81,7 +81,8 @@ def weights_of(path):
 
 def train_in_processes(tmp_path, backend, options_of):
     """Trains ``RUN`` as workers 0 and 1 and as one process alone, each in a folder of its
-    own (nothing shared); ``options_of(index)`` adds a worker's distribution options."""
+    own (nothing shared; ``options_of(index, addresses)`` adds a worker's distribution
+    options), and checks that the chief's run matches the single one."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(2)]
     runs = {}
     for name, index in (("w0", 0), ("w1", 1), ("one", None)):
