@@ -60,6 +60,7 @@ _EXPORTS = {
         (
             "conditional_discriminator",
             "conditional_generator",
+            "confidence_discriminator",
             "dcgan_discriminator",
             "dcgan_generator",
             "label_map_discriminator",
@@ -83,7 +84,16 @@ _EXPORTS = {
     ),
     # trainers
     **dict.fromkeys(
-        ("AdversarialSegmenter", "ConditionalGAN", "GAN", "Pix2Pix", "VAE"), "keras_segen.trainers"
+        (
+            "AdversarialSegmenter",
+            "ConditionalGAN",
+            "GAN",
+            "Pix2Pix",
+            "SelfTrainingSegmenter",
+            "SemiSupervisedSegmenter",
+            "VAE",
+        ),
+        "keras_segen.trainers",
     ),
     # runs
     **dict.fromkeys(

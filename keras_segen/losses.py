@@ -381,3 +381,19 @@ def segmentation_loss(name, ignore_index=255):
     if name not in SEGMENTATION_LOSSES:
         raise ValueError(f"loss must be one of {tuple(SEGMENTATION_LOSSES)}; got {name!r}.")
     return SEGMENTATION_LOSSES[name](ignore_index=ignore_index)
+
+
+def batch_mean(loss, y_true, y_pred):
+    """``loss(y_true, y_pred)`` in float32, not divided by the ``tf.distribute`` replicas.
+
+    For custom train steps that divide the losses they differentiate themselves
+    (``keras_segen.trainers.backend.minimize``) and track per-replica means.
+
+    Example:
+        >>> loss = keras_segen.losses.CrossEntropy()
+        >>> masks, logits = [[[0, 1]]], np.array([[[[2.0, 0.0], [0.0, 1.0]]]])
+        >>> bool(np.isclose(keras_segen.losses.batch_mean(loss, masks, logits),
+        ...                 loss(masks, logits)))  # the same without a strategy
+        True
+    """
+    return ops.cast(loss(y_true, y_pred), "float32") * replicas_in_sync()

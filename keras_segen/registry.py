@@ -28,6 +28,7 @@ BUILTIN_MODULES = {
     "keras_segen.models.generation.cgan": "generation",
     "keras_segen.models.generation.pix2pix": "generation",
     "keras_segen.models.generation.label_map_discriminator": "generation",
+    "keras_segen.models.generation.confidence_discriminator": "generation",
 }
 _MODELS = {}
 _BUILTINS_READ = []

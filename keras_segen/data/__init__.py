@@ -22,6 +22,7 @@ _EXPORTS = {
     "check_data": "keras_segen.data.report",
     "load_images": "keras_segen.data.images",
     "load_segmentation": "keras_segen.data.segmentation",
+    "load_unlabelled": "keras_segen.data.unlabelled",
     "mix_datasets": "keras_segen.data.mixing",
     "mixed_length": "keras_segen.data.mixing",
     "open_layout": "keras_segen.data.layouts",
@@ -39,6 +40,7 @@ _EXPORTS = {
     "source_splits": "keras_segen.data.segmentation",
     "street_example": "keras_segen.data.street_drawing",
     "voc_colour": "keras_segen.data.classes",
+    "with_unlabelled": "keras_segen.data.unlabelled",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

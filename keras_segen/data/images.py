@@ -70,7 +70,7 @@ def _folder_images(root, split, labels):
 
     files, label_ids, info = _folder_files(root, split, labels)
     dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in files], label_ids))
-    return dataset.map(lambda path, label: (_read(path), label)), info
+    return dataset.map(lambda path, label: (decoded_image(path), label)), info
 
 
 def _read_file(path):
@@ -80,8 +80,9 @@ def _read_file(path):
         raise ValueError(f"{PIPELINE_ERROR}{error}") from None
 
 
-def _read(path):
-    """An image file decoded by ``read_image`` inside the pipeline."""
+def decoded_image(path):
+    """The image file at the string tensor ``path``, decoded by ``read_image`` inside a
+    tf.data pipeline: ``uint8 (H, W, 3)``; a fault raises the library's data-fault error."""
     import tensorflow as tf
 
     image = tf.numpy_function(_read_file, [path], tf.uint8)

@@ -12,7 +12,9 @@ from keras_segen.data.street_drawing import STREET_CLASSES, STREET_COLOURS, stre
 # The embedded data; in "shapes_coloured" every class has a fixed colour (label -> image);
 # "streets" are street scenes in perspective (street_drawing.py).
 SHAPES_SOURCES = ("shapes", "shapes_coloured", "streets")
-SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200}
+SHAPES_SPLIT_SIZES = {"train": 1000, "validation": 200, "test": 200, "unlabelled": 2000}
+# Embedded images drawn for semi-supervised training, disjoint from the labelled splits.
+EMBEDDED_SPLITS = (*SPLITS, "unlabelled")
 # Marks the message of a file fault raised inside the tf.data graph (``pipeline_error``).
 PIPELINE_ERROR = "keras_segen data fault: "
 
@@ -56,12 +58,12 @@ def shapes_split(split, image_size, num_classes, num_examples, seed, source="sha
 
     Non-square sizes are drawn square and resized by the caller's pipeline.
     """
-    if split not in SPLITS:
+    if split not in EMBEDDED_SPLITS:
         raise ValueError(f"split must be one of {SPLITS} for {source!r}; got {split!r}.")
     count = SHAPES_SPLIT_SIZES[split] if num_examples is None else num_examples
     if count < 1:
         raise ValueError(f"num_examples must be >= 1; got {count}.")
-    start = SPLITS.index(split) * 10**6  # disjoint example indices per split, one seed
+    start = EMBEDDED_SPLITS.index(split) * 10**6  # disjoint example indices per split, one seed
     if source == "streets":
         if num_classes not in (None, len(STREET_CLASSES)):
             raise ValueError(f"streets has {len(STREET_CLASSES)} classes; got "

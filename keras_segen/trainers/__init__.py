@@ -1,7 +1,8 @@
 """Trainers: ``keras.Model`` subclasses with custom train steps, their callbacks, recipes.
 
 ``GAN`` (DCGAN / WGAN-GP), ``ConditionalGAN``, ``VAE``, ``Pix2Pix`` and
-``AdversarialSegmenter`` (the adversarial ones share ``AdversarialTrainer``: one optimizer
+``AdversarialSegmenter``, ``SemiSupervisedSegmenter`` (Hung et al.) and its ablation
+``SelfTrainingSegmenter`` (the adversarial ones share ``AdversarialTrainer``: one optimizer
 per network); ``SampleGrid`` draws samples after every epoch; the generation recipes
 (``list_recipes``) say which builders, trainer and optimizers a run uses. Names are
 imported on first use.
@@ -19,6 +20,8 @@ _EXPORTS = {
     "Pix2Pix": "keras_segen.trainers.pix2pix",
     "OptimizerGroup": "keras_segen.trainers.backend",
     "SampleGrid": "keras_segen.trainers.callbacks",
+    "SelfTrainingSegmenter": "keras_segen.trainers.semi_supervised",
+    "SemiSupervisedSegmenter": "keras_segen.trainers.semi_supervised",
     "Trainer": "keras_segen.trainers.base",
     "VAE": "keras_segen.trainers.vae",
     "discriminator_loss": "keras_segen.trainers.gan",
@@ -26,6 +29,8 @@ _EXPORTS = {
     "get_recipe": "keras_segen.trainers.recipes",
     "kl_divergence": "keras_segen.trainers.vae",
     "list_recipes": "keras_segen.trainers.recipes",
+    "masked_binary_crossentropy": "keras_segen.trainers.semi_supervised",
+    "pseudo_labels": "keras_segen.trainers.semi_supervised",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

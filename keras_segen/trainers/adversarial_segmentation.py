@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from keras_segen import losses, metrics
-from keras_segen.losses import replicas_in_sync
 from keras_segen.trainers.backend import minimize
 from keras_segen.trainers.base import AdversarialTrainer, deserialize_submodels, track
 from keras_segen.trainers.gan import discriminator_loss, generator_loss
@@ -22,6 +21,26 @@ def scale_ground_truth(one_hot, probabilities, tau):
     others = probabilities * (1.0 - true_value) / ops.maximum(1.0 - p_true, 1e-6)
     valid = ops.sum(one_hot, axis=-1, keepdims=True)
     return (one_hot * true_value + (1.0 - one_hot) * others) * valid
+
+
+def labelled_batch(data, trainer):
+    """``(float32 images, int32 masks (B, H, W))`` of an ``(image, mask)`` batch, checked."""
+    if not isinstance(data, (tuple, list)) or len(data) < 2:
+        raise ValueError(f"{trainer} trains on (image, mask) batches.")
+    images, masks = data[0], data[1]
+    if len(masks.shape) == 4:
+        masks = masks[..., 0]
+    if len(images.shape) != 4 or len(masks.shape) != 3:
+        raise ValueError(
+            f"{trainer}: images must be (B, H, W, C) and masks (B, H, W) or (B, H, W, 1); "
+            f"got {tuple(images.shape)} and {tuple(data[1].shape)}."
+        )
+    sizes = (tuple(images.shape[1:3]), tuple(masks.shape[1:3]))
+    if None not in sizes[0] + sizes[1] and sizes[0] != sizes[1]:
+        raise ValueError(
+            f"{trainer}: masks of size {sizes[1]} do not match images of size {sizes[0]}."
+        )
+    return ops.cast(images, "float32"), ops.cast(masks, "int32")
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
@@ -153,25 +172,6 @@ class AdversarialSegmenter(AdversarialTrainer):
         """The segmenter's logits."""
         return self.segmenter(images, training=training)
 
-    def _unpack(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise ValueError("AdversarialSegmenter trains on (image, mask) batches.")
-        images, masks = data[0], data[1]
-        if len(masks.shape) == 4:
-            masks = masks[..., 0]
-        if len(images.shape) != 4 or len(masks.shape) != 3:
-            raise ValueError(
-                "AdversarialSegmenter: images must be (B, H, W, C) and masks (B, H, W) or "
-                f"(B, H, W, 1); got {tuple(images.shape)} and {tuple(data[1].shape)}."
-            )
-        sizes = (tuple(images.shape[1:3]), tuple(masks.shape[1:3]))
-        if None not in sizes[0] + sizes[1] and sizes[0] != sizes[1]:
-            raise ValueError(
-                f"AdversarialSegmenter: masks of size {sizes[1]} do not match images of size "
-                f"{sizes[0]}."
-            )
-        return ops.cast(images, "float32"), ops.cast(masks, "int32")
-
     def label_maps(self, masks, logits):
         """``(ground truth, predicted)`` class distributions as the discriminator sees them."""
         valid = ops.expand_dims(ops.cast(ops.not_equal(masks, self.ignore_index), "float32"), -1)
@@ -184,26 +184,20 @@ class AdversarialSegmenter(AdversarialTrainer):
             one_hot, ops.stop_gradient(predicted), self.scaling_tau
         ), predicted
 
-    def _batch_segmentation_loss(self, masks, logits):
-        # The Loss object divides by the tf.distribute replicas; minimize() divides the
-        # losses it differentiates itself, and the trackers take per-replica means.
-        loss = ops.cast(self.segmentation_loss(masks, logits), "float32")
-        return loss * replicas_in_sync()
-
     def _step_losses(self, images, masks):
         """``(d_loss, total, segmentation, adversarial, logits)`` from one forward pass."""
         logits = self.segmenter(images, training=True)
         truth, predicted = self.label_maps(masks, logits)
         real_logits = self.discriminator([images, truth], training=True)
         fake_logits = self.discriminator([images, predicted], training=True)
-        segmentation = self._batch_segmentation_loss(masks, logits)
+        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
         adversarial = generator_loss(fake_logits)
         total = segmentation + self.adversarial_weight * adversarial
         d_loss = discriminator_loss(real_logits, fake_logits)
         return d_loss, total, segmentation, adversarial, logits
 
     def stateful_train_step(self, data):
-        images, masks = self._unpack(data)
+        images, masks = labelled_batch(data, "AdversarialSegmenter")
         d_loss, total, segmentation, adversarial, logits = minimize(
             self,
             lambda: self._step_losses(images, masks),
@@ -218,9 +212,9 @@ class AdversarialSegmenter(AdversarialTrainer):
         }
 
     def stateful_test_step(self, data):
-        images, masks = self._unpack(data)
+        images, masks = labelled_batch(data, "AdversarialSegmenter")
         logits = self.segmenter(images, training=False)
-        segmentation = self._batch_segmentation_loss(masks, logits)
+        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
         self.mean_iou.update_state(masks, logits)
         return track([self.segmentation_tracker], [segmentation]) | {
             "mean_iou": self.mean_iou.result()

@@ -1,0 +1,412 @@
+"""Semi-supervised segmentation: Hung et al. 2018's adversarial method, and plain self-training.
+
+Both trainers ``fit`` on ``((images, masks), unlabelled_images)`` batches
+(``keras_segen.data.with_unlabelled``) and validate on ``(images, masks)`` batches. On the
+unlabelled images the segmenter's own prediction becomes the target (a pseudo-label) at
+the pixels it is confident about, after ``warmup_steps``: confidence is the
+discriminator's (``SemiSupervisedSegmenter``) or the segmenter's top softmax probability
+(``SelfTrainingSegmenter``, the ablation without a GAN). ``segmenter`` is the network to
+save, export and deploy.
+"""
+
+import keras
+from keras import ops
+
+from keras_segen import losses, metrics
+from keras_segen.trainers.adversarial_segmentation import labelled_batch
+from keras_segen.trainers.backend import minimize
+from keras_segen.trainers.base import (
+    AdversarialTrainer,
+    Trainer,
+    batch_images,
+    deserialize_submodels,
+    track,
+)
+
+
+def masked_binary_crossentropy(logits, target, valid):
+    """Mean BCE of per-pixel ``logits (B, H, W, 1)`` against the constant ``target`` (0 or 1)
+    over the pixels where ``valid (B, H, W)`` is 1; 0 when no pixel is valid.
+
+    Example:
+        >>> logits = np.zeros((1, 1, 2, 1))
+        >>> loss = keras_segen.trainers.masked_binary_crossentropy
+        >>> round(float(loss(logits, 1.0, np.array([[[1.0, 0.0]]]))), 4)  # ln 2
+        0.6931
+    """
+    logits = ops.cast(logits, "float32")[..., 0]
+    valid = ops.cast(valid, "float32")
+    values = ops.softplus(logits) - target * logits
+    return ops.sum(values * valid) / ops.maximum(ops.sum(valid), 1.0)
+
+
+def pseudo_labels(logits, confidence, threshold, ignore_index=255):
+    """The segmenter's classes where ``confidence > threshold``, else ``ignore_index``.
+
+    Example:
+        >>> logits = np.array([[[[2.0, 0.0], [0.0, 3.0]]]])
+        >>> labels = keras_segen.trainers.pseudo_labels(logits, np.array([[[0.5, 0.1]]]), 0.2)
+        >>> keras.ops.convert_to_numpy(labels).tolist()
+        [[[0, 255]]]
+    """
+    classes = ops.cast(ops.argmax(logits, axis=-1), "int32")
+    return ops.where(ops.greater(confidence, threshold), classes, ignore_index)
+
+
+def _check_semi(warmup_steps, threshold, weights):
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an integer >= 0; got {warmup_steps!r}.")
+    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
+        raise ValueError(f"confidence_threshold must be in [0, 1); got {threshold!r}.")
+    for name, value in weights.items():
+        if not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
+
+
+def _check_segmenter(trainer, segmenter):
+    if len(segmenter.outputs) != 1 or len(segmenter.outputs[0].shape) != 4:
+        raise ValueError(f"{trainer}: the segmenter must output one (B, H, W, classes) map.")
+    num_classes = segmenter.outputs[0].shape[-1]
+    if num_classes < 2:
+        raise ValueError(
+            f"{trainer} needs a segmenter with >= 2 output channels (class logits); for a "
+            "binary task build it with num_classes=2."
+        )
+    return num_classes
+
+
+class _SemiSupervisedSteps:
+    """What both trainers share: batches, the pseudo-label loss, validation, config."""
+
+    def _init_common(self, segmenter, loss, self_training_weight, confidence_threshold,
+                     warmup_steps, ignore_index):  # fmt: skip
+        self.segmenter = segmenter
+        self.loss_name = loss
+        self.segmentation_loss = losses.segmentation_loss(loss, ignore_index)
+        self.self_training_weight = float(self_training_weight)
+        self.confidence_threshold = float(confidence_threshold)
+        self.warmup_steps = int(warmup_steps)
+        self.ignore_index = ignore_index
+        self.built = True
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.segmentation_tracker = keras.metrics.Mean(name="segmentation_loss")
+        self.self_training_tracker = keras.metrics.Mean(name="self_training_loss")
+        self.fraction_tracker = keras.metrics.Mean(name="pseudo_label_fraction")
+        self.mean_iou = metrics.MeanIoU(self.num_classes, ignore_index=ignore_index)
+
+    def call(self, images, training=False):
+        """The segmenter's logits."""
+        return self.segmenter(images, training=training)
+
+    def _unpack(self, data):
+        name = type(self).__name__
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError(
+                f"{name} trains on ((images, masks), unlabelled_images) batches "
+                "(keras_segen.data.with_unlabelled)."
+            )
+        images, masks = labelled_batch(data[0], name)
+        unlabelled = ops.cast(batch_images(data[1]), "float32")
+        if len(unlabelled.shape) != 4 or unlabelled.shape[-1] != images.shape[-1]:
+            raise ValueError(
+                f"{name}: unlabelled images must be (B, H, W, {images.shape[-1]}); got "
+                f"{tuple(unlabelled.shape)}."
+            )
+        return images, masks, unlabelled
+
+    def _self_training(self, logits, confidence, iterations):
+        """``(loss, selected fraction)``; the loss counts only after the warm-up."""
+        labels = pseudo_labels(logits, confidence, self.confidence_threshold, self.ignore_index)
+        loss = losses.sparse_categorical_crossentropy(
+            labels, logits, ignore_index=self.ignore_index
+        )
+        started = ops.cast(ops.greater_equal(iterations, self.warmup_steps), "float32")
+        fraction = ops.mean(ops.cast(ops.not_equal(labels, self.ignore_index), "float32"))
+        return loss * started, fraction
+
+    def stateful_test_step(self, data):
+        images, masks = labelled_batch(data, type(self).__name__)
+        logits = self.segmenter(images, training=False)
+        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
+        self.mean_iou.update_state(masks, logits)
+        return track([self.segmentation_tracker], [segmentation]) | {
+            "mean_iou": self.mean_iou.result()
+        }
+
+    def _common_config(self):
+        return {
+            "segmenter": keras.saving.serialize_keras_object(self.segmenter),
+            "loss": self.loss_name,
+            "self_training_weight": self.self_training_weight,
+            "confidence_threshold": self.confidence_threshold,
+            "warmup_steps": self.warmup_steps,
+            "ignore_index": self.ignore_index,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
+    """Semi-supervised adversarial segmentation (Hung, Tsai, Liou, Lin & Yang, BMVC 2018).
+
+    A fully convolutional discriminator (``keras_segen.confidence_discriminator``) learns,
+    per pixel, to tell one-hot ground-truth maps (target 1) from the segmenter's softmax
+    maps on labelled and unlabelled images (target 0). The segmenter minimises
+
+        CE(labelled) + adversarial_weight * BCE(D(s(labelled)), 1)
+        + unlabelled_adversarial_weight * BCE(D(s(unlabelled)), 1)
+        + self_training_weight * CE(s(unlabelled), pseudo-labels)
+
+    where the pseudo-labels are the segmenter's classes at the pixels whose discriminator
+    confidence ``sigmoid(D)`` exceeds ``confidence_threshold``, counted from
+    ``warmup_steps`` on. Defaults are the authors' (hfslyc/AdvSemiSeg: 0.01, 0.001, 0.1,
+    0.2, 5000 of 20000 steps; discriminator Adam 1e-4, betas (0.9, 0.99)). Ignored pixels
+    of the labelled masks take no part in any term.
+
+    Metrics: ``loss`` (segmenter total), ``segmentation_loss``, ``adversarial_loss``,
+    ``unlabelled_adversarial_loss``, ``self_training_loss``, ``pseudo_label_fraction``
+    (the share of unlabelled pixels above the threshold), ``d_loss``, ``mean_iou``;
+    validation reports ``segmentation_loss`` and ``mean_iou``.
+
+    Args:
+        segmenter: any segmentation model ``image -> logits (B, H, W, C)``.
+        discriminator: ``label map (B, H, W, C) -> logits (B, H, W, 1)``.
+        adversarial_weight: lambda_adv on labelled images.
+        unlabelled_adversarial_weight: lambda_semi_adv on unlabelled images.
+        self_training_weight: lambda_semi.
+        confidence_threshold: T_semi on ``sigmoid(D)``.
+        warmup_steps: segmenter steps before the self-training term counts.
+        loss: segmentation loss name on labelled images (``"ce"`` in the paper).
+        ignore_index: mask value that is not a class.
+
+    Example:
+        >>> labelled = keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=32, batch_size=4, num_examples=8)
+        >>> unlabelled = keras_segen.data.load_unlabelled("shapes", 32, num_examples=16)
+        >>> batches = keras_segen.data.with_unlabelled(labelled, unlabelled.batch(4))
+        >>> trainer = keras_segen.SemiSupervisedSegmenter(
+        ...     keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2),
+        ...     keras_segen.confidence_discriminator((32, 32, 4), filters=8), warmup_steps=2)
+        >>> trainer.compile(optimizer=keras.optimizers.Adam(1e-3))
+        >>> history = trainer.fit(batches, validation_data=labelled, epochs=1, verbose=0)
+        >>> sorted(history.history)[:4]
+        ['adversarial_loss', 'd_loss', 'loss', 'mean_iou']
+        >>> trainer.segmenter.save("segmenter.keras")  # a plain U-Net
+    """
+
+    def __init__(self, segmenter, discriminator, adversarial_weight=0.01,
+                 unlabelled_adversarial_weight=0.001, self_training_weight=0.1,
+                 confidence_threshold=0.2, warmup_steps=5000, loss="ce", ignore_index=255,
+                 **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        name = "SemiSupervisedSegmenter"
+        self.num_classes = _check_segmenter(name, segmenter)
+        _check_semi(warmup_steps, confidence_threshold, {
+            "adversarial_weight": adversarial_weight,
+            "unlabelled_adversarial_weight": unlabelled_adversarial_weight,
+            "self_training_weight": self_training_weight,
+        })  # fmt: skip
+        if len(discriminator.inputs) != 1 or discriminator.inputs[0].shape[-1] != self.num_classes:
+            raise ValueError(
+                f"{name}: the discriminator must take one label map of {self.num_classes} "
+                "channels; build it with confidence_discriminator((H, W, "
+                f"{self.num_classes}))."
+            )
+        if len(discriminator.outputs[0].shape) != 4:
+            raise ValueError(f"{name}: the discriminator must output a (B, H, W, 1) logit map.")
+        self._init_common(segmenter, loss, self_training_weight, confidence_threshold,
+                          warmup_steps, ignore_index)  # fmt: skip
+        self.discriminator = discriminator
+        self.adversarial_weight = float(adversarial_weight)
+        self.unlabelled_adversarial_weight = float(unlabelled_adversarial_weight)
+        self.adversarial_tracker = keras.metrics.Mean(name="adversarial_loss")
+        self.unlabelled_adversarial_tracker = keras.metrics.Mean(
+            name="unlabelled_adversarial_loss"
+        )
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+
+    @property
+    def generator(self):
+        """The network the second optimizer trains (the base class's name for it)."""
+        return self.segmenter
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.segmentation_tracker,
+            self.adversarial_tracker,
+            self.unlabelled_adversarial_tracker,
+            self.self_training_tracker,
+            self.fraction_tracker,
+            self.d_loss_tracker,
+            self.mean_iou,
+        ]
+
+    def compile(self, optimizer=None, d_optimizer=None, **kwargs):
+        """``optimizer`` trains the segmenter (default Adam 1e-3), ``d_optimizer`` the
+        discriminator (default Adam 1e-4, betas (0.9, 0.99), as in the paper)."""
+        optimizer = optimizer or keras.optimizers.Adam(1e-3)
+        d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.9, beta_2=0.99)
+        super().compile(d_optimizer=d_optimizer, g_optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        self.compile(
+            optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+        )
+
+    def _step_losses(self, images, masks, unlabelled):
+        logits = self.segmenter(images, training=True)
+        unlabelled_logits = self.segmenter(unlabelled, training=True)
+        valid = ops.cast(ops.not_equal(masks, self.ignore_index), "float32")
+        everywhere = ops.ones_like(unlabelled_logits[..., 0], dtype="float32")
+        truth = ops.one_hot(ops.where(valid > 0, masks, 0), self.num_classes) * valid[..., None]
+        fake = self.discriminator(ops.softmax(ops.cast(logits, "float32")), training=True)
+        fake_unlabelled = self.discriminator(
+            ops.softmax(ops.cast(unlabelled_logits, "float32")), training=True
+        )
+        real = self.discriminator(truth, training=True)
+
+        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
+        adversarial = masked_binary_crossentropy(fake, 1.0, valid)
+        unlabelled_adversarial = masked_binary_crossentropy(fake_unlabelled, 1.0, everywhere)
+        confidence = ops.sigmoid(ops.stop_gradient(ops.cast(fake_unlabelled, "float32")))[..., 0]
+        self_training, fraction = self._self_training(
+            unlabelled_logits, confidence, self.g_optimizer.iterations
+        )
+        total = (
+            segmentation
+            + self.adversarial_weight * adversarial
+            + self.unlabelled_adversarial_weight * unlabelled_adversarial
+            + self.self_training_weight * self_training
+        )
+        # The segmenter's maps of both batches are one "fake" batch, as in the authors' code;
+        # minimize() differentiates d_loss for the discriminator's weights only.
+        fakes = ops.concatenate([fake, fake_unlabelled], axis=0)
+        fake_valid = ops.concatenate([valid, everywhere], axis=0)
+        d_loss = 0.5 * (
+            masked_binary_crossentropy(fakes, 0.0, fake_valid)
+            + masked_binary_crossentropy(real, 1.0, valid)
+        )
+        parts = (segmentation, adversarial, unlabelled_adversarial, self_training, fraction)
+        return d_loss, total, parts, logits
+
+    def stateful_train_step(self, data):
+        images, masks, unlabelled = self._unpack(data)
+        d_loss, total, parts, logits = minimize(
+            self,
+            lambda: self._step_losses(images, masks, unlabelled),
+            [
+                (self.d_optimizer, self.discriminator.trainable_weights),
+                (self.g_optimizer, self.segmenter.trainable_weights),
+            ],
+        )
+        self.mean_iou.update_state(masks, logits)
+        return track(self.metrics[:7], [total, *parts, d_loss]) | {
+            "mean_iou": self.mean_iou.result()
+        }
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            **self._common_config(),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "adversarial_weight": self.adversarial_weight,
+            "unlabelled_adversarial_weight": self.unlabelled_adversarial_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**deserialize_submodels(config, ("segmenter", "discriminator"), custom_objects))
+
+
+@keras.saving.register_keras_serializable(package="keras_segen")
+class SelfTrainingSegmenter(_SemiSupervisedSteps, Trainer):
+    """Confidence-threshold self-training: the ablation of ``SemiSupervisedSegmenter``
+    without a discriminator.
+
+    The segmenter minimises ``CE(labelled) + self_training_weight * CE(s(unlabelled),
+    pseudo-labels)``, the pseudo-labels being its classes where its own top softmax
+    probability exceeds ``confidence_threshold`` (from ``warmup_steps`` on). Metrics:
+    ``loss``, ``segmentation_loss``, ``self_training_loss``, ``pseudo_label_fraction``,
+    ``mean_iou``.
+
+    Args:
+        segmenter: any segmentation model ``image -> logits (B, H, W, C)``.
+        self_training_weight: weight of the pseudo-label term.
+        confidence_threshold: on the top softmax probability.
+        warmup_steps: steps before the pseudo-label term counts.
+        loss: segmentation loss name on labelled images.
+        ignore_index: mask value that is not a class.
+
+    Example:
+        >>> labelled = keras_segen.data.load_segmentation(
+        ...     "shapes", image_size=32, batch_size=4, num_examples=8)
+        >>> unlabelled = keras_segen.data.load_unlabelled("shapes", 32, num_examples=8)
+        >>> trainer = keras_segen.SelfTrainingSegmenter(
+        ...     keras_segen.unet((32, 32, 3), num_classes=4, filters=8, depth=2))
+        >>> trainer.compile(keras.optimizers.Adam(1e-3))
+        >>> batches = keras_segen.data.with_unlabelled(labelled, unlabelled.batch(4))
+        >>> sorted(trainer.fit(batches, epochs=1, verbose=0).history)
+        ['loss', 'mean_iou', 'pseudo_label_fraction', 'segmentation_loss', 'self_training_loss']
+    """
+
+    def __init__(self, segmenter, self_training_weight=0.1, confidence_threshold=0.9,
+                 warmup_steps=5000, loss="ce", ignore_index=255, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.num_classes = _check_segmenter("SelfTrainingSegmenter", segmenter)
+        _check_semi(
+            warmup_steps, confidence_threshold, {"self_training_weight": self_training_weight}
+        )
+        self._init_common(segmenter, loss, self_training_weight, confidence_threshold,
+                          warmup_steps, ignore_index)  # fmt: skip
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.segmentation_tracker,
+            self.self_training_tracker,
+            self.fraction_tracker,
+            self.mean_iou,
+        ]
+
+    def compile(self, optimizer=None, **kwargs):
+        """``optimizer`` trains the segmenter (default Adam 1e-3); built at once."""
+        super().compile(optimizer=optimizer or keras.optimizers.Adam(1e-3), **kwargs)
+        self.optimizer.build(self.segmenter.trainable_variables)
+
+    def get_compile_config(self):
+        return {"optimizer": keras.saving.serialize_keras_object(self.optimizer)}
+
+    def compile_from_config(self, config):
+        self.compile(keras.saving.deserialize_keras_object(config["optimizer"]))
+
+    def _step_losses(self, images, masks, unlabelled):
+        logits = self.segmenter(images, training=True)
+        unlabelled_logits = self.segmenter(unlabelled, training=True)
+        probabilities = ops.softmax(ops.stop_gradient(ops.cast(unlabelled_logits, "float32")))
+        confidence = ops.max(probabilities, axis=-1)
+        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
+        self_training, fraction = self._self_training(
+            unlabelled_logits, confidence, self.optimizer.iterations
+        )
+        total = segmentation + self.self_training_weight * self_training
+        return total, (segmentation, self_training, fraction), logits
+
+    def stateful_train_step(self, data):
+        images, masks, unlabelled = self._unpack(data)
+        total, parts, logits = minimize(
+            self,
+            lambda: self._step_losses(images, masks, unlabelled),
+            [(self.optimizer, self.segmenter.trainable_weights)],
+        )
+        self.mean_iou.update_state(masks, logits)
+        return track(self.metrics[:4], [total, *parts]) | {"mean_iou": self.mean_iou.result()}
+
+    def get_config(self):
+        return {**super().get_config(), **self._common_config()}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**deserialize_submodels(config, ("segmenter",), custom_objects))
