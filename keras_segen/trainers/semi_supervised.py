@@ -100,7 +100,13 @@ class _SemiSupervisedSteps:
 
     def _unpack(self, data):
         name = type(self).__name__
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
+        if isinstance(data, (tuple, list)) and len(data) == 3 and data[1] is None:
+            data = data[0]  # train_on_batch(x) packs (x, None, None)
+        if (
+            not isinstance(data, (tuple, list))
+            or len(data) != 2
+            or not isinstance(data[0], (tuple, list))
+        ):
             raise ValueError(
                 f"{name} trains on ((images, masks), unlabelled_images) batches "
                 "(keras_segen.data.with_unlabelled)."

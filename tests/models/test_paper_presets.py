@@ -176,12 +176,25 @@ def test_pix2pix_authors_networks():
     assert discriminator.output_shape == (None, 30, 30, 1)
 
 
+def test_confidence_discriminator_paper_network():
+    # AdvSemiSeg's FCDiscriminator on 21-class VOC maps: 4x4 stride-2 convolutions of
+    # 64, 128, 256, 512 and 1 channels with biases; the logit map is resized to the input.
+    discriminator = paper("confidence_discriminator")
+    expected = (
+        conv(4, 21, 64) + conv(4, 64, 128) + conv(4, 128, 256) + conv(4, 256, 512)
+        + conv(4, 512, 1)
+    )  # fmt: skip
+    assert trainable(discriminator) == expected == 2_783_169
+    assert discriminator.output_shape == (None, 321, 321, 1)
+
+
 def test_every_paper_preset_is_checked_here():
     names = keras_segen.list_models()
     with_paper = {name for name in names if "paper" in keras_segen.list_presets(name)}
     assert with_paper == {
         "fcn", "unet", "segnet", "deeplabv3_plus", "reseg", "dcgan_generator",
         "dcgan_discriminator", "pix2pix_generator", "patchgan_discriminator",
+        "confidence_discriminator",
         # against segmentation_models.pytorch in tests/models/test_new_decoders.py
         "fpn", "pspnet", "linknet", "unet_plus_plus",
     }  # fmt: skip
