@@ -60,21 +60,22 @@ class DataError(ValueError):
         good pairs.
     """
 
-    def __init__(self, source, problems, total=None, limit=20):
+    def __init__(self, source, problems, total=None, limit=20, what="pairs"):
         self.problems = list(problems)
-        super().__init__(format_problems(source, self.problems, total, limit))
+        super().__init__(format_problems(source, self.problems, total, limit, what))
 
 
-def format_problems(source, problems, total=None, limit=20):
-    """The text of a ``DataError``: counts by kind of problem, then the files."""
+def format_problems(source, problems, total=None, limit=20, what="pairs"):
+    """The text of a ``DataError``: counts by kind of problem, then the files; ``what`` the
+    dataset is made of (image/mask ``"pairs"``, ``"images"``)."""
     count = len({path for path, _ in problems})
     head = f"{source}: {len(problems)} problem(s) in {count} file(s)"
     if total is not None:
-        head += f" of {total} pairs"
+        head += f" of {total} {what}"
     lines = [head + ":", *problem_lines(problems, limit)]
     lines.append(
         "Fix or remove these files, or pass on_bad='skip' (CLI: --on-bad skip) to use only "
-        "the good pairs."
+        f"the good {what}."
     )
     return "\n".join(lines)
 

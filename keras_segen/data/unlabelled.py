@@ -92,7 +92,7 @@ def load_unlabelled(source, image_size, num_examples=None, seed=0, shuffle=True,
         files = unlabelled_files(source)[:num_examples]
         problems = check_unlabelled(files)
         if problems and on_bad == "raise":
-            raise DataError(str(source), problems, total=len(files))
+            raise DataError(str(source), problems, total=len(files), what="images")
         skipped = tuple(problems)
         bad = {path for path, _ in problems}
         files = [path for path in files if path not in bad]

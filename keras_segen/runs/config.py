@@ -23,6 +23,7 @@ FID_FEATURES = ("auto", "shapes", "inception", "none")
 ON_BAD = ("raise", "skip")
 # keras_segen.losses.SEGMENTATION_LOSSES, named here so that --help imports no Keras.
 LOSSES = ("ce", "ce_dice", "dice", "focal", "jaccard", "tversky")
+SEMI_METHODS = ("adversarial", "self-training")
 
 
 def check_choice(name, value, choices):
@@ -103,6 +104,15 @@ class SegmentationData:
         None, "folder of generated pairs (keras-segen synthesize) mixed into training"
     )
     synthetic_ratio: float = option(0.0, "share of training examples drawn from --synthetic")
+    unlabeled: typing.Optional[str] = option(
+        None, "semi-supervised training: a folder of unlabelled images (any sizes, checked "
+        "before training), or 'streets' / 'shapes' for embedded images apart from the labelled "
+        "ones; an epoch is the longer of the labelled and unlabelled passes",
+    )  # fmt: skip
+    unlabeled_examples: typing.Optional[int] = option(
+        None, "unlabelled images used: the first N files of --unlabeled in sorted order "
+        "(default: all), or N embedded draws (default: 2000)", unit="images",
+    )  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -130,7 +140,29 @@ class SegmentationModel:
     adversarial_weight: float = option(
         0.0, "lambda > 0: adversarial training with a label-map discriminator (Luc et al.)"
     )
-    discriminator_filters: int = option(64, "width of that discriminator")
+    discriminator_filters: int = option(
+        64, "width of the discriminator (--adversarial-weight, --semi-method adversarial)"
+    )
+    semi_method: str = option(
+        "adversarial", "with --unlabeled: adversarial (Hung et al. 2018: a per-pixel "
+        "discriminator's confidence picks the pseudo-labels) or self-training (the "
+        "segmenter's own top softmax probability, no discriminator)", choices=SEMI_METHODS,
+    )  # fmt: skip
+    semi_adversarial_weight: float = option(
+        0.01, "adversarial: lambda_adv, the adversarial loss on labelled images"
+    )
+    semi_unlabeled_adversarial_weight: float = option(
+        0.001, "adversarial: lambda_semi_adv, the adversarial loss on unlabelled images"
+    )
+    semi_weight: float = option(0.1, "lambda_semi: the pseudo-label cross-entropy's weight")
+    semi_threshold: typing.Optional[float] = option(
+        None, "confidence above which a pixel's pseudo-label counts (default: 0.2 on the "
+        "discriminator's sigmoid, as in the paper; 0.9 on the top softmax probability)",
+    )  # fmt: skip
+    semi_warmup: typing.Optional[int] = option(
+        None, "steps before pseudo-labels count (default: a quarter of the run, the paper's "
+        "5000 of 20000)", unit="steps",
+    )  # fmt: skip
 
 
 @dataclasses.dataclass

@@ -47,13 +47,15 @@ def set_batchnorm_momentum(model, momentum):
     return count
 
 
-def choose_defaults(config, train_examples, presets):
+def choose_defaults(config, train_examples, presets, epoch_examples=None):
     """Fills the unset fields of a segmentation ``RunConfig`` from the training set size.
 
     Args:
         config: the ``RunConfig`` (changed in place).
         train_examples: number of training images, or ``None`` when unknown.
         presets: the model's preset names.
+        epoch_examples: examples in an epoch when it is longer than the training set (a
+            semi-supervised run's unlabelled pass); default ``train_examples``.
 
     Returns:
         Lines saying what was chosen and why (printed at the start of the run).
@@ -70,7 +72,8 @@ def choose_defaults(config, train_examples, presets):
     if unchosen and small and "small" in presets:
         model.preset = "small"
         said.append(f"{model.model} preset 'small' ({reason}; --preset paper for the full width)")
-    steps = None if train_examples is None else math.ceil(train_examples / data.batch_size)
+    epoch_examples = train_examples if epoch_examples is None else epoch_examples
+    steps = None if epoch_examples is None else math.ceil(epoch_examples / data.batch_size)
     if training.epochs is None:
         training.epochs = DEFAULT_EPOCHS
         if steps and steps * DEFAULT_EPOCHS < MIN_STEPS:

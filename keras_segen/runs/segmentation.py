@@ -44,18 +44,28 @@ from keras_segen.runs.lifecycle import (
     resume_run,
 )
 from keras_segen.runs.segmentation_checks import check_segmentation_config
+from keras_segen.runs.semi_supervised import (
+    load_unlabelled_role,
+    pair_batches,
+    semi_supervised_trainer,
+)
 from keras_segen.runs.splits import load_role, split_plan
 from keras_segen.trainers.adversarial_segmentation import AdversarialSegmenter
+from keras_segen.trainers.base import AdversarialTrainer
+from keras_segen.trainers.semi_supervised import SelfTrainingSegmenter
 
 PREVIEW_IMAGES = 4
 
 
 def _compile(model, config, num_classes, optimizer, d_optimizer=None):
     training = config.training
-    if isinstance(model, AdversarialSegmenter):
+    if isinstance(model, AdversarialTrainer):
         model.compile(
             optimizer=optimizer, d_optimizer=d_optimizer, jit_compile=training.jit_compile
         )
+        return
+    if isinstance(model, SelfTrainingSegmenter):
+        model.compile(optimizer, jit_compile=training.jit_compile)
         return
     ignore_index = config.data.ignore_index
     model.compile(
@@ -95,7 +105,13 @@ class SegmentationTask(RunTask):
             )
         numpy = resolve_pipeline(data.pipeline) == "numpy"
         train, info = load_role(config, "train", batch_size=data.batch_size or 1 if numpy else None)
-        said = choose_defaults(config, info.num_examples, model_entry(config.model.model).presets)
+        unlabelled, unlabelled_info = None, None
+        if data.unlabeled:
+            unlabelled, unlabelled_info = load_unlabelled_role(config)
+        said = choose_defaults(
+            config, info.num_examples, model_entry(config.model.model).presets,
+            epoch_examples=unlabelled_info and max(info.num_examples, unlabelled_info.num_examples),
+        )  # fmt: skip
         if numpy:
             if train.batch_size != data.batch_size:
                 train = ArrayBatches(train.arrays, data.batch_size, True, config.training.seed)
@@ -111,7 +127,10 @@ class SegmentationTask(RunTask):
                     seed=config.training.seed, ignore_index=data.ignore_index,
                 )  # fmt: skip
                 train = mix_datasets(train, synthetic, data.synthetic_ratio, config.training.seed)
-            train = train.batch(data.batch_size).prefetch(tf.data.AUTOTUNE)
+            train = train.batch(data.batch_size)
+            if unlabelled is not None:
+                train = pair_batches(config, train, unlabelled, unlabelled_info, said)
+            train = train.prefetch(tf.data.AUTOTUNE)
         validation, validation_info = load_role(config, "validation", num_classes=info.num_classes)
         resolved["num_classes"] = info.num_classes
         resolved["class_names"] = list(info.class_names)
@@ -126,6 +145,8 @@ class SegmentationTask(RunTask):
                 f"training data: {shown}{' ...' if len(empty) > 10 else ''}"
             )
         skipped = {"train": info.skipped, "validation": validation_info.skipped}
+        if unlabelled_info is not None:
+            skipped["unlabelled"] = unlabelled_info.skipped
         return RunData(train, validation, info, skipped, said)
 
     def build(self, config, data):
@@ -139,7 +160,9 @@ class SegmentationTask(RunTask):
         freeze_for_epoch(network, config, 0)
         if model.batchnorm_momentum is not None:
             set_batchnorm_momentum(network, model.batchnorm_momentum)
-        if model.adversarial_weight:
+        if config.data.unlabeled:
+            network = semi_supervised_trainer(network, config, num_classes)
+        elif model.adversarial_weight:
             network = AdversarialSegmenter(
                 network,
                 label_map_discriminator(
@@ -156,7 +179,7 @@ class SegmentationTask(RunTask):
         return network
 
     def recompile(self, model, config, data):
-        if isinstance(model, AdversarialSegmenter):
+        if isinstance(model, AdversarialTrainer):
             optimizers = {"optimizer": model.g_optimizer, "d_optimizer": model.d_optimizer}
         else:
             optimizers = {"optimizer": model.optimizer}
@@ -300,6 +323,8 @@ def train(model=None, dataset=None, *, config=None, callbacks=None, verbose=1, p
         preset, model_kwargs, batchnorm_momentum: the network.
         adversarial_weight: lambda > 0 trains with ``AdversarialSegmenter`` (Luc et al.
             2016); ``last.keras`` then holds the trainer and ``best.keras`` the segmenter.
+        unlabeled: a folder of unlabelled images (or ``"streets"``) trains semi-supervised
+            (Hung et al. 2018; ``semi_method``, ``semi_*`` weights, threshold, warm-up).
         strategy: ``None``, ``"mirrored"``, ``"multiworker"``, a ``tf.distribute.Strategy``,
             or ``"data_parallel"`` on JAX.
 

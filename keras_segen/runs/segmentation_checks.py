@@ -6,6 +6,7 @@ from keras_segen.registry import model_entry
 from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, check_choice
 from keras_segen.runs.encoder_training import check_encoder_options
 from keras_segen.runs.lifecycle import check_new_run
+from keras_segen.runs.semi_supervised import check_semi_config
 
 
 def check_segmentation_config(config):
@@ -46,3 +47,4 @@ def check_segmentation_config(config):
             f"augment={data.augment!r} needs the tf.data pipeline (TensorFlow); pass "
             "augment='none' (--augment none) to train with pipeline='numpy'."
         )
+    check_semi_config(config)

@@ -17,6 +17,7 @@ import csv
 import os
 
 from keras_segen.data import load_segmentation, source_splits
+from keras_segen.data.sources import SHAPES_SOURCES
 
 ROLES = ("train", "validation", "test")
 
@@ -88,7 +89,7 @@ def load_role(config, role, **overrides):
         num_classes=config.resolved.get("num_classes") or data.num_classes,
         seed=config.training.seed,
         data_dir=data.data_dir,
-        num_examples=shapes_size if spec["source"] in ("shapes", "shapes_coloured") else None,
+        num_examples=shapes_size if spec["source"] in SHAPES_SOURCES else None,
         validation_split=spec["validation_split"],
         layout=data.layout if own_source else None,
         colours=data.colours if own_source else None,
