@@ -14,9 +14,8 @@ from tests.helpers import IMAGE_SIZE, NUM_CLASSES, tiny_batch
 def _conv_segmenter(seed=0):
     """A 3x3 convolution: no batch statistics, so a step's numbers can be worked out."""
     keras.utils.set_random_seed(seed)
-    return keras.Sequential(
-        [keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)), keras.layers.Conv2D(NUM_CLASSES, 3, padding="same")]
-    )
+    convolution = keras.layers.Conv2D(NUM_CLASSES, 3, padding="same")
+    return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)), convolution])
 
 
 def _discriminator(seed=1):
