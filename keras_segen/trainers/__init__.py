@@ -29,8 +29,8 @@ _EXPORTS = {
     "get_recipe": "keras_segen.trainers.recipes",
     "kl_divergence": "keras_segen.trainers.vae",
     "list_recipes": "keras_segen.trainers.recipes",
-    "masked_binary_crossentropy": "keras_segen.trainers.semi_supervised",
-    "pseudo_labels": "keras_segen.trainers.semi_supervised",
+    "masked_binary_crossentropy": "keras_segen.trainers.semi_supervised_steps",
+    "pseudo_labels": "keras_segen.trainers.semi_supervised_steps",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)

@@ -12,146 +12,19 @@ save, export and deploy.
 import keras
 from keras import ops
 
-from keras_segen import losses, metrics
-from keras_segen.trainers.adversarial_segmentation import labelled_batch
+from keras_segen import losses
 from keras_segen.trainers.backend import minimize
-from keras_segen.trainers.base import (
-    AdversarialTrainer,
-    Trainer,
-    batch_images,
-    deserialize_submodels,
-    track,
+from keras_segen.trainers.base import AdversarialTrainer, Trainer, deserialize_submodels, track
+from keras_segen.trainers.semi_supervised_steps import (
+    SemiSupervisedSteps,
+    check_segmenter,
+    check_semi_options,
+    masked_binary_crossentropy,
 )
 
 
-def masked_binary_crossentropy(logits, target, valid):
-    """Mean BCE of per-pixel ``logits (B, H, W, 1)`` against the constant ``target`` (0 or 1)
-    over the pixels where ``valid (B, H, W)`` is 1; 0 when no pixel is valid.
-
-    Example:
-        >>> logits = np.zeros((1, 1, 2, 1))
-        >>> loss = keras_segen.trainers.masked_binary_crossentropy
-        >>> round(float(loss(logits, 1.0, np.array([[[1.0, 0.0]]]))), 4)  # ln 2
-        0.6931
-    """
-    logits = ops.cast(logits, "float32")[..., 0]
-    valid = ops.cast(valid, "float32")
-    values = ops.softplus(logits) - target * logits
-    return ops.sum(values * valid) / ops.maximum(ops.sum(valid), 1.0)
-
-
-def pseudo_labels(logits, confidence, threshold, ignore_index=255):
-    """The segmenter's classes where ``confidence > threshold``, else ``ignore_index``.
-
-    Example:
-        >>> logits = np.array([[[[2.0, 0.0], [0.0, 3.0]]]])
-        >>> labels = keras_segen.trainers.pseudo_labels(logits, np.array([[[0.5, 0.1]]]), 0.2)
-        >>> keras.ops.convert_to_numpy(labels).tolist()
-        [[[0, 255]]]
-    """
-    classes = ops.cast(ops.argmax(logits, axis=-1), "int32")
-    return ops.where(ops.greater(confidence, threshold), classes, ignore_index)
-
-
-def _check_semi(warmup_steps, threshold, weights):
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be an integer >= 0; got {warmup_steps!r}.")
-    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
-        raise ValueError(f"confidence_threshold must be in [0, 1); got {threshold!r}.")
-    for name, value in weights.items():
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
-
-
-def _check_segmenter(trainer, segmenter):
-    if len(segmenter.outputs) != 1 or len(segmenter.outputs[0].shape) != 4:
-        raise ValueError(f"{trainer}: the segmenter must output one (B, H, W, classes) map.")
-    num_classes = segmenter.outputs[0].shape[-1]
-    if num_classes < 2:
-        raise ValueError(
-            f"{trainer} needs a segmenter with >= 2 output channels (class logits); for a "
-            "binary task build it with num_classes=2."
-        )
-    return num_classes
-
-
-class _SemiSupervisedSteps:
-    """What both trainers share: batches, the pseudo-label loss, validation, config."""
-
-    def _init_common(self, segmenter, loss, self_training_weight, confidence_threshold,
-                     warmup_steps, ignore_index):  # fmt: skip
-        self.segmenter = segmenter
-        self.loss_name = loss
-        self.segmentation_loss = losses.segmentation_loss(loss, ignore_index)
-        self.self_training_weight = float(self_training_weight)
-        self.confidence_threshold = float(confidence_threshold)
-        self.warmup_steps = int(warmup_steps)
-        self.ignore_index = ignore_index
-        self.built = True
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.segmentation_tracker = keras.metrics.Mean(name="segmentation_loss")
-        self.self_training_tracker = keras.metrics.Mean(name="self_training_loss")
-        self.fraction_tracker = keras.metrics.Mean(name="pseudo_label_fraction")
-        self.mean_iou = metrics.MeanIoU(self.num_classes, ignore_index=ignore_index)
-
-    def call(self, images, training=False):
-        """The segmenter's logits."""
-        return self.segmenter(images, training=training)
-
-    def _unpack(self, data):
-        name = type(self).__name__
-        if isinstance(data, (tuple, list)) and len(data) == 3 and data[1] is None:
-            data = data[0]  # train_on_batch(x) packs (x, None, None)
-        if (
-            not isinstance(data, (tuple, list))
-            or len(data) != 2
-            or not isinstance(data[0], (tuple, list))
-        ):
-            raise ValueError(
-                f"{name} trains on ((images, masks), unlabelled_images) batches "
-                "(keras_segen.data.with_unlabelled)."
-            )
-        images, masks = labelled_batch(data[0], name)
-        unlabelled = ops.cast(batch_images(data[1]), "float32")
-        if len(unlabelled.shape) != 4 or unlabelled.shape[-1] != images.shape[-1]:
-            raise ValueError(
-                f"{name}: unlabelled images must be (B, H, W, {images.shape[-1]}); got "
-                f"{tuple(unlabelled.shape)}."
-            )
-        return images, masks, unlabelled
-
-    def _self_training(self, logits, confidence, iterations):
-        """``(loss, selected fraction)``; the loss counts only after the warm-up."""
-        labels = pseudo_labels(logits, confidence, self.confidence_threshold, self.ignore_index)
-        loss = losses.sparse_categorical_crossentropy(
-            labels, logits, ignore_index=self.ignore_index
-        )
-        started = ops.cast(ops.greater_equal(iterations, self.warmup_steps), "float32")
-        fraction = ops.mean(ops.cast(ops.not_equal(labels, self.ignore_index), "float32"))
-        return loss * started, fraction
-
-    def stateful_test_step(self, data):
-        images, masks = labelled_batch(data, type(self).__name__)
-        logits = self.segmenter(images, training=False)
-        segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
-        self.mean_iou.update_state(masks, logits)
-        return track([self.segmentation_tracker], [segmentation]) | {
-            "mean_iou": self.mean_iou.result()
-        }
-
-    def _common_config(self):
-        return {
-            "segmenter": keras.saving.serialize_keras_object(self.segmenter),
-            "loss": self.loss_name,
-            "self_training_weight": self.self_training_weight,
-            "confidence_threshold": self.confidence_threshold,
-            "warmup_steps": self.warmup_steps,
-            "ignore_index": self.ignore_index,
-        }
-
-
 @keras.saving.register_keras_serializable(package="keras_segen")
-class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
+class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
     """Semi-supervised adversarial segmentation (Hung, Tsai, Liou, Lin & Yang, BMVC 2018).
 
     A fully convolutional discriminator (``keras_segen.confidence_discriminator``) learns,
@@ -205,8 +78,8 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
                  **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         name = "SemiSupervisedSegmenter"
-        self.num_classes = _check_segmenter(name, segmenter)
-        _check_semi(warmup_steps, confidence_threshold, {
+        self.num_classes = check_segmenter(name, segmenter)
+        check_semi_options(warmup_steps, confidence_threshold, {
             "adversarial_weight": adversarial_weight,
             "unlabelled_adversarial_weight": unlabelled_adversarial_weight,
             "self_training_weight": self_training_weight,
@@ -219,7 +92,7 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
             )
         if len(discriminator.outputs[0].shape) != 4:
             raise ValueError(f"{name}: the discriminator must output a (B, H, W, 1) logit map.")
-        self._init_common(segmenter, loss, self_training_weight, confidence_threshold,
+        self.init_common(segmenter, loss, self_training_weight, confidence_threshold,
                           warmup_steps, ignore_index)  # fmt: skip
         self.discriminator = discriminator
         self.adversarial_weight = float(adversarial_weight)
@@ -277,7 +150,7 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
         adversarial = masked_binary_crossentropy(fake, 1.0, valid)
         unlabelled_adversarial = masked_binary_crossentropy(fake_unlabelled, 1.0, everywhere)
         confidence = ops.sigmoid(ops.stop_gradient(ops.cast(fake_unlabelled, "float32")))[..., 0]
-        self_training, fraction = self._self_training(
+        self_training, fraction = self.self_training(
             unlabelled_logits, confidence, self.g_optimizer.iterations
         )
         total = (
@@ -298,7 +171,7 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
         return d_loss, total, parts, logits
 
     def stateful_train_step(self, data):
-        images, masks, unlabelled = self._unpack(data)
+        images, masks, unlabelled = self.unpack(data)
         d_loss, total, parts, logits = minimize(
             self,
             lambda: self._step_losses(images, masks, unlabelled),
@@ -315,7 +188,7 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
     def get_config(self):
         return {
             **super().get_config(),
-            **self._common_config(),
+            **self.common_config(),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "adversarial_weight": self.adversarial_weight,
             "unlabelled_adversarial_weight": self.unlabelled_adversarial_weight,
@@ -327,7 +200,7 @@ class SemiSupervisedSegmenter(_SemiSupervisedSteps, AdversarialTrainer):
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
-class SelfTrainingSegmenter(_SemiSupervisedSteps, Trainer):
+class SelfTrainingSegmenter(SemiSupervisedSteps, Trainer):
     """Confidence-threshold self-training: the ablation of ``SemiSupervisedSegmenter``
     without a discriminator.
 
@@ -360,11 +233,11 @@ class SelfTrainingSegmenter(_SemiSupervisedSteps, Trainer):
     def __init__(self, segmenter, self_training_weight=0.1, confidence_threshold=0.9,
                  warmup_steps=5000, loss="ce", ignore_index=255, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
-        self.num_classes = _check_segmenter("SelfTrainingSegmenter", segmenter)
-        _check_semi(
+        self.num_classes = check_segmenter("SelfTrainingSegmenter", segmenter)
+        check_semi_options(
             warmup_steps, confidence_threshold, {"self_training_weight": self_training_weight}
         )
-        self._init_common(segmenter, loss, self_training_weight, confidence_threshold,
+        self.init_common(segmenter, loss, self_training_weight, confidence_threshold,
                           warmup_steps, ignore_index)  # fmt: skip
 
     @property
@@ -394,14 +267,14 @@ class SelfTrainingSegmenter(_SemiSupervisedSteps, Trainer):
         probabilities = ops.softmax(ops.stop_gradient(ops.cast(unlabelled_logits, "float32")))
         confidence = ops.max(probabilities, axis=-1)
         segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
-        self_training, fraction = self._self_training(
+        self_training, fraction = self.self_training(
             unlabelled_logits, confidence, self.optimizer.iterations
         )
         total = segmentation + self.self_training_weight * self_training
         return total, (segmentation, self_training, fraction), logits
 
     def stateful_train_step(self, data):
-        images, masks, unlabelled = self._unpack(data)
+        images, masks, unlabelled = self.unpack(data)
         total, parts, logits = minimize(
             self,
             lambda: self._step_losses(images, masks, unlabelled),
@@ -411,7 +284,7 @@ class SelfTrainingSegmenter(_SemiSupervisedSteps, Trainer):
         return track(self.metrics[:4], [total, *parts]) | {"mean_iou": self.mean_iou.result()}
 
     def get_config(self):
-        return {**super().get_config(), **self._common_config()}
+        return {**super().get_config(), **self.common_config()}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

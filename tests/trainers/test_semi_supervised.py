@@ -7,7 +7,7 @@ import PIL.Image
 import pytest
 
 import keras_segen
-from keras_segen.trainers.semi_supervised import masked_binary_crossentropy, pseudo_labels
+from keras_segen.trainers.semi_supervised_steps import masked_binary_crossentropy, pseudo_labels
 from tests.helpers import IMAGE_SIZE, NUM_CLASSES, tiny_batch
 
 
