@@ -55,13 +55,30 @@ def adversarial():
     trainer = keras_segen.AdversarialSegmenter(segmenter(), discriminator, loss="ce")
     trainer.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
     return trainer
-for name, build in (("plain", plain), ("adversarial", adversarial)):
+def semi_supervised():
+    discriminator = keras_segen.confidence_discriminator((32, 32, 3), filters=4)
+    # Threshold 0: every replica selects all its pixels, so per-replica means average exactly.
+    trainer = keras_segen.SemiSupervisedSegmenter(
+        segmenter(), discriminator, confidence_threshold=0.0, warmup_steps=0, loss="ce")
+    trainer.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+    return trainer
+def self_training():
+    trainer = keras_segen.SelfTrainingSegmenter(
+        segmenter(), confidence_threshold=0.0, warmup_steps=0, loss="ce")
+    trainer.compile(keras.optimizers.SGD(0.5))
+    return trainer
+unlabelled = rng.uniform(0, 1, (8, 32, 32, 3)).astype("float32")
+builders = (("plain", plain), ("adversarial", adversarial), ("semi_supervised", semi_supervised),
+            ("self_training", self_training))
+for name, build in builders:
     results = []
     for scope in (tf.distribute.get_strategy().scope(), strategy.scope()):
         keras.utils.set_random_seed(0)
         with scope:
             model = build()
-        data = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+        pairs = (images, masks)
+        data = tf.data.Dataset.from_tensor_slices(
+            (pairs, unlabelled) if name in ("semi_supervised", "self_training") else pairs).batch(4)
         history = model.fit(data, epochs=1, verbose=0).history
         results.append((model.get_weights(), history["loss"][-1]))
     (mine, my_loss), (theirs, their_loss) = results
@@ -111,7 +128,7 @@ print("replicas", strategy.num_replicas_in_sync)
 def test_trainers_under_mirrored_strategy():
     output = run_python(SCRIPT)
     assert "same_step True" in output, output
-    for name in ("plain", "adversarial"):
+    for name in ("plain", "adversarial", "semi_supervised", "self_training"):
         assert f"{name} same_steps True" in output and "same_loss True" in output, output
     assert "replica_draws_differ True" in output
     for name in ("gan", "cgan", "vae", "pix2pix"):
