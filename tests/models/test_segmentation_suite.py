@@ -147,9 +147,19 @@ def test_unknown_activation_is_rejected(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_single_channel_binary_model_trains_with_the_binary_losses(name):
+def test_single_channel_binary_model_gives_one_logit_map(name):
     images, masks = tiny_batch(num_classes=2)
     model = build(name, num_classes=1)
+    logits = model(images)
+    assert tuple(logits.shape) == (2, IMAGE_SIZE, IMAGE_SIZE, 1)
+    loss = keras_segen.losses.CEDiceLoss()(masks, logits)
+    assert np.isfinite(float(loss))
+
+
+def test_single_channel_binary_model_trains_with_the_binary_losses():
+    # The binary path is the loss's and the metric's, shared by every builder above.
+    images, masks = tiny_batch(num_classes=2)
+    model = build("unet", num_classes=1)
     model.compile(
         keras.optimizers.Adam(1e-2),
         keras_segen.losses.CEDiceLoss(),
