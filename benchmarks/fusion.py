@@ -120,13 +120,14 @@ def run(method, labels, unlabelled, steps, seed):
     trainer = _trainer(method, steps)
     data = _data(method, labels, unlabelled, seed)
     start = time.perf_counter()
-    trainer.fit(data, steps_per_epoch=steps // 10, epochs=10, verbose=0)
+    history = trainer.fit(data, steps_per_epoch=steps // 10, epochs=10, verbose=0).history
     seconds = time.perf_counter() - start
     segmenter = getattr(trainer, "segmenter", trainer)
     miou, classes = held_out(segmenter, seed)
     result = {"miou": miou, "classes": classes, "seconds": seconds}
     if method in ("hung", "self-training"):
         result["pseudo"] = pseudo_label_quality(trainer, seed)
+        result["fraction_by_epoch"] = history["pseudo_label_fraction"]
     return result
 
 
@@ -191,7 +192,10 @@ def main():
                 print(f"{labels} labels, seed {seed}, {method}: mIoU {result['miou']:.3f} "
                       f"({result['seconds']:.0f} s)"
                       + (f"; pseudo-labels {extra[0]:.2f} selected, {extra[1]:.3f} right "
-                         f"(all {extra[2]:.3f})" if extra else ""), flush=True)  # fmt: skip
+                         f"(all {extra[2]:.3f}); share of unlabelled pixels above the "
+                         "threshold by epoch: " + " ".join(
+                             f"{f:.2f}" for f in result["fraction_by_epoch"])
+                         if extra else ""), flush=True)  # fmt: skip
                 with open(args.out, "w") as file:
                     file.write(_report(results, args))
     print("wrote", args.out)
