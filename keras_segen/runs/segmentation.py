@@ -110,7 +110,8 @@ class SegmentationTask(RunTask):
             unlabelled, unlabelled_info = load_unlabelled_role(config)
         said = choose_defaults(
             config, info.num_examples, model_entry(config.model.model).presets,
-            epoch_examples=unlabelled_info and max(info.num_examples, unlabelled_info.num_examples),
+            epoch_examples=unlabelled_info
+            and max(info.num_examples or 0, unlabelled_info.num_examples),
         )  # fmt: skip
         if numpy:
             if train.batch_size != data.batch_size:
