@@ -8,6 +8,8 @@ labelled images, Adam 1e-3 with a cosine decay, geometric augmentation, the same
 - ``luc``: + adversarial loss on labelled images (Luc et al. 2016, lambda 0.1);
 - ``hung``: semi-supervised adversarial (Hung et al. 2018, the authors' weights, warm-up a
   quarter of the steps) with the unlabelled scenes;
+- ``hung-scaled``: the same, with the ground truth D sees "scaled" as Luc et al. do
+  (tau 0.9), so that D cannot tell it from predictions by their values alone;
 - ``self-training``: the same pseudo-label term from the segmenter's own softmax (> 0.9),
   no discriminator: the discriminator's share of ``hung``.
 
@@ -31,7 +33,7 @@ import keras_segen
 from keras_segen.data.street_drawing import STREET_CLASSES
 
 SIZE, BATCH = 64, 16
-METHODS = ("supervised", "luc", "hung", "self-training")
+METHODS = ("supervised", "luc", "hung", "hung-scaled", "self-training")
 NUM_CLASSES = len(STREET_CLASSES)
 
 
@@ -51,11 +53,12 @@ def _trainer(method, steps):
         trainer.compile(_optimizer(steps))
         return trainer
     warmup = steps // 4
-    if method == "hung":
+    if method.startswith("hung"):
         discriminator = keras_segen.confidence_discriminator((SIZE, SIZE, NUM_CLASSES))
         trainer = keras_segen.SemiSupervisedSegmenter(
-            segmenter, discriminator, warmup_steps=warmup, loss="ce_dice"
-        )
+            segmenter, discriminator, warmup_steps=warmup, loss="ce_dice",
+            scaling_tau=0.9 if method == "hung-scaled" else None,
+        )  # fmt: skip
     else:
         trainer = keras_segen.SelfTrainingSegmenter(segmenter, warmup_steps=warmup,
                                                     loss="ce_dice")  # fmt: skip
@@ -72,7 +75,7 @@ def _data(method, labels, unlabelled, seed):
         "streets", image_size=SIZE, batch_size=None, num_examples=labels, seed=seed,
         augment="geometric",
     ).repeat().batch(BATCH)  # fmt: skip
-    if method not in ("hung", "self-training"):
+    if method not in ("hung", "hung-scaled", "self-training"):
         return labelled
     images = keras_segen.data.load_unlabelled("streets", SIZE, num_examples=unlabelled, seed=seed)
     import tensorflow as tf
@@ -125,7 +128,7 @@ def run(method, labels, unlabelled, steps, seed):
     segmenter = getattr(trainer, "segmenter", trainer)
     miou, classes = held_out(segmenter, seed)
     result = {"miou": miou, "classes": classes, "seconds": seconds}
-    if method in ("hung", "self-training"):
+    if method in ("hung", "hung-scaled", "self-training"):
         result["pseudo"] = pseudo_label_quality(trainer, seed)
         result["fraction_by_epoch"] = history["pseudo_label_fraction"]
     return result

@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from keras_segen import losses
+from keras_segen.trainers.adversarial_segmentation import scale_ground_truth
 from keras_segen.trainers.backend import minimize
 from keras_segen.trainers.base import AdversarialTrainer, Trainer, deserialize_submodels, track
 from keras_segen.trainers.semi_supervised_steps import (
@@ -56,6 +57,9 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
         warmup_steps: segmenter steps before the self-training term counts.
         loss: segmentation loss name on labelled images (``"ce"`` in the paper).
         ignore_index: mask value that is not a class.
+        scaling_tau: ``None`` (the paper: one-hot ground truth) or Luc et al.'s "scaling"
+            of the ground truth the discriminator sees (``scale_ground_truth``), so that it
+            cannot tell truth from predictions by their values alone.
 
     Example:
         >>> labelled = keras_segen.data.load_segmentation(
@@ -75,9 +79,12 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
     def __init__(self, segmenter, discriminator, adversarial_weight=0.01,
                  unlabelled_adversarial_weight=0.001, self_training_weight=0.1,
                  confidence_threshold=0.2, warmup_steps=5000, loss="ce", ignore_index=255,
-                 **kwargs):  # fmt: skip
+                 scaling_tau=None, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         name = "SemiSupervisedSegmenter"
+        if scaling_tau is not None and not 0.0 < scaling_tau <= 1.0:
+            raise ValueError(f"scaling_tau must be None or in (0, 1]; got {scaling_tau!r}.")
+        self.scaling_tau = scaling_tau
         self.num_classes = check_segmenter(name, segmenter)
         check_semi_options(warmup_steps, confidence_threshold, {
             "adversarial_weight": adversarial_weight,
@@ -140,7 +147,10 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
         valid = ops.cast(ops.not_equal(masks, self.ignore_index), "float32")
         everywhere = ops.ones_like(unlabelled_logits[..., 0], dtype="float32")
         truth = ops.one_hot(ops.where(valid > 0, masks, 0), self.num_classes) * valid[..., None]
-        fake = self.discriminator(ops.softmax(ops.cast(logits, "float32")), training=True)
+        probabilities = ops.softmax(ops.cast(logits, "float32"))
+        if self.scaling_tau is not None:
+            truth = scale_ground_truth(truth, ops.stop_gradient(probabilities), self.scaling_tau)
+        fake = self.discriminator(probabilities, training=True)
         fake_unlabelled = self.discriminator(
             ops.softmax(ops.cast(unlabelled_logits, "float32")), training=True
         )
@@ -192,6 +202,7 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "adversarial_weight": self.adversarial_weight,
             "unlabelled_adversarial_weight": self.unlabelled_adversarial_weight,
+            "scaling_tau": self.scaling_tau,
         }
 
     @classmethod

@@ -108,6 +108,31 @@ def test_losses_of_one_step_worked_out_by_hand():
     assert logs["loss"] == pytest.approx(total + 2.0 * pseudo_ce, rel=1e-4)
 
 
+def test_scaled_ground_truth_is_what_the_discriminator_sees_as_real():
+    ((images, masks), unlabelled) = _batch()
+    segmenter, discriminator = _conv_segmenter(), _discriminator()
+    probabilities = _softmax(keras.ops.convert_to_numpy(segmenter(images)))
+    truth = np.eye(NUM_CLASSES, dtype="float32")[masks]
+    scaled = keras.ops.convert_to_numpy(
+        keras_segen.trainers.adversarial_segmentation.scale_ground_truth(truth, probabilities, 0.9)
+    )
+    assert scaled.max(-1).min() >= 0.9 - 1e-6  # the true class holds at least tau
+    real = keras.ops.convert_to_numpy(discriminator(scaled))[..., 0]
+    fake = keras.ops.convert_to_numpy(discriminator(probabilities))[..., 0]
+    fake_u = keras.ops.convert_to_numpy(
+        discriminator(_softmax(keras.ops.convert_to_numpy(segmenter(unlabelled))))
+    )[..., 0]
+    fakes = np.logaddexp(0.0, np.concatenate([fake, fake_u])).mean()
+    expected = 0.5 * (fakes + np.logaddexp(0.0, -real).mean())
+    trainer = keras_segen.SemiSupervisedSegmenter(segmenter, discriminator, scaling_tau=0.9)
+    trainer.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    logs = trainer.train_on_batch(_batch(), return_dict=True)
+    assert logs["d_loss"] == pytest.approx(expected, rel=1e-4)
+    assert trainer.get_config()["scaling_tau"] == 0.9
+    with pytest.raises(ValueError, match=r"scaling_tau must be None or in \(0, 1\]"):
+        keras_segen.SemiSupervisedSegmenter(segmenter, discriminator, scaling_tau=0.0)
+
+
 def test_warmup_holds_the_self_training_term_back():
     trainer = keras_segen.SelfTrainingSegmenter(
         _conv_segmenter(), self_training_weight=1.0, confidence_threshold=0.0, warmup_steps=2
