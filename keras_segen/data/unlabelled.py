@@ -84,7 +84,8 @@ def load_unlabelled(source, image_size, num_examples=None, seed=0, shuffle=True,
     if on_bad not in ON_BAD:
         raise ValueError(f"on_bad must be one of {ON_BAD}; got {on_bad!r}.")
     skipped = []
-    if str(source) in SHAPES_SOURCES:
+    embedded = str(source) in SHAPES_SOURCES
+    if embedded:
         images, _, _ = shapes_split("unlabelled", size, None, num_examples, seed, str(source))
         dataset = tf.data.Dataset.from_tensor_slices(images)
         count = len(images)
@@ -102,11 +103,10 @@ def load_unlabelled(source, image_size, num_examples=None, seed=0, shuffle=True,
         count = len(files)
     if shuffle:
         dataset = dataset.shuffle(min(count, 10_000), seed=seed, reshuffle_each_iteration=True)
-    if str(source) not in SHAPES_SOURCES:
+    if not embedded:
         dataset = dataset.map(decoded_image, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.map(lambda image: preprocess_image(image, size),
                           num_parallel_calls=tf.data.AUTOTUNE)  # fmt: skip
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     info = DatasetInfo(str(source), "unlabelled", 0, (), count, skipped=skipped)
     return (dataset, info) if with_info else dataset
 
@@ -134,6 +134,4 @@ def with_unlabelled(labelled, unlabelled):
             "with_unlabelled needs batched datasets of known, non-zero length; got "
             f"{lengths[0]} labelled and {lengths[1]} unlabelled batches."
         )
-    steps = max(lengths)
-    pair = tf.data.Dataset.zip((labelled.repeat(), unlabelled.repeat())).take(steps)
-    return pair.apply(tf.data.experimental.assert_cardinality(steps))
+    return tf.data.Dataset.zip((labelled.repeat(), unlabelled.repeat())).take(max(lengths))

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Pix2Pix": "keras_segen.trainers.pix2pix",
     "OptimizerGroup": "keras_segen.trainers.backend",
     "SampleGrid": "keras_segen.trainers.callbacks",
+    "SegmenterAdversarialTrainer": "keras_segen.trainers.adversarial_segmentation",
     "SelfTrainingSegmenter": "keras_segen.trainers.semi_supervised",
     "SemiSupervisedSegmenter": "keras_segen.trainers.semi_supervised",
     "Trainer": "keras_segen.trainers.base",

@@ -43,8 +43,56 @@ def labelled_batch(data, trainer):
     return ops.cast(images, "float32"), ops.cast(masks, "int32")
 
 
+class SegmenterAdversarialTrainer(AdversarialTrainer):
+    """Base of the trainers that pit a ``segmenter`` against a ``discriminator``.
+
+    Calling the trainer runs the segmenter; ``compile(optimizer, d_optimizer)`` takes the
+    segmenter's optimizer first (default Adam 1e-3) and the discriminator's second
+    (default: ``default_d_optimizer()``, else ``AdversarialTrainer``'s Adam 2e-4, beta_1
+    0.5).
+
+    Example:
+        >>> trainer = keras_segen.AdversarialSegmenter(
+        ...     keras_segen.get_model("unet", "tiny"),
+        ...     keras_segen.get_model("label_map_discriminator", "tiny"))
+        >>> isinstance(trainer, keras_segen.trainers.SegmenterAdversarialTrainer)
+        True
+        >>> trainer.compile()
+        >>> trainer.generator is trainer.segmenter, float(trainer.d_optimizer.beta_1)
+        (True, 0.5)
+    """
+
+    def default_d_optimizer(self):
+        """The discriminator's optimizer when ``compile`` is given none (``None``: the
+        base class's)."""
+        return None
+
+    @property
+    def generator(self):
+        """The network the second optimizer trains (the base class's name for it)."""
+        return self.segmenter
+
+    def call(self, images, training=False):
+        """The segmenter's logits."""
+        return self.segmenter(images, training=training)
+
+    def compile(self, optimizer=None, d_optimizer=None, **kwargs):
+        """``optimizer`` trains the segmenter, ``d_optimizer`` the discriminator."""
+        super().compile(
+            d_optimizer=d_optimizer or self.default_d_optimizer(),
+            g_optimizer=optimizer or keras.optimizers.Adam(1e-3),
+            **kwargs,
+        )
+
+    def compile_from_config(self, config):
+        self.compile(
+            optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+        )
+
+
 @keras.saving.register_keras_serializable(package="keras_segen")
-class AdversarialSegmenter(AdversarialTrainer):
+class AdversarialSegmenter(SegmenterAdversarialTrainer):
     """Trains any segmenter with ``fit`` on ``(image, mask)`` batches plus an adversarial term.
 
     Luc et al. 2016: a discriminator sees ``[image, label map]`` pairs and learns to tell
@@ -142,11 +190,6 @@ class AdversarialSegmenter(AdversarialTrainer):
         self.mean_iou = metrics.MeanIoU(self.num_classes, ignore_index=ignore_index)
 
     @property
-    def generator(self):
-        """The network the second optimizer trains (the base class's name for it)."""
-        return self.segmenter
-
-    @property
     def metrics(self):
         return [
             self.loss_tracker,
@@ -155,22 +198,6 @@ class AdversarialSegmenter(AdversarialTrainer):
             self.d_loss_tracker,
             self.mean_iou,
         ]
-
-    def compile(self, optimizer=None, d_optimizer=None, **kwargs):
-        """``optimizer`` trains the segmenter (default Adam 1e-3), ``d_optimizer`` the
-        discriminator (default Adam 2e-4, beta_1 0.5)."""
-        optimizer = optimizer or keras.optimizers.Adam(1e-3)
-        super().compile(d_optimizer=d_optimizer, g_optimizer=optimizer, **kwargs)
-
-    def compile_from_config(self, config):
-        self.compile(
-            optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-        )
-
-    def call(self, images, training=False):
-        """The segmenter's logits."""
-        return self.segmenter(images, training=training)
 
     def label_maps(self, masks, logits):
         """``(ground truth, predicted)`` class distributions as the discriminator sees them."""

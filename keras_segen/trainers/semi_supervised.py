@@ -13,9 +13,12 @@ import keras
 from keras import ops
 
 from keras_segen import losses
-from keras_segen.trainers.adversarial_segmentation import scale_ground_truth
+from keras_segen.trainers.adversarial_segmentation import (
+    SegmenterAdversarialTrainer,
+    scale_ground_truth,
+)
 from keras_segen.trainers.backend import minimize
-from keras_segen.trainers.base import AdversarialTrainer, Trainer, deserialize_submodels, track
+from keras_segen.trainers.base import Trainer, deserialize_submodels, track
 from keras_segen.trainers.semi_supervised_steps import (
     SemiSupervisedSteps,
     check_segmenter,
@@ -25,7 +28,7 @@ from keras_segen.trainers.semi_supervised_steps import (
 
 
 @keras.saving.register_keras_serializable(package="keras_segen")
-class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
+class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
     """Semi-supervised adversarial segmentation (Hung, Tsai, Liou, Lin & Yang, BMVC 2018).
 
     A fully convolutional discriminator (``keras_segen.confidence_discriminator``) learns,
@@ -111,11 +114,6 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
 
     @property
-    def generator(self):
-        """The network the second optimizer trains (the base class's name for it)."""
-        return self.segmenter
-
-    @property
     def metrics(self):
         return [
             self.loss_tracker,
@@ -128,18 +126,9 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, AdversarialTrainer):
             self.mean_iou,
         ]
 
-    def compile(self, optimizer=None, d_optimizer=None, **kwargs):
-        """``optimizer`` trains the segmenter (default Adam 1e-3), ``d_optimizer`` the
-        discriminator (default Adam 1e-4, betas (0.9, 0.99), as in the paper)."""
-        optimizer = optimizer or keras.optimizers.Adam(1e-3)
-        d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4, beta_1=0.9, beta_2=0.99)
-        super().compile(d_optimizer=d_optimizer, g_optimizer=optimizer, **kwargs)
-
-    def compile_from_config(self, config):
-        self.compile(
-            optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-        )
+    def default_d_optimizer(self):
+        """Adam 1e-4, betas (0.9, 0.99), as in the authors' code."""
+        return keras.optimizers.Adam(1e-4, beta_1=0.9, beta_2=0.99)
 
     def _step_losses(self, images, masks, unlabelled):
         logits = self.segmenter(images, training=True)
@@ -260,6 +249,10 @@ class SelfTrainingSegmenter(SemiSupervisedSteps, Trainer):
             self.fraction_tracker,
             self.mean_iou,
         ]
+
+    def call(self, images, training=False):
+        """The segmenter's logits."""
+        return self.segmenter(images, training=training)
 
     def compile(self, optimizer=None, **kwargs):
         """``optimizer`` trains the segmenter (default Adam 1e-3); built at once."""

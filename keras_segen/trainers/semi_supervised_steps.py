@@ -65,7 +65,7 @@ def check_segmenter(trainer, segmenter):
 
 class SemiSupervisedSteps:
     """What the semi-supervised trainers share: their batches, the pseudo-label loss,
-    validation and config. Mixed in before ``Trainer`` or ``AdversarialTrainer``."""
+    validation and config. Mixed in before ``Trainer`` or ``SegmenterAdversarialTrainer``."""
 
     def init_common(self, segmenter, loss, self_training_weight, confidence_threshold,
                      warmup_steps, ignore_index):  # fmt: skip
@@ -82,10 +82,6 @@ class SemiSupervisedSteps:
         self.self_training_tracker = keras.metrics.Mean(name="self_training_loss")
         self.fraction_tracker = keras.metrics.Mean(name="pseudo_label_fraction")
         self.mean_iou = metrics.MeanIoU(self.num_classes, ignore_index=ignore_index)
-
-    def call(self, images, training=False):
-        """The segmenter's logits."""
-        return self.segmenter(images, training=training)
 
     def unpack(self, data):
         name = type(self).__name__

@@ -6,7 +6,7 @@ from keras import layers
 from keras_segen.layers import ResizeLike, spectral_norm
 from keras_segen.models.validation import check_input_shape, check_int
 
-STRIDES = 5
+CONVOLUTIONS = 5  # each 4x4 with stride 2
 
 
 def confidence_discriminator(
@@ -51,7 +51,7 @@ def confidence_discriminator(
         )
     label_map = keras.Input(tuple(input_shape), name="label_map")
     x = label_map
-    widths = [filters * 2**index for index in range(STRIDES - 1)] + [1]
+    widths = [filters * 2**index for index in range(CONVOLUTIONS - 1)] + [1]
     for index, width in enumerate(widths, start=1):
         convolution = layers.Conv2D(width, 4, strides=2, padding="same", name=f"conv{index}")
         x = spectral_norm(convolution, spectral_normalization)(x)
