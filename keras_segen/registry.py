@@ -27,6 +27,7 @@ BUILTIN_MODULES = {
     "keras_segen.models.generation.vae": "generation",
     "keras_segen.models.generation.cgan": "generation",
     "keras_segen.models.generation.pix2pix": "generation",
+    "keras_segen.models.generation.spade": "generation",
     "keras_segen.models.generation.label_map_discriminator": "generation",
     "keras_segen.models.generation.confidence_discriminator": "generation",
 }

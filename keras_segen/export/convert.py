@@ -37,10 +37,20 @@ def input_specs(model, input_shape=None, batch_size=1):
     Returns:
         A list of ``tf.TensorSpec``.
 
+    Raises:
+        ValueError: the model's outputs are nested (a training-time network such as SPADE's
+            multi-scale discriminator): an artifact has a flat list of outputs.
+
     Example:
         >>> keras_segen.export.input_specs(keras_segen.unet((None, None, 3)), (64, 64, 3))
         [TensorSpec(shape=(1, 64, 64, 3), dtype=tf.float32, name='image')]
     """
+    if _has_nested_outputs(model):
+        raise ValueError(
+            f"{model.name} returns nested lists of {len(model.outputs)} maps (one list per "
+            "scale: a training-time discriminator); an export writes a model with one "
+            "output or a flat list of outputs. Export the generator it trains instead."
+        )
     specs = []
     for index, tensor in enumerate(model.inputs):
         shape = list(tensor.shape[1:])
@@ -61,6 +71,14 @@ def input_specs(model, input_shape=None, batch_size=1):
             tf.TensorSpec([batch_size, *shape], tensor.dtype, name=input_name(tensor, index))
         )
     return specs
+
+
+def _has_nested_outputs(model):
+    try:
+        output = model.output
+    except (AttributeError, ValueError):  # a subclassed model: outputs known once called
+        return False
+    return isinstance(output, (list, tuple)) and any(isinstance(o, (list, tuple)) for o in output)
 
 
 def serving_function(model, specs):

@@ -23,9 +23,17 @@ from keras_segen.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 from keras_segen.layers.preprocessing import ImagenetPreprocessing
 from keras_segen.layers.renet import ReNetSweep
 from keras_segen.layers.resize import ResizeLike, Upscale2D, resize_images
+from keras_segen.layers.spade import (
+    SPADE,
+    AveragePoolingExcludingPadding2D,
+    NearestResize,
+    nearest_resize_like_torch,
+    xavier_normal,
+)
 from keras_segen.layers.spectral import SpectralNorm, spectral_norm
 
 __all__ = [
+    "AveragePoolingExcludingPadding2D",
     "DynamicAdaptiveAveragePooling2D",
     "adaptive_average_pooling",
     "BilinearUpsampling",
@@ -37,8 +45,10 @@ __all__ = [
     "MaxPoolingWithArgmax2D",
     "MaxPoolingWithMask2D",
     "MaxUnpooling2D",
+    "NearestResize",
     "PatchesToChannels",
     "ReNetSweep",
+    "SPADE",
     "ResizeLike",
     "SpectralNorm",
     "Upscale2D",
@@ -47,8 +57,10 @@ __all__ = [
     "call_with_kernel",
     "conv_bn_act",
     "fake_quantized_kernel",
+    "nearest_resize_like_torch",
     "resize_images",
     "separable_conv_bn_act",
     "spectral_norm",
     "upsample_nearest_2x",
+    "xavier_normal",
 ]

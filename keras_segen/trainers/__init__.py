@@ -1,6 +1,6 @@
 """Trainers: ``keras.Model`` subclasses with custom train steps, their callbacks, recipes.
 
-``GAN`` (DCGAN / WGAN-GP), ``ConditionalGAN``, ``VAE``, ``Pix2Pix`` and
+``GAN`` (DCGAN / WGAN-GP), ``ConditionalGAN``, ``VAE``, ``Pix2Pix``, ``GauGAN`` (SPADE) and
 ``AdversarialSegmenter``, ``SemiSupervisedSegmenter`` (Hung et al.) and its ablation
 ``SelfTrainingSegmenter`` (the adversarial ones share ``AdversarialTrainer``: one optimizer
 per network); ``SampleGrid`` draws samples after every epoch; the generation recipes
@@ -16,6 +16,7 @@ _EXPORTS = {
     "ConditionalGAN": "keras_segen.trainers.gan",
     "CosineCycles": "keras_segen.trainers.schedules",
     "GAN": "keras_segen.trainers.gan",
+    "GauGAN": "keras_segen.trainers.spade",
     "GenerationRecipe": "keras_segen.trainers.recipes",
     "Pix2Pix": "keras_segen.trainers.pix2pix",
     "OptimizerGroup": "keras_segen.trainers.backend",
@@ -26,6 +27,8 @@ _EXPORTS = {
     "Trainer": "keras_segen.trainers.base",
     "VAE": "keras_segen.trainers.vae",
     "discriminator_loss": "keras_segen.trainers.gan",
+    "discriminator_scales": "keras_segen.trainers.spade",
+    "feature_matching_loss": "keras_segen.trainers.spade",
     "generator_loss": "keras_segen.trainers.gan",
     "get_recipe": "keras_segen.trainers.recipes",
     "kl_divergence": "keras_segen.trainers.vae",

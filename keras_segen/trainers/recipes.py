@@ -101,7 +101,7 @@ def list_recipes():
 
     Example:
         >>> keras_segen.trainers.list_recipes()
-        ['dcgan', 'wgan-gp', 'cgan', 'vae', 'pix2pix']
+        ['dcgan', 'wgan-gp', 'cgan', 'vae', 'pix2pix', 'spade']
     """
     return list(RECIPES)
 
@@ -190,6 +190,22 @@ register_recipe(GenerationRecipe(
     run_arguments=("num_classes",),
     learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="label_maps",
     paper="Isola, Zhu, Zhou & Efros, CVPR 2017",
+    dataset="shapes_coloured", image_size=64, epochs=10, num_examples=1500, batch_size=16,
+    filters=16, d_filters=16,
+))  # fmt: skip
+register_recipe(GenerationRecipe(
+    name="spade",
+    description="label map -> image: SPADE generator, 2-scale PatchGAN, hinge + feature "
+    "matching 10, TTUR Adam(1e-4 G / 4e-4 D, 0, 0.9)",
+    trainer="GauGAN",
+    networks=(
+        Network("spade_generator", "filters"),
+        Network("spade_discriminator", "d_filters"),
+    ),
+    trainer_arguments={},
+    run_arguments=("num_classes",),
+    learning_rate=1e-4, d_learning_rate=4e-4, betas=(0.0, 0.9), optimizers=2, data="label_maps",
+    paper="Park, Liu, Wang & Zhu, CVPR 2019",
     dataset="shapes_coloured", image_size=64, epochs=10, num_examples=1500, batch_size=16,
     filters=16, d_filters=16,
 ))  # fmt: skip

@@ -62,6 +62,13 @@ def test_argument_errors(kwargs, match, tmp_path):
         export.to_tflite(_unet(), tmp_path / "x.tflite", **settings)
 
 
+def test_a_model_with_nested_outputs_is_refused_before_tracing(tmp_path):
+    discriminator = keras_segen.get_model("spade_discriminator", "tiny")
+    for write in (export.to_saved_model, export.to_tflite, export.to_onnx):
+        with pytest.raises(ValueError, match="spade_discriminator returns nested lists of 10"):
+            write(discriminator, tmp_path / "d")
+
+
 def test_dropout_is_removed(tmp_path):
     generator = keras_segen.pix2pix_generator((16, 16, 3), filters=4)
     path = export.to_tflite(generator, tmp_path / "p.tflite")

@@ -13,7 +13,9 @@ from keras_segen import export
 from tests.harness import run_export_test
 from tests.helpers import sample_inputs, small_model, tiny_batch
 
-MODELS = keras_segen.list_models()
+# SPADE's multi-scale discriminator returns nested per-scale lists of features, which
+# export refuses with a message (test_export_api); it is a training-time network only.
+MODELS = [name for name in keras_segen.list_models() if name != "spade_discriminator"]
 # Untrained SegNet (13 BatchNorms at their initial moving statistics: logits span ~0.02)
 # and ReSeg (random GRUs) have near-flat logits whose order int8 rounding changes (0.88 and
 # 0.97 agreement); they are gated after a short training, with the agreement each reaches.

@@ -188,13 +188,57 @@ def test_confidence_discriminator_paper_network():
     assert discriminator.output_shape == (None, 321, 321, 1)
 
 
+def spade(c_in, c_out, hidden=128):
+    """NVlabs/SPADE ``SPADE``: shared 3x3 conv to ``hidden`` + ReLU, 3x3 convs to gamma and
+    beta; the norm has no parameters."""
+    return conv(3, c_in, hidden) + 2 * conv(3, hidden, c_out)
+
+
+def spade_resblock(c_in, c_out, labels):
+    """``SPADEResnetBlock``: two SPADE + 3x3 conv stages (via min(c_in, c_out) channels),
+    and a SPADE + bias-free 1x1 conv shortcut when the width changes."""
+    middle = min(c_in, c_out)
+    block = spade(labels, c_in) + conv(3, c_in, middle) + spade(labels, middle)
+    block += conv(3, middle, c_out)
+    if c_in != c_out:
+        block += spade(labels, c_in) + conv(1, c_in, c_out, bias=False)
+    return block
+
+
+def test_spade_authors_networks():
+    """NVlabs/SPADE on Cityscapes (35 labels + instance edges = 36 channels, ngf = ndf = 64,
+    'more' upsampling): SPADEGenerator without the VAE, and the 2-scale, 4-layer
+    MultiscaleDiscriminator with spectral instance norm (bias-free normalised convs).
+    PyTorch counts the same numbers for the authors' modules built with these options."""
+    generator, discriminator = paper("spade_generator"), paper("spade_discriminator")
+    widths = [1024, 1024, 1024, 1024, 512, 256, 128, 64]  # head_0, G_middle_0/1, up_0..up_3
+    generator_params = (
+        conv(3, 36, 1024)  # fc on the label map resized to 4 x 8
+        + sum(spade_resblock(a, b, 36) for a, b in zip(widths, widths[1:]))
+        + conv(3, 64, 3)  # conv_img
+    )
+    assert trainable(generator) == generator_params == 93_048_003
+    assert generator.output_shape == (None, 256, 512, 3)
+    scale = (
+        conv(4, 39, 64)
+        + conv(4, 64, 128, False) + conv(4, 128, 256, False) + conv(4, 256, 512, False)
+        + conv(4, 512, 1)
+    )  # fmt: skip
+    assert trainable(discriminator) == 2 * scale == 5_601_410
+    # 2-pixel padding and 4x4 kernels: 256 x 512 -> 129 x 257 -> 65 x 129 -> 33 x 65,
+    # then stride 1: 34 x 66 -> 35 x 67; the second scale starts at 128 x 256.
+    first, second = discriminator.output
+    assert first[-1].shape == (None, 35, 67, 1)
+    assert second[-1].shape == (None, 19, 35, 1)
+
+
 def test_every_paper_preset_is_checked_here():
     names = keras_segen.list_models()
     with_paper = {name for name in names if "paper" in keras_segen.list_presets(name)}
     assert with_paper == {
         "fcn", "unet", "segnet", "deeplabv3_plus", "reseg", "dcgan_generator",
         "dcgan_discriminator", "pix2pix_generator", "patchgan_discriminator",
-        "confidence_discriminator",
+        "confidence_discriminator", "spade_generator", "spade_discriminator",
         # against segmentation_models.pytorch in tests/models/test_new_decoders.py
         "fpn", "pspnet", "linknet", "unet_plus_plus",
     }  # fmt: skip

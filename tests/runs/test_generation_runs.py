@@ -17,7 +17,7 @@ TINY = dict(
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("model", ["dcgan", "wgan-gp", "cgan", "vae", "pix2pix"])
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp", "cgan", "vae", "pix2pix", "spade"])
 def test_every_model_trains_into_a_run_directory(model, tmp_path):
     out = tmp_path / model
     history = keras_segen.train_generation(model, "shapes", out=str(out), **TINY)
@@ -26,10 +26,11 @@ def test_every_model_trains_into_a_run_directory(model, tmp_path):
         assert (out / name).is_file()
     assert (out / "samples" / "samples_epoch001.png").is_file()
     config = run_config(out)
-    assert config["num_classes"] == {"cgan": 3, "pix2pix": 4}.get(model)
+    assert config["num_classes"] == {"cgan": 3, "pix2pix": 4, "spade": 4}.get(model)
     report = json.loads((out / "metrics.json").read_text())
     fid_keys = {"fid", "kid", "fid_images", "fid_features", "fid_comparable_with_published"}
-    paired_keys = {"l1", "psnr", "ssim", "images"} if model == "pix2pix" else set()
+    paired = model in ("pix2pix", "spade")
+    paired_keys = {"l1", "psnr", "ssim", "images"} if paired else set()
     assert set(report) == fid_keys | paired_keys and report.get("images", 8) == 8
     # The 8 held-out shapes (test_examples) against as many samples, on offline features.
     assert report["fid_images"] == 8 and report["fid"] > 0

@@ -1,0 +1,86 @@
+"""GauGAN (SPADE's trainer): losses by hand, TTUR defaults, label -> image pipelines, and
+the int8 export of a trained generator. Fit, saving with both optimizers and mixed
+precision on TensorFlow and JAX: the shared harness (test_harness_suite, recipe "spade")."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_segen
+from keras_segen import export
+
+SIZE, CLASSES = 8, 2
+
+
+def constant_painter(value):
+    """one-hot map -> an image of ``value`` everywhere (a 1x1 conv with zero kernel)."""
+    maps = keras.Input((SIZE, SIZE, CLASSES))
+    paint = keras.layers.Conv2D(3, 1, kernel_initializer="zeros",
+                                bias_initializer=keras.initializers.Constant(value))  # fmt: skip
+    return keras.Model(maps, paint(maps))
+
+
+def two_scale_judge():
+    """``[map, image]`` -> per scale ``[image features, logits = channel mean]``; the second
+    scale sees the image average-pooled."""
+    maps, image = keras.Input((SIZE, SIZE, CLASSES)), keras.Input((SIZE, SIZE, 3))
+    mean = keras.layers.Conv2D(1, 1, kernel_initializer=keras.initializers.Constant(1 / 3),
+                               use_bias=False)  # fmt: skip
+    small = keras.layers.AveragePooling2D(2)(image)
+    outputs = [[keras.layers.Identity()(image), mean(image)], [small, mean(small)]]
+    return keras.Model([maps, image], outputs)
+
+
+def test_losses_by_hand():
+    """Generated 0.5 against real -0.5 everywhere, at both scales: D hinge
+    relu(1 - (-0.5)) + relu(1 + 0.5) = 3; G hinge -0.5; feature matching: |0.5 - (-0.5)| = 1
+    per scale, averaged over the 2 scales = 1; g_loss = -0.5 + 10 * 1; L1 = 1."""
+    trainer = keras_segen.GauGAN(constant_painter(0.5), two_scale_judge(), num_classes=CLASSES)
+    trainer.compile(keras.optimizers.Adam(0.0), keras.optimizers.Adam(0.0))
+    maps = np.zeros((2, SIZE, SIZE), "int32")
+    images = np.full((2, SIZE, SIZE, 3), -0.5, "float32")
+    history = trainer.fit(maps, images, batch_size=2, epochs=1, verbose=0).history
+    logged = {name: round(values[0], 5) for name, values in history.items()}
+    assert logged == {
+        "d_loss": 3.0, "adversarial_loss": -0.5, "feature_matching_loss": 1.0,
+        "g_loss": 9.5, "l1_loss": 1.0,
+    }  # fmt: skip
+    network, classes = keras_segen.pipelines.label_to_image_generator(trainer)
+    assert network is trainer.generator and classes == CLASSES
+
+
+def test_compile_defaults_to_the_authors_two_time_scale_rule():
+    trainer = keras_segen.GauGAN(constant_painter(0.0), two_scale_judge(), num_classes=CLASSES)
+    trainer.compile()
+    rates = [float(o.learning_rate) for o in (trainer.g_optimizer, trainer.d_optimizer)]
+    np.testing.assert_allclose(rates, [1e-4, 4e-4])
+    for optimizer in (trainer.g_optimizer, trainer.d_optimizer):
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.9)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="feature_matching_weight must be >= 0"):
+        keras_segen.GauGAN(constant_painter(0.0), two_scale_judge(), feature_matching_weight=-1)
+    with pytest.raises(ValueError, match="num_classes=3 does not match"):
+        keras_segen.GauGAN(constant_painter(0.0), two_scale_judge(), num_classes=3)
+
+
+def test_int8_export_of_a_trained_generator_keeps_the_images(tmp_path):
+    """Random weights saturate this deep, modulated network (test_export_suite checks its
+    float artifacts); a generator after a short training is what a user exports."""
+    keras.utils.set_random_seed(0)
+    pairs = keras_segen.data.load_segmentation(
+        "shapes_coloured", image_size=32, batch_size=8, num_examples=32, pipeline="numpy"
+    )
+    images, masks = pairs.arrays
+    trainer = keras_segen.GauGAN(
+        keras_segen.get_model("spade_generator", "tiny"),
+        keras_segen.get_model("spade_discriminator", "tiny"),
+        num_classes=4,
+    )
+    trainer.compile()
+    trainer.fit(masks, images * 2 - 1, batch_size=8, epochs=2, verbose=0)
+    one_hot = np.eye(4, dtype="float32")[masks]
+    path = export.to_tflite(trainer.generator, tmp_path / "g.tflite", "int8", one_hot[:16])
+    report = export.verify(trainer.generator, path, one_hot[16:24])
+    assert report["psnr_db"] >= 30, report
