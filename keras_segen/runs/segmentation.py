@@ -198,13 +198,16 @@ class SegmentationTask(RunTask):
         """Unfreezes the encoder after ``freeze_epochs``: a new optimizer over every layer,
         at ``fine_tune_factor`` times the schedule, continuing its step count."""
         network = self.best_model(model)
-        if not freeze_for_epoch(network, config, epoch) or network is not model:
+        if not freeze_for_epoch(network, config, epoch):
             return []
         steps = _steps_per_epoch(data.train, config)
         factor = learning_rate_factor(config, network)
         optimizer = keras.optimizers.Adam(learning_rate_schedule(config, steps, factor))
         optimizer.iterations.assign(epoch * steps)
-        _compile(model, config, data.info.num_classes, optimizer)
+        # A trainer keeps its discriminator's optimizer; compiling again also drops the
+        # train function traced with the frozen encoder's (shorter) variable list.
+        d_optimizer = getattr(model, "d_optimizer", None)
+        _compile(model, config, data.info.num_classes, optimizer, d_optimizer)
         return [
             f"epoch {epoch + 1}: encoder unfrozen; every layer trains at {factor:g} times the "
             "learning rate"

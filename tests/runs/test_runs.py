@@ -215,13 +215,18 @@ class EncoderWeightsAtEpochEnds(keras.callbacks.Callback):
         super().__init__()
         self.weights, self.rates = [], []
 
+    def encoder_weights(self):
+        network = getattr(self.model, "segmenter", self.model)  # a trainer's segmenter
+        return network.get_layer("encoder").get_weights()
+
     def on_train_begin(self, logs=None):
         if not self.weights:
-            self.weights.append(self.model.get_layer("encoder").get_weights())
+            self.weights.append(self.encoder_weights())
 
     def on_epoch_end(self, epoch, logs=None):
-        self.weights.append(self.model.get_layer("encoder").get_weights())
-        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+        self.weights.append(self.encoder_weights())
+        optimizer = getattr(self.model, "g_optimizer", self.model.optimizer)
+        self.rates.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
 
 
 BACKBONE = dict(
@@ -245,6 +250,20 @@ def test_frozen_encoder_epochs_then_fine_tuning(tmp_path, capsys):
     assert (config["backbone"], config["freeze_epochs"]) == ("light", 1)
     best = keras.models.load_model(out / "best.keras")
     assert best.get_layer("encoder").trainable
+
+
+def test_a_trainer_fine_tunes_its_encoder_after_the_frozen_phase(tmp_path):
+    """The semi-supervised trainer (the adversarial ones share the path) gets a new
+    segmenter optimizer when the encoder thaws, and keeps its discriminator's."""
+    recorder = EncoderWeightsAtEpochEnds()
+    keras_segen.train(out=str(tmp_path / "run"), epochs=2, freeze_epochs=1,
+                      callbacks=[recorder], unlabeled="shapes", unlabeled_examples=8,
+                      **BACKBONE)  # fmt: skip
+    start, frozen, tuned = recorder.weights
+    for got, want in zip(frozen, start):
+        np.testing.assert_array_equal(got, want)
+    assert any(not np.array_equal(got, want) for got, want in zip(tuned, frozen))
+    np.testing.assert_allclose(recorder.rates, [0.01, 0.001], rtol=1e-6)
 
 
 def test_resume_inside_the_frozen_phase_unfreezes_on_time(tmp_path):
