@@ -1,6 +1,12 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The tests' programs are tiny: XLA's LLVM optimisation passes cost more compile time than
+# they save in run time (JAX subprocess tests take ~30% less time without them). Inherited
+# by every subprocess the tests start.
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+)
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -27,7 +27,8 @@ def test_list_shows_the_generation_recipes(capsys):
     assert cli.main(["list", "--task", "generation"]) == 0
     out = capsys.readouterr().out
     recipes = out.split("generation recipes")[1].splitlines()[2:]
-    assert [line.split()[0] for line in recipes] == ["dcgan", "wgan-gp", "cgan", "vae", "pix2pix", "spade"]
+    names = [line.split()[0] for line in recipes]
+    assert names == ["dcgan", "wgan-gp", "cgan", "vae", "pix2pix", "spade"]
 
 
 def test_info_lists_presets_and_builds_one(capsys):

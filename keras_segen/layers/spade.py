@@ -61,7 +61,13 @@ class NearestResize(keras.layers.Layer):
 
 def xavier_normal(gain=0.02):
     """The SPADE authors' initialiser: ``xavier_normal_(gain=0.02)``, i.e. a normal with
-    standard deviation ``gain * sqrt(2 / (fan_in + fan_out))``."""
+    standard deviation ``gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Example:
+        >>> kernel = keras_segen.layers.xavier_normal()((3, 3, 64, 64))  # fans 576 + 576
+        >>> round(float(np.std(keras.ops.convert_to_numpy(kernel))) / (0.02 / 24), 1)
+        1.0
+    """
     return keras.initializers.VarianceScaling(gain**2, "fan_avg", "untruncated_normal")
 
 
