@@ -1,13 +1,12 @@
-"""GauGAN (SPADE's trainer): losses by hand, TTUR defaults, label -> image pipelines, and
-the int8 export of a trained generator. Fit, saving with both optimizers and mixed
-precision on TensorFlow and JAX: the shared harness (test_harness_suite, recipe "spade")."""
+"""GauGAN (SPADE's trainer): losses by hand, TTUR defaults, label -> image pipelines.
+Fit, saving with both optimizers and mixed precision on TensorFlow and JAX: the shared
+harness (test_harness_suite, recipe "spade"); exports: tests/export."""
 
 import keras
 import numpy as np
 import pytest
 
 import keras_segen
-from keras_segen import export
 
 SIZE, CLASSES = 8, 2
 
@@ -63,24 +62,3 @@ def test_errors():
         keras_segen.GauGAN(constant_painter(0.0), two_scale_judge(), feature_matching_weight=-1)
     with pytest.raises(ValueError, match="num_classes=3 does not match"):
         keras_segen.GauGAN(constant_painter(0.0), two_scale_judge(), num_classes=3)
-
-
-def test_int8_export_of_a_trained_generator_keeps_the_images(tmp_path):
-    """Random weights saturate this deep, modulated network (test_export_suite checks its
-    float artifacts); a generator after a short training is what a user exports."""
-    keras.utils.set_random_seed(0)
-    pairs = keras_segen.data.load_segmentation(
-        "shapes_coloured", image_size=32, batch_size=8, num_examples=32, pipeline="numpy"
-    )
-    images, masks = pairs.arrays
-    trainer = keras_segen.GauGAN(
-        keras_segen.get_model("spade_generator", "tiny"),
-        keras_segen.get_model("spade_discriminator", "tiny"),
-        num_classes=4,
-    )
-    trainer.compile()
-    trainer.fit(masks, images * 2 - 1, batch_size=8, epochs=2, verbose=0)
-    one_hot = np.eye(4, dtype="float32")[masks]
-    path = export.to_tflite(trainer.generator, tmp_path / "g.tflite", "int8", one_hot[:16])
-    report = export.verify(trainer.generator, path, one_hot[16:24])
-    assert report["psnr_db"] >= 30, report
