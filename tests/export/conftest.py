@@ -13,7 +13,6 @@ import pytest
 
 from tests.helpers import sample_inputs, small_model
 
-
 # SPADE's modulation convolutions (gamma, beta) keep the authors' small initialisation:
 # drawn at He scale, norm(x) * (1 + gamma) compounds over 20 layers and saturates the
 # image, which no trained generator does.
