@@ -190,8 +190,8 @@ register_recipe(GenerationRecipe(
     run_arguments=("num_classes",),
     learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="label_maps",
     paper="Isola, Zhu, Zhou & Efros, CVPR 2017",
-    dataset="shapes_coloured", image_size=32, epochs=10, num_examples=1500, batch_size=16,
-    filters=16, d_filters=16,
+    dataset="shapes_coloured", image_size=64, epochs=10, num_examples=1500, batch_size=16,
+    filters=8, d_filters=8,
 ))  # fmt: skip
 register_recipe(GenerationRecipe(
     name="spade",
@@ -199,15 +199,15 @@ register_recipe(GenerationRecipe(
     "matching 10, TTUR Adam(1e-4 G / 4e-4 D, 0, 0.9)",
     trainer="GauGAN",
     networks=(
-        # 32 channels in each SPADE layer's shared convolution (the paper: 128, about 4x
-        # the time on a CPU); the ``spade_generator`` builder keeps 128.
-        Network("spade_generator", "filters", {"hidden": 32}),
+        # 16 channels in each SPADE layer's shared convolution (the paper: 128, most of the
+        # time on a CPU); the ``spade_generator`` builder keeps 128.
+        Network("spade_generator", "filters", {"hidden": 16}),
         Network("spade_discriminator", "d_filters"),
     ),
     trainer_arguments={},
     run_arguments=("num_classes",),
     learning_rate=1e-4, d_learning_rate=4e-4, betas=(0.0, 0.9), optimizers=2, data="label_maps",
     paper="Park, Liu, Wang & Zhu, CVPR 2019",
-    dataset="shapes_coloured", image_size=32, epochs=10, num_examples=1500, batch_size=16,
-    filters=16, d_filters=16,
+    dataset="shapes_coloured", image_size=64, epochs=10, num_examples=1500, batch_size=16,
+    filters=8, d_filters=8,
 ))  # fmt: skip

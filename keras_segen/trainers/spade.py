@@ -77,7 +77,7 @@ class GauGAN(Pix2Pix):
 
     Example:
         >>> pairs = keras_segen.data.load_segmentation(
-        ...     "shapes_coloured", image_size=32, batch_size=4, num_examples=8)
+        ...     "shapes_coloured", image_size=64, batch_size=4, num_examples=8)
         >>> masks_and_images = pairs.map(lambda image, mask: (mask, image * 2 - 1))
         >>> gaugan = keras_segen.GauGAN(
         ...     keras_segen.get_model("spade_generator", "tiny"),
@@ -88,7 +88,7 @@ class GauGAN(Pix2Pix):
         ['adversarial_loss', 'd_loss', 'feature_matching_loss', 'g_loss', 'l1_loss']
         >>> masks = next(iter(masks_and_images))[0]
         >>> gaugan(masks).shape  # label maps in, images in [-1, 1] out
-        TensorShape([4, 32, 32, 3])
+        TensorShape([4, 64, 64, 3])
     """
 
     def __init__(self, generator, discriminator, num_classes=None, feature_matching_weight=10.0,

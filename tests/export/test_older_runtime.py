@@ -95,6 +95,7 @@ def _run_on_device(python, cases):
 # kernels of the confidence discriminator's five strided convolutions differ from LiteRT's
 # by 2.7% of its output range on average.
 DEPLOYED = [name for name in keras_segen.list_models() if not name.endswith("_discriminator")]
+DYNAMIC_MAX = {"spade_generator": 2e-2}
 
 
 @pytest.mark.parametrize("name", DEPLOYED)
@@ -125,8 +126,10 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports
         if case["quantization"] in (None, "float16"):  # the same float kernels
             assert between.max() <= 1e-4, (case, between.max())
         elif case["quantization"] == "dynamic":  # hybrid kernels quantise activations
-            # ... per runtime version: PSPNet's pooled 1x1 branches differ by 0.22% on average.
-            assert between.mean() <= 3e-3 and between.max() <= 1e-2, (case, between.max())
+            # ... per runtime version: PSPNet's pooled 1x1 branches differ by 0.22% on average;
+            # through SPADE's 30 hybrid convolutions in a row a few pixels differ by up to 1.7%.
+            worst = DYNAMIC_MAX.get(name, 1e-2)
+            assert between.mean() <= 3e-3 and between.max() <= worst, (case, between.max())
         else:  # int8 kernels round differently: as close to Keras as on the newest runtime
             errors = [np.abs(out - keras_outputs).mean() / scale for out in (device, newest)]
             assert errors[0] <= 1.5 * errors[1] + 1e-3, (case, errors)

@@ -69,11 +69,11 @@ def test_spade_batch_norm_has_no_affine_parameters_and_tracks_statistics():
 @pytest.mark.parametrize(
     "upsampling, size, blocks",
     [
-        ("normal", 32, 7),
+        ("normal", 64, 7),
         # 'more' upsamples once more between G_middle_0 and G_middle_1: the first block
         # works at H / 64; 'most' adds up_4 (filters / 2) at full size.
-        ("more", 64, 7),
-        ("most", 128, 8),
+        ("more", 128, 7),
+        ("most", 256, 8),
     ],
 )
 def test_generator_layouts(upsampling, size, blocks):
@@ -81,18 +81,18 @@ def test_generator_layouts(upsampling, size, blocks):
         (size, size, 3), filters=4, num_upsampling_layers=upsampling, hidden=4
     )
     assert generator.output_shape == (None, size, size, 3)
-    assert generator.get_layer("fc").output.shape == (None, 1, 1, 64)
+    assert generator.get_layer("fc").output.shape == (None, 2, 2, 64)
     adds = [layer.name for layer in generator.layers if layer.name.endswith("_add")]
     assert len(adds) == blocks
     widths = [generator.get_layer(name).output.shape[-1] for name in adds]
     assert widths == [64, 64, 64, 32, 16, 8, 4] + [2] * (blocks == 8)
     if upsampling == "more":
-        assert generator.get_layer("G_middle_1_add").output.shape[1] == 4
+        assert generator.get_layer("G_middle_1_add").output.shape[1] == 8
 
 
 def test_saved_generator_reloads_with_the_same_images(tmp_path):
     generator = keras_segen.get_model("spade_generator", "tiny")
-    labels = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (2, 32, 32))]
+    labels = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (2, 64, 64))]
     path = tmp_path / "spade.keras"
     generator.save(path)
     restored = keras.models.load_model(path)
@@ -104,6 +104,8 @@ def test_saved_generator_reloads_with_the_same_images(tmp_path):
     [
         (keras_segen.spade_generator, dict(input_shape=(48, 48, 4)),
          r"height 48 is not a multiple of the model's total stride 32"),
+        (keras_segen.spade_generator, dict(input_shape=(32, 64, 4)),
+         r"32x64 starts the generator at 1x2 .* at least 2x2 .* Use H and W >= 64"),
         (keras_segen.spade_generator, dict(input_shape=(None, None, 4)), "fixed height"),
         (keras_segen.spade_generator, dict(num_upsampling_layers="many"),
          "num_upsampling_layers must be one of"),

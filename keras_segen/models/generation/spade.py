@@ -86,7 +86,7 @@ def spade_generator(
 
     Args:
         input_shape: ``(H, W, num_classes)`` of the one-hot label map; H and W fixed
-            multiples of ``2 ** n`` (``n`` = 5, 6, 7 upsamplings).
+            multiples of ``2 ** n`` (``n`` = 5, 6, 7 upsamplings), at least ``2 ** (n + 1)``.
         output_channels: channels of the generated image.
         filters: ``ngf`` (64 in the paper): the width of the last block.
         num_upsampling_layers: ``"normal"`` (5), ``"more"`` (6, the authors' Cityscapes
@@ -118,6 +118,16 @@ def spade_generator(
         raise ValueError(
             f"{builder}: input_shape needs a fixed height and width (the first block's size "
             f"is H / 2**{upsamplings}); got {tuple(input_shape)}."
+        )
+    first = (height >> upsamplings, width >> upsamplings)
+    if min(first) < 2:
+        smallest = 2 ** (upsamplings + 1)
+        raise ValueError(
+            f"{builder}: input_shape {height}x{width} starts the generator at "
+            f"{first[0]}x{first[1]} (H / 2**{upsamplings}); SPADE needs at least 2x2 there: "
+            "the normalisation statistics of a 1-pixel map are those of one constant "
+            "feature, and images generated in inference mode come out tinted. Use H and W "
+            f">= {smallest}."
         )
     block = dict(norm=norm, spectral_normalization=spectral_normalization, hidden=hidden)
 
@@ -254,8 +264,8 @@ PRESETS = {
                        "num_upsampling_layers": "more"},
         },
         "tiny": {
-            "description": "ngf 4, 8 hidden, 4 classes at 32x32 (tests)",
-            "config": {"input_shape": (32, 32, 4), "filters": 4, "hidden": 8},
+            "description": "ngf 4, 8 hidden, 4 classes at 64x64, the smallest size (tests)",
+            "config": {"input_shape": (64, 64, 4), "filters": 4, "hidden": 8},
         },
     },
     "spade_discriminator": {
@@ -265,8 +275,8 @@ PRESETS = {
             "config": {"input_shape": (256, 512, 36), "filters": 64},
         },
         "tiny": {
-            "description": "ndf 4, 4 classes at 32x32 (tests)",
-            "config": {"input_shape": (32, 32, 4), "filters": 4},
+            "description": "ndf 4, 4 classes at 64x64 (tests)",
+            "config": {"input_shape": (64, 64, 4), "filters": 4},
         },
     },
 }  # fmt: skip
