@@ -78,7 +78,7 @@ def run_trainer_test(name, tmp_path, epochs=6):
     size = TINY_SIZE.get(name, TINY_RUN["image_size"])
     config = RunConfig.from_kwargs(
         "generation", model=name, **{**TINY_RUN, "image_size": size},
-        learning_rate=recipe.learning_rate,
+        learning_rate=recipe.learning_rate, d_learning_rate=recipe.d_learning_rate,
     )  # fmt: skip
     keras.utils.set_random_seed(0)
     trainer = build_trainer(recipe, config, TINY_CLASSES)

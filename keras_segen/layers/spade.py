@@ -108,20 +108,28 @@ class SPADE(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.norm = norm
         self.epsilon = epsilon
+        norm_options = dict(epsilon=epsilon, center=False, scale=False, name="norm",
+                            dtype=self.dtype_policy)  # fmt: skip
         if norm == "batch":  # Torch's momentum 0.1 is Keras' 0.9
-            self.normalization = layers.BatchNormalization(
-                momentum=0.9, epsilon=epsilon, center=False, scale=False, name="norm"
-            )
+            self.normalization = layers.BatchNormalization(momentum=0.9, **norm_options)
         else:  # one group per channel: instance normalisation
-            self.normalization = layers.GroupNormalization(
-                groups=-1, epsilon=epsilon, center=False, scale=False, name="norm"
-            )
-        convolution = dict(padding="same", kernel_initializer=xavier_normal())
-        self.shared = layers.Conv2D(hidden, kernel_size, activation="relu", name="shared",
-                                    **convolution)  # fmt: skip
+            self.normalization = layers.GroupNormalization(groups=-1, **norm_options)
+        self.shared = self._convolution(hidden, "shared", activation="relu")
         self.gamma = None
         self.beta = None
-        self._convolution = convolution
+
+    def _convolution(self, filters, name, activation=None):
+        # A fresh initialiser each: an unseeded Keras initialiser repeats its draws, so a
+        # shared one would give gamma and beta the same starting kernel.
+        return layers.Conv2D(
+            filters,
+            self.kernel_size,
+            padding="same",
+            activation=activation,
+            kernel_initializer=xavier_normal(),
+            name=name,
+            dtype=self.dtype_policy,
+        )
 
     def build(self, input_shape):
         x_shape, label_shape = input_shape
@@ -131,8 +139,8 @@ class SPADE(keras.layers.Layer):
                 f"{tuple(x_shape)} and {tuple(label_shape)}."
             )
         channels = x_shape[-1]
-        self.gamma = layers.Conv2D(channels, self.kernel_size, name="gamma", **self._convolution)
-        self.beta = layers.Conv2D(channels, self.kernel_size, name="beta", **self._convolution)
+        self.gamma = self._convolution(channels, "gamma")
+        self.beta = self._convolution(channels, "beta")
         self.normalization.build(x_shape)
         hidden_shape = (*x_shape[:-1], self.hidden)
         self.shared.build((*x_shape[:-1], label_shape[-1]))

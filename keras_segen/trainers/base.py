@@ -150,8 +150,12 @@ class AdversarialTrainer(Trainer):
         # Optimizer variables are created here, in the caller's distribution scope, rather
         # than lazily inside the first (replicated) train step, which MirroredStrategy rejects;
         # it also lets a loaded model restore them.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        # An optimizer kept through a recompile (a new phase, a resumed run) is built
+        # already; LossScaleOptimizer.build would add a second loss scale.
+        for optimizer, network in ((self.d_optimizer, self.discriminator),
+                                   (self.g_optimizer, self.generator)):  # fmt: skip
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
 
     def get_compile_config(self):
         return {

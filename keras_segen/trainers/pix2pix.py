@@ -66,8 +66,8 @@ class Pix2Pix(AdversarialTrainer):
             )
         if len(discriminator.inputs) != 2:
             raise ValueError(
-                "Pix2Pix: the discriminator must take [source, image] (a conditional "
-                f"discriminator such as patchgan_discriminator); it takes "
+                f"{type(self).__name__}: the discriminator must take [source, image] (a "
+                "conditional discriminator such as patchgan_discriminator); it takes "
                 f"{len(discriminator.inputs)} input(s)."
             )
         self.generator = generator

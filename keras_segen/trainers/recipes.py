@@ -191,7 +191,7 @@ register_recipe(GenerationRecipe(
     learning_rate=2e-4, betas=(0.5, 0.999), optimizers=2, data="label_maps",
     paper="Isola, Zhu, Zhou & Efros, CVPR 2017",
     dataset="shapes_coloured", image_size=64, epochs=10, num_examples=1500, batch_size=16,
-    filters=8, d_filters=8,
+    filters=16, d_filters=16,
 ))  # fmt: skip
 register_recipe(GenerationRecipe(
     name="spade",

@@ -116,6 +116,12 @@ def test_mixed_precision_uses_loss_scaling():
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     history = gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, verbose=0).history
     assert np.isfinite(history["d_loss"][-1]) and np.isfinite(history["g_loss"][-1])
+    # Compiling again with the same optimizers (a run's new phase) keeps their state:
+    # one loss scale each, the same step count.
+    before = [(len(o.variables), int(o.iterations)) for o in (gan.d_optimizer, gan.g_optimizer)]
+    gan.compile(gan.d_optimizer, gan.g_optimizer)
+    after = [(len(o.variables), int(o.iterations)) for o in (gan.d_optimizer, gan.g_optimizer)]
+    assert after == before and before[0][1] == 1
 
 
 @pytest.mark.parametrize(

@@ -185,8 +185,9 @@ def spade_discriminator(
         filters: ``ndf`` (64).
         num_layers: ``n_layers_D`` (4).
         num_scales: ``num_D`` (2).
-        norm: ``"instance"`` (the authors' ``spectralinstance``) or ``None``.
-        spectral_normalization: spectral norm on the normalised convolutions.
+        norm: ``"instance"`` (the authors' ``spectralinstance``) or ``None`` (then the
+            middle convolutions keep their bias).
+        spectral_normalization: spectral norm on the middle convolutions.
         name: model name.
 
     Returns:
@@ -228,7 +229,8 @@ def _patch_features(x, filters, num_layers, norm, spectral_normalization, name):
         if index:
             width = 1 if last else min(width * 2, 512)
         stride = 2 if index < num_layers - 1 else 1
-        normalised = not first and not last and norm is not None
+        middle = not first and not last  # spectral norm here, and the norm if any
+        normalised = middle and norm is not None
         y = layers.ZeroPadding2D(2, name=f"{name}_layer{index}_pad")(features[-1] if index else x)
         convolution = layers.Conv2D(
             width,
@@ -238,7 +240,7 @@ def _patch_features(x, filters, num_layers, norm, spectral_normalization, name):
             kernel_initializer=xavier_normal(),
             name=f"{name}_layer{index}_conv",
         )
-        y = spectral_norm(convolution, spectral_normalization and normalised)(y)
+        y = spectral_norm(convolution, spectral_normalization and middle)(y)
         if last:
             features.append(layers.Activation("linear", dtype="float32", name=f"{name}_logits")(y))
             break

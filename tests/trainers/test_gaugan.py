@@ -1,6 +1,6 @@
 """GauGAN (SPADE's trainer): losses by hand, TTUR defaults, label -> image pipelines.
-Fit, saving with both optimizers and mixed precision on TensorFlow and JAX: the shared
-harness (test_harness_suite, recipe "spade"); exports: tests/export."""
+Fit and saving with both optimizers on TensorFlow and JAX, building under mixed precision:
+the shared harness (test_harness_suite, recipe "spade"); exports: tests/export."""
 
 import keras
 import numpy as np
@@ -21,19 +21,20 @@ def constant_painter(value):
 
 def two_scale_judge():
     """``[map, image]`` -> per scale ``[image features, logits = channel mean]``; the second
-    scale sees the image average-pooled."""
+    scale sees the image average-pooled and doubled."""
     maps, image = keras.Input((SIZE, SIZE, CLASSES)), keras.Input((SIZE, SIZE, 3))
     mean = keras.layers.Conv2D(1, 1, kernel_initializer=keras.initializers.Constant(1 / 3),
                                use_bias=False)  # fmt: skip
-    small = keras.layers.AveragePooling2D(2)(image)
-    outputs = [[keras.layers.Identity()(image), mean(image)], [small, mean(small)]]
+    doubled = keras.layers.Rescaling(2.0)(keras.layers.AveragePooling2D(2)(image))
+    outputs = [[keras.layers.Identity()(image), mean(image)], [doubled, mean(doubled)]]
     return keras.Model([maps, image], outputs)
 
 
 def test_losses_by_hand():
-    """Generated 0.5 against real -0.5 everywhere, at both scales: D hinge
-    relu(1 - (-0.5)) + relu(1 + 0.5) = 3; G hinge -0.5; feature matching: |0.5 - (-0.5)| = 1
-    per scale, averaged over the 2 scales = 1; g_loss = -0.5 + 10 * 1; L1 = 1."""
+    """Generated 0.5 against real -0.5 everywhere; the second scale sees 1 against -1.
+    D hinge: relu(1 + 0.5) + relu(1 + 0.5) = 3 and relu(1 + 1) + relu(1 + 1) = 4, mean 3.5;
+    G hinge: -0.5 and -1, mean -0.75; feature matching |0.5 + 0.5| = 1 and |1 + 1| = 2,
+    mean 1.5; g_loss = -0.75 + 10 * 1.5 = 14.25; L1 = 1."""
     trainer = keras_segen.GauGAN(constant_painter(0.5), two_scale_judge(), num_classes=CLASSES)
     trainer.compile(keras.optimizers.Adam(0.0), keras.optimizers.Adam(0.0))
     maps = np.zeros((2, SIZE, SIZE), "int32")
@@ -41,8 +42,8 @@ def test_losses_by_hand():
     history = trainer.fit(maps, images, batch_size=2, epochs=1, verbose=0).history
     logged = {name: round(values[0], 5) for name, values in history.items()}
     assert logged == {
-        "d_loss": 3.0, "adversarial_loss": -0.5, "feature_matching_loss": 1.0,
-        "g_loss": 9.5, "l1_loss": 1.0,
+        "d_loss": 3.5, "adversarial_loss": -0.75, "feature_matching_loss": 1.5,
+        "g_loss": 14.25, "l1_loss": 1.0,
     }  # fmt: skip
     network, classes = keras_segen.pipelines.label_to_image_generator(trainer)
     assert network is trainer.generator and classes == CLASSES
