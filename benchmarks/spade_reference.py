@@ -28,7 +28,9 @@ import sys
 import tempfile
 
 import numpy as np
+from results_file import publish
 
+RESULTS = os.path.join(os.path.dirname(__file__), "results", "spade_reference.md")
 SMALL = dict(size=64, classes=4, filters=4)
 UTIL_STAND_IN = '''import importlib
 def find_class_in_module(target_cls_name, module):
@@ -170,7 +172,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reference", required=True, help="a checkout of NVlabs/SPADE")
     parser.add_argument("--torch-python", default=sys.executable)
-    parser.add_argument("--out", default="benchmarks/results/spade_reference.md")
+    parser.add_argument("--out", default=RESULTS)
     parser.add_argument("--torch-side", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_side:
@@ -203,10 +205,7 @@ def main():
         f"- discriminator: {report['discriminator_feature_maps']} feature maps, max "
         f"|difference| {report['discriminator_max_abs_diff']:.2e}",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(args.out, "w") as file:
-        file.write(text)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

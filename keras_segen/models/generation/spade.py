@@ -131,8 +131,8 @@ def spade_generator(
         )
     block = dict(norm=norm, spectral_normalization=spectral_normalization, hidden=hidden)
 
-    def upsample(x, index):
-        return layers.UpSampling2D(2, interpolation="nearest", name=f"up{index}")(x)
+    def upsample(x, before):
+        return layers.UpSampling2D(2, interpolation="nearest", name=f"{before}_up")(x)
 
     label_map = keras.Input(tuple(input_shape), name="label_map")
     x = NearestResize(height >> upsamplings, width >> upsamplings, name="label_map_small")(
@@ -140,18 +140,14 @@ def spade_generator(
     )
     x = _convolution(16 * filters, 3, "fc", spectral=False)(x)
     x = spade_resblock(x, label_map, 16 * filters, "head_0", **block)
-    x = upsample(x, 1)
-    x = spade_resblock(x, label_map, 16 * filters, "G_middle_0", **block)
-    done = 1
+    x = spade_resblock(upsample(x, "G_middle_0"), label_map, 16 * filters, "G_middle_0", **block)
     if upsamplings > 5:
-        done += 1
-        x = upsample(x, done)
+        x = upsample(x, "G_middle_1")
     x = spade_resblock(x, label_map, 16 * filters, "G_middle_1", **block)
     widths = [8 * filters, 4 * filters, 2 * filters, filters] + ([filters // 2] * (upsamplings > 6))
     for index, block_width in enumerate(widths):
-        done += 1
-        x = upsample(x, done)
-        x = spade_resblock(x, label_map, block_width, f"up_{index}", **block)
+        name = f"up_{index}"
+        x = spade_resblock(upsample(x, name), label_map, block_width, name, **block)
     x = layers.LeakyReLU(0.2, name="image_lrelu")(x)
     x = _convolution(output_channels, 3, "conv_img", spectral=False)(x)
     image = layers.Activation("tanh", dtype="float32", name="image")(x)
