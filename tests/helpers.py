@@ -34,6 +34,15 @@ def run_python(code, backend=None, timeout=300, args=()):
     return result.stdout
 
 
+def per_model(names):
+    """``names`` as test parameters in one xdist group per model (``--dist loadgroup``):
+    every test of a model runs on the same worker, whose session ``exports`` then
+    converts each of the model's files once."""
+    import pytest
+
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in names]
+
+
 def small_model(name):
     """Any registered model at its ``tiny`` preset (segmenters: 32x32, 3 classes)."""
     import keras_segen

@@ -92,7 +92,8 @@ def test_trainer_harness_on_jax(tmp_path):
     code = "import sys, pytest; sys.exit(pytest.main(sys.argv[1:]))"
     output = run_python(
         code, "jax", timeout=1500,
-        args=["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--basetemp", str(tmp_path),
+        args=["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "addopts=-ra",
+              "--basetemp", str(tmp_path),
               "-k", "trainer", os.path.join("tests", "test_harness_suite.py")],
     )  # fmt: skip
     assert " passed" in output and "failed" not in output, output[-2000:]

@@ -6,9 +6,11 @@ moving statistics and is folded, and Dropout disappears). A quantization-aware v
 (``keras_segen.quantization_aware``) is exported as the float model it shares weights with.
 """
 
+import hashlib
 import os
 import re
 import tempfile
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -111,6 +113,37 @@ def _write_saved_model(model, specs, path):
     archive.track(model)
     archive.add_endpoint("serve", serving_function(model, specs), input_signature=specs)
     archive.write_out(os.fspath(path), verbose=False)
+
+
+# The SavedModel to_tflite converted from last: converting the same model with the same
+# weights another way (float16, dynamic, int8) reuses it instead of writing it again.
+_last_saved_model = {}
+
+
+def _saved_model_of(given, model, specs, unrolled):
+    """A SavedModel folder of ``model`` (what ``to_tflite`` converts: ``given`` without fake
+    quantization, ``unrolled`` or not) at ``specs``; the last one is reused while ``given``'s
+    weights are unchanged.
+
+    Through a SavedModel because Keras 3 variables captured by a bare tf.function are left
+    as uninitialised resource reads by the converter (NaN outputs); a SavedModel's are
+    frozen into constants.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for weight in given.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    key = (
+        [(tuple(spec.shape), spec.dtype.name, spec.name) for spec in specs],
+        unrolled,
+        digest.hexdigest(),
+    )
+    last = _last_saved_model
+    if last and last["model"]() is given and last["key"] == key:
+        return last["folder"].name
+    folder = tempfile.TemporaryDirectory()  # removed when replaced (garbage-collected)
+    _write_saved_model(model, specs, folder.name)
+    last.update(model=weakref.ref(given), key=key, folder=folder)
+    return folder.name
 
 
 def _calibration_samples(representative_data, specs):
@@ -263,15 +296,13 @@ def to_tflite(
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}; got {quantization!r}.")
     if int8_io and quantization != "int8":
         raise ValueError('int8_io=True needs quantization="int8".')
-    model = without_fake_quantization(model)
+    given = model
+    model = float_model = without_fake_quantization(model)
     specs = input_specs(model, input_shape)
     if quantization == "int8":
         model = unrolled(model, specs)
-    with tempfile.TemporaryDirectory() as saved_model, tensorflow_quiet():
-        # Through a SavedModel: Keras 3 variables captured by a bare tf.function are left
-        # as uninitialised resource reads by the converter (NaN outputs), a SavedModel's
-        # are frozen into constants.
-        _write_saved_model(model, specs, saved_model)
+    with tensorflow_quiet():
+        saved_model = _saved_model_of(given, model, specs, unrolled=model is not float_model)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, ["serve"])
         content = _convert(converter, model, specs, quantization, representative_data, int8_io)
     with open(path, "wb") as file:

@@ -85,6 +85,7 @@ def _library_masks(path, images, mode):
     return [segment_image(artifact, image, (32, 32), mode).argmax(-1) for image in images]
 
 
+@pytest.mark.xdist_group("dcgan_generator")
 def test_runner_without_tensorflow_reproduces_the_library(exports, tmp_path):
     model = keras_segen.unet((None, None, 3), 3, filters=4, depth=2)
     rng = np.random.default_rng(0)
@@ -133,6 +134,7 @@ print("loaded", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow
         np.testing.assert_allclose(drawn / 255, np.clip(library[index], 0, 1), atol=1 / 255 + 1e-6)
 
 
+@pytest.mark.xdist_group("conditional_generator")
 def test_runner_cycles_the_classes_of_a_conditional_generator(exports):
     generator = exports.model("conditional_generator")  # 8-d latent, 3 classes
     model = runner.Model(str(exports.tflite("conditional_generator")))

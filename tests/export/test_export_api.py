@@ -34,6 +34,21 @@ def test_int8_io_exposes_quantisation_and_runs_on_real_samples(tmp_path):
     assert report["miou_change"] == pytest.approx(report["miou_artifact"] - report["miou_keras"])
 
 
+def test_converting_again_exports_the_model_as_it_is_now(tmp_path):
+    # to_tflite reuses its last SavedModel only for the same model with the same weights.
+    model = keras_segen.unet((32, 32, 3), 3, filters=4, depth=2)
+    images = tiny_batch(batch=2)[0]
+    export.to_tflite(model, tmp_path / "before.tflite")
+    head = [layer for layer in model.layers if hasattr(layer, "kernel")][-1]
+    head.kernel.assign(head.kernel * -2.0)
+    assert export.verify(model, tmp_path / "before.tflite", images)["max_abs_diff"] > 1e-3
+    after = export.to_tflite(model, tmp_path / "after.tflite")
+    assert export.verify(model, after, images)["max_abs_diff"] <= 1e-4
+    other = keras_segen.unet((32, 32, 3), 3, filters=4, depth=2)  # same shapes, own weights
+    path = export.to_tflite(other, tmp_path / "other.tflite")
+    assert export.verify(other, path, images)["max_abs_diff"] <= 1e-4
+
+
 def test_flex_ops_are_an_error_that_names_them(tmp_path):
     class Bessel(keras.layers.Layer):
         def call(self, x):
@@ -78,6 +93,7 @@ def test_dropout_is_removed(tmp_path):
     assert export.verify(generator, path, sample)["max_abs_diff"] <= 1e-4  # inference mode
 
 
+@pytest.mark.xdist_group("conditional_generator")
 def test_runner_accepts_named_inputs_in_any_order(exports):
     generator = exports.model("conditional_generator")  # 8-d latent, 3 classes
     path = exports.tflite("conditional_generator")
@@ -97,6 +113,7 @@ def test_unknown_artifact_is_rejected(tmp_path):
         export.inspect(tmp_path / "model.pt")
 
 
+@pytest.mark.xdist_group("segnet")
 def test_delegation_report_names_the_ops_xnnpack_leaves(exports):
     """SegNet's unpooling (EQUAL, SELECT_V2, TILE) stays on TFLite kernels and cuts the
     graph into one XNNPACK partition per convolution run; ReSeg's RNN loops do too."""

@@ -11,7 +11,7 @@ import pytest
 import keras_segen
 from keras_segen import export
 from tests.harness import run_export_test
-from tests.helpers import sample_inputs, small_model, tiny_batch
+from tests.helpers import per_model, sample_inputs, small_model, tiny_batch
 
 # SPADE's multi-scale discriminator returns nested per-scale lists of features, which
 # export refuses with a message (test_export_api); it is a training-time network only.
@@ -22,7 +22,7 @@ MODELS = [name for name in keras_segen.list_models() if name != "spade_discrimin
 TRAINED_GATE = {"segnet": 0.95, "reseg": 0.99}
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", per_model(MODELS))
 def test_float_exports_match_keras(name, exports):
     model = exports.model(name)
     run_export_test(model, exports.folder(name), sample_inputs(model, count=3))
@@ -49,7 +49,7 @@ def test_int8_export_of_a_trained_model_meets_its_gate(name, tmp_path):
     assert abs(report["miou_change"]) <= 0.03, report
 
 
-@pytest.mark.parametrize("name", [name for name in MODELS if name not in TRAINED_GATE])
+@pytest.mark.parametrize("name", per_model([n for n in MODELS if n not in TRAINED_GATE]))
 def test_int8_export_meets_the_gates(name, exports):
     model = exports.model(name)
     path = exports.tflite(name, "int8")  # calibrated on 16 sample_inputs

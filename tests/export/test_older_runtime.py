@@ -21,7 +21,7 @@ import pytest
 
 import keras_segen
 from keras_segen import export
-from tests.helpers import sample_inputs
+from tests.helpers import per_model, sample_inputs
 
 RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
 DEVICE_PACKAGES = ("tflite-runtime==2.14.0", "numpy<2")
@@ -98,7 +98,7 @@ DEPLOYED = [name for name in keras_segen.list_models() if not name.endswith("_di
 DYNAMIC_MAX = {"spade_generator": 2e-2}
 
 
-@pytest.mark.parametrize("name", DEPLOYED)
+@pytest.mark.parametrize("name", per_model(DEPLOYED))
 def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports, tmp_path):
     model = exports.model(name)
     samples = sample_inputs(model, count=2)
@@ -139,6 +139,7 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports
                 assert agreement[0] >= agreement[1] - 0.02, (case, agreement)
 
 
+@pytest.mark.xdist_group("unet")
 def test_device_runner_chooses_a_runtime(device_python, exports):
     path = exports.tflite("unet")
     code = f"""
