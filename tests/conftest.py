@@ -1,4 +1,6 @@
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The tests' programs are tiny: XLA's LLVM optimisation passes cost more compile time than
@@ -10,6 +12,20 @@ os.environ.setdefault(
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    """One JAX compilation cache per test session, shared by its processes: the JAX
+    subprocess tests compile many of the same small programs (initialisers and layers of the
+    tiny presets), which each process then compiles once between them. Set before xdist
+    starts its workers, which inherit it with every subprocess they start."""
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    folder = tempfile.mkdtemp(prefix="keras_segen_tests_jax_cache_")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = folder
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
