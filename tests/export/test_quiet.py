@@ -19,7 +19,8 @@ export.inspect(path)
 export.verify(model, export.to_onnx(model, "m.onnx"), images[:1])
 print({MARKER!r}, flush=True)
 keras_segen.set_verbosity(2)
-export.to_tflite(model, "m.tflite")
+other = keras_segen.unet((32, 32, 3), num_classes=3, filters=4, depth=2)
+export.to_tflite(other, "m.tflite")  # a new model: its SavedModel written and read again
 """
 
 
