@@ -162,7 +162,8 @@ for build in (vae, wgan):
 
 @needs_jax
 def test_data_parallel_on_two_devices_matches_one_device(monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    flags = os.environ.get("XLA_FLAGS", "")
+    monkeypatch.setenv("XLA_FLAGS", f"{flags} --xla_force_host_platform_device_count=2")
     devices, vae_difference, wgan_difference = run_python(DATA_PARALLEL, "jax").split()
     assert devices == "2"
     assert float(vae_difference) < 1e-5 and float(wgan_difference) < 1e-5

@@ -28,7 +28,8 @@ def quickstart(out="runs/quickstart", verbose=1, progress=None, **overrides):
     """Trains a U-Net on the embedded shapes data, evaluates, plots and exports it to int8.
 
     The settings (``QUICKSTART``) take about four minutes on a 2-core CPU; keyword
-    arguments override them (e.g. ``epochs=1, num_examples=64`` for a smoke test).
+    arguments override them (e.g. ``epochs=1, num_examples=64, jit_compile=False`` for a
+    smoke test, too short to repay XLA's compilation).
     ``verbose`` and ``progress`` are ``train``'s; the summary and the file paths are always
     printed.
 
@@ -39,7 +40,7 @@ def quickstart(out="runs/quickstart", verbose=1, progress=None, **overrides):
     Example:
         >>> report = keras_segen.quickstart("runs/quickstart")  # doctest: +SKIP
         >>> report = keras_segen.quickstart("runs/smoke", verbose=0, epochs=1, image_size=32,
-        ...     num_examples=32, validation_examples=16)  # a smoke test
+        ...     num_examples=32, validation_examples=16, jit_compile=False)  # a smoke test
         <BLANKLINE>
         quickstart: held-out mean IoU ... (16 test images) after ... s
           runs/smoke/metrics.json
