@@ -9,17 +9,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 )
-# Under xdist each worker gets its share of the cores. Otherwise TensorFlow, oneDNN and XLA
-# each start a thread per core in every worker and in every subprocess it starts, and their
-# spinning threads cost the suite ~10% more CPU on a 2-core machine.
-_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-if _WORKERS and (os.cpu_count() or 1) <= _WORKERS:
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if "intra_op_parallelism_threads" not in os.environ["XLA_FLAGS"]:
-        os.environ["XLA_FLAGS"] += (
-            " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        )
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
