@@ -74,5 +74,7 @@ def test_docstring_has_an_example_that_runs(name, tmp_path, monkeypatch):
     report = []
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     result = runner.run(test, out=report.append, clear_globs=False)
-    keras.backend.clear_session()
+    # Layer names restart for the next example; no gc.collect(), which costs ~1 s a test
+    # in a process that holds many traced models.
+    keras.backend.clear_session(free_memory=False)
     assert result.failed == 0, "".join(report)

@@ -30,4 +30,4 @@ def test_saved_custom_objects_load_without_touching_the_package(imports, tmp_pat
         "print(type(model.loss).__name__, model.count_params())"
     )
     assert out.split() == ["CEDiceLoss", str(model.count_params())]
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
