@@ -15,7 +15,8 @@ needs_jax = pytest.mark.skipif("jax" not in BACKENDS, reason="jax is not install
 
 # Every loss and streaming metric on fixed logits and labels (one ignored pixel), the
 # generation metrics on fixed features and images, and the outputs of every registered
-# model (tiny preset, saved under TensorFlow) on fixed inputs.
+# model (tiny preset, saved under TensorFlow) on fixed inputs (inference.predict_batch:
+# eager on TensorFlow, compiled on JAX).
 NUMBERS = r"""
 import json, sys
 import numpy as np, keras, keras_segen
@@ -49,8 +50,9 @@ out["d_loss"] = float(d_loss)
 from tests.helpers import sample_inputs
 for name in keras_segen.list_models():  # every tiny preset, saved under TensorFlow
     model = keras.models.load_model(f"{sys.argv[1]}/{name}.keras")
-    outputs = keras.tree.flatten(model(sample_inputs(model, count=2), training=False))
-    out[name] = [v for o in outputs for v in keras.ops.convert_to_numpy(o).ravel().tolist()]
+    outputs = keras_segen.inference.predict_batch(model, sample_inputs(model, count=2))
+    outputs = keras.tree.flatten(outputs)
+    out[name] = [v for o in outputs for v in o.ravel().tolist()]
 print(json.dumps(out))
 """
 

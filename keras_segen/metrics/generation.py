@@ -60,9 +60,11 @@ class FeatureExtractor:
 
     def __call__(self, images, batch_size=50):
         """Features of ``images`` (an array or a ``tf.data`` dataset of images or tuples)."""
+        from keras_segen.inference import predict_batch
+
         features = []
         for batch in _image_batches(images, batch_size):
-            features.append(np.asarray(self.model(self.preprocess(batch), training=False)))
+            features.append(predict_batch(self.model, self.preprocess(batch)))
         if not features:
             raise ValueError("No images to extract features from.")
         return np.concatenate(features).reshape(sum(len(f) for f in features), -1)

@@ -90,9 +90,8 @@ def sample_fid(trainer, real, num_images=1000, seed=0, extractor=None, batch_siz
         >>> report["generated_images"], report["fid"] > 0, report["comparable_with_published_fid"]
         (64, True, False)
     """
-    import keras
-
     from keras_segen.data.arrays import first_examples
+    from keras_segen.inference import predict_batch
 
     parts = real if isinstance(real, (np.ndarray, tuple)) else first_examples(real, num_images)
     parts = [np.asarray(p)[:num_images] for p in (parts if isinstance(parts, tuple) else [parts])]
@@ -105,6 +104,6 @@ def sample_fid(trainer, real, num_images=1000, seed=0, extractor=None, batch_siz
             inputs.append(np.asarray(labels, "int32").reshape(-1))
     batches = [[x[i : i + batch_size] for x in inputs] for i in range(0, count, batch_size)]
     generated = np.concatenate(
-        [keras.ops.convert_to_numpy(trainer(b if len(b) > 1 else b[0])) for b in batches]
+        [predict_batch(trainer, b if len(b) > 1 else b[0]) for b in batches]
     )
     return generation_report(images, generated, extractor or shapes_extractor())

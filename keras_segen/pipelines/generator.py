@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_segen.data.arrays import bilinear, resize_masks
+from keras_segen.inference import predict_batch
 from keras_segen.trainers.pix2pix import Pix2Pix
 
 
@@ -76,7 +77,7 @@ def generate_from_label_maps(generator, label_maps, batch_size=16, ignore_index=
         if None not in fixed and fixed != (height, width):
             maps = resize_masks(maps, fixed)
         one_hot = rows[np.where((maps >= 0) & (maps < num_classes), maps, num_classes)]
-        generated = keras.ops.convert_to_numpy(network(one_hot, training=False))
+        generated = predict_batch(network, one_hot)
         generated = generated.astype("float32")
         if generated.shape[1:3] != (height, width):
             generated = bilinear(generated, (height, width))

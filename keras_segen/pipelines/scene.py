@@ -14,6 +14,7 @@ from PIL import Image
 
 from keras_segen.data.arrays import bilinear, resize_masks
 from keras_segen.data.files import read_image
+from keras_segen.inference import predict_batch
 from keras_segen.metrics import predicted_labels
 from keras_segen.pipelines.generator import generate_from_label_maps
 
@@ -56,7 +57,7 @@ def segment(segmenter, image):
     batch = image[None].astype("float32")
     if None not in fixed and fixed != image.shape[:2]:
         batch = bilinear(batch, fixed)
-    scores = segmenter(batch, training=False)
+    scores = predict_batch(segmenter, batch)
     label_map = keras.ops.convert_to_numpy(predicted_labels(scores))  # argmax; 1 channel: > 0
     if label_map.shape[1:3] != image.shape[:2]:
         label_map = resize_masks(label_map, image.shape[:2])

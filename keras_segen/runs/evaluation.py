@@ -10,7 +10,7 @@ from keras_segen.data import load_segmentation
 from keras_segen.data.files import IMAGE_SUFFIXES, DataFileError, is_hidden, read_image
 from keras_segen.data.preprocessing import image_size_pair
 from keras_segen.data.sources import data_errors_named
-from keras_segen.inference import segment_image, uses_tiles
+from keras_segen.inference import predict_batch, segment_image, uses_tiles
 from keras_segen.runs.checkpoint import write_json
 from keras_segen.runs.files import load_run_or_model, read_run
 from keras_segen.runs.splits import ROLES, load_role
@@ -48,7 +48,7 @@ def evaluate_model(
     with data_errors_named():
         for images, masks in dataset:
             if full_resolution is None:
-                metric.update_state(masks, model(images, training=False))
+                metric.update_state(masks, predict_batch(model, images))
                 count += int(images.shape[0])
                 continue
             logits = segment_image(model, images.numpy(), **full_resolution)

@@ -3,10 +3,10 @@ and pix2pix's paired L1, PSNR and SSIM."""
 
 import os
 
-import keras
 import numpy as np
 
 from keras_segen import metrics
+from keras_segen.inference import predict_batch
 from keras_segen.runs.config import FID_FEATURES, check_choice
 
 SHAPES_SOURCES = ("shapes", "shapes_coloured")
@@ -89,7 +89,7 @@ def paired_report(pix2pix, dataset):
     """
     generated, targets = [], []
     for sources, images in dataset:
-        generated.append(keras.ops.convert_to_numpy(pix2pix(sources, training=False)))
+        generated.append(predict_batch(pix2pix, sources))
         targets.append(np.asarray(images))
     generated, targets = np.concatenate(generated), np.concatenate(targets)
     return {

@@ -20,6 +20,7 @@ from keras_segen.data.arrays import (
     steps_per_epoch,
 )
 from keras_segen.data.preprocessing import image_size_pair
+from keras_segen.inference import predict_batch
 from keras_segen.models.generation import label_map_discriminator
 from keras_segen.registry import get_model, model_entry
 from keras_segen.runs.checkpoint import atomic_save, read_history, without_optimizer, write_json
@@ -81,7 +82,7 @@ def _compile(model, config, num_classes, optimizer, d_optimizer=None):
 
 def _predictions_figure(model, images, masks, config):
     network = getattr(model, "segmenter", model)
-    predicted = np.argmax(keras.ops.convert_to_numpy(network(images, training=False)), axis=-1)
+    predicted = np.argmax(predict_batch(network, images), axis=-1)
     resolved = config.resolved
     return viz.plot_predictions(
         images, masks, predicted, resolved["class_names"], config.data.ignore_index,
