@@ -9,6 +9,7 @@ moving statistics and is folded, and Dropout disappears). A quantization-aware v
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import weakref
 
@@ -100,9 +101,10 @@ def to_saved_model(model, path, input_shape=None):
         >>> sorted(os.listdir(path))
         ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
-    model = without_fake_quantization(model)
+    given, model = model, without_fake_quantization(model)
     with tensorflow_quiet():
-        _write_saved_model(model, input_specs(model, input_shape), path)
+        folder = _saved_model_of(given, model, input_specs(model, input_shape), unrolled=False)
+    shutil.copytree(folder, path, dirs_exist_ok=True)  # to_tflite may convert the same one
     return os.fspath(path)
 
 
@@ -115,8 +117,8 @@ def _write_saved_model(model, specs, path):
     archive.write_out(os.fspath(path), verbose=False)
 
 
-# The SavedModel to_tflite converted from last: converting the same model with the same
-# weights another way (float16, dynamic, int8) reuses it instead of writing it again.
+# The SavedModel written last (by to_saved_model or to_tflite): converting the same model
+# with the same weights again (float16, dynamic, int8) reuses it instead of writing it again.
 _last_saved_model = {}
 
 
