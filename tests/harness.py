@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 import keras_segen
+from keras_segen.inference import predict_batch
 from keras_segen.runs.config import RunConfig
 from keras_segen.runs.distribution import dtype_policy
 from keras_segen.runs.generation import build_trainer
@@ -103,7 +104,7 @@ def run_trainer_test(name, tmp_path, epochs=6):
             )
     with dtype_policy("mixed_float16"):
         mixed = build_trainer(recipe, config, TINY_CLASSES)
-    generated = mixed.predict_on_batch(_generator_inputs(recipe, data))
+    generated = predict_batch(mixed, _generator_inputs(recipe, data))
     assert keras.backend.standardize_dtype(generated.dtype) == "float32", name
 
 

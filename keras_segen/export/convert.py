@@ -123,9 +123,9 @@ _last_saved_model = {}
 
 
 def _saved_model_of(given, model, specs, unrolled):
-    """A SavedModel folder of ``model`` (what ``to_tflite`` converts: ``given`` without fake
-    quantization, ``unrolled`` or not) at ``specs``; the last one is reused while ``given``'s
-    weights are unchanged.
+    """A SavedModel folder of ``model`` (``given`` without fake quantization, ``unrolled``
+    for int8 or not) at ``specs``, for ``to_saved_model`` to copy and ``to_tflite`` to
+    convert; the last one is reused while ``given``'s weights are unchanged.
 
     Through a SavedModel because Keras 3 variables captured by a bare tf.function are left
     as uninitialised resource reads by the converter (NaN outputs); a SavedModel's are
