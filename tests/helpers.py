@@ -1,5 +1,6 @@
 """Shared test helpers: a tiny batch, model inputs, a fresh Python process."""
 
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,43 @@ def run_python(code, backend=None, timeout=300, args=()):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+# Runs each script of a JSON {name: code} in turn, from a fresh Keras session and the float32
+# policy, and prints one JSON {name: [what the script printed, its traceback or None]}.
+_SCRIPTS_DRIVER = r"""
+import contextlib, io, json, sys, traceback
+import keras
+outputs = {}
+for name, code in json.loads(sys.argv[1]).items():
+    keras.backend.clear_session(free_memory=False)
+    keras.mixed_precision.set_global_policy("float32")
+    printed, error = io.StringIO(), None
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, name, "exec"), {"__name__": "__main__"})
+    except Exception:
+        error = traceback.format_exc()[-3000:]
+    outputs[name] = [printed.getvalue(), error]
+print(json.dumps(outputs))
+"""
+
+
+class ScriptOutputs(dict):
+    """``{name: stdout}`` of :func:`run_scripts`; reading a script that raised fails with
+    its traceback, so one broken script fails only the tests that read it."""
+
+    def __getitem__(self, name):
+        printed, error = super().__getitem__(name)
+        assert error is None, f"script {name!r} failed:\n{error}"
+        return printed
+
+
+def run_scripts(scripts, backend=None, timeout=600):
+    """Runs several independent scripts in one fresh process (one interpreter start and one
+    backend import between them) and returns their outputs by name (:class:`ScriptOutputs`)."""
+    output = run_python(_SCRIPTS_DRIVER, backend, timeout=timeout, args=[json.dumps(scripts)])
+    return ScriptOutputs(json.loads(output.strip().splitlines()[-1]))
 
 
 def per_model(names):

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from tests.helpers import run_python
+from tests.helpers import run_python, run_scripts
 
 BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
 needs_jax = pytest.mark.skipif("jax" not in BACKENDS, reason="jax is not installed")
@@ -74,6 +74,27 @@ def saved_models(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tensorflow_numbers(saved_models):
     return json.loads(run_python(NUMBERS, "tensorflow", args=[str(saved_models)]))
+
+
+# The JAX scripts of the tests marked `in_jax_process` run in one process between them (one
+# interpreter start and one JAX import instead of six), on two host CPU devices for the
+# data-parallel test; the mark keeps those tests on one xdist worker, which runs it once.
+in_jax_process = pytest.mark.xdist_group("jax_scripts")
+
+
+@pytest.fixture(scope="module")
+def jax_outputs():
+    flags = os.environ.get("XLA_FLAGS", "")
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count=2"
+    try:
+        return run_scripts(
+            {"mixed_precision": MIXED_PRECISION, "semi_supervised": SEMI_SUPERVISED,
+             "spectral_norm": SPECTRAL_NORM, "quantization_aware": QUANTIZATION_AWARE,
+             "frozen_encoder": FROZEN_ENCODER, "data_parallel": DATA_PARALLEL},
+            "jax",
+        )  # fmt: skip
+    finally:
+        os.environ["XLA_FLAGS"] = flags
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -163,10 +184,9 @@ for build in (vae, wgan):
 
 
 @needs_jax
-def test_data_parallel_on_two_devices_matches_one_device(monkeypatch):
-    flags = os.environ.get("XLA_FLAGS", "")
-    monkeypatch.setenv("XLA_FLAGS", f"{flags} --xla_force_host_platform_device_count=2")
-    devices, vae_difference, wgan_difference = run_python(DATA_PARALLEL, "jax").split()
+@in_jax_process
+def test_data_parallel_on_two_devices_matches_one_device(jax_outputs):
+    devices, vae_difference, wgan_difference = jax_outputs["data_parallel"].split()
     assert devices == "2"
     assert float(vae_difference) < 1e-5 and float(wgan_difference) < 1e-5
 
@@ -227,8 +247,9 @@ print(type(gan.d_optimizer).__name__, int(gan.g_optimizer.iterations), finite,
 
 
 @needs_jax
-def test_mixed_precision_wgan_gp_with_ema_trains_on_jax():
-    output = run_python(MIXED_PRECISION, "jax").split()
+@in_jax_process
+def test_mixed_precision_wgan_gp_with_ema_trains_on_jax(jax_outputs):
+    output = jax_outputs["mixed_precision"].split()
     assert output == ["LossScaleOptimizer", "4", "True", "float32"], output
 
 
@@ -268,9 +289,10 @@ print(json.dumps(out))
 
 
 @needs_jax
-def test_semi_supervised_steps_agree_on_tensorflow_and_jax():
+@in_jax_process
+def test_semi_supervised_steps_agree_on_tensorflow_and_jax(jax_outputs):
     expected = json.loads(run_python(SEMI_SUPERVISED, "tensorflow"))
-    got = json.loads(run_python(SEMI_SUPERVISED, "jax"))
+    got = json.loads(jax_outputs["semi_supervised"])
     assert expected["semi"]["self_training_loss"] > 0 and expected["semi"]["d_loss"] > 0
     for key, values in expected.items():
         if isinstance(values, dict):
@@ -302,9 +324,10 @@ print(not np.allclose(keras.ops.convert_to_numpy(layer.vector_u), before),
 
 
 @needs_jax
-def test_spectral_normalisation_trains_on_jax():
+@in_jax_process
+def test_spectral_normalisation_trains_on_jax(jax_outputs):
     """u updates through JAX's stateless step like BatchNorm statistics; sigma(W/sigma) ~ 1."""
-    output = run_python(SPECTRAL_NORM, "jax").split()
+    output = jax_outputs["spectral_norm"].split()
     # One power iteration per step: after 2 steps from a random u the estimate was still 12%
     # off (1.117 in CI); after 6 it agrees to 1e-5. The raw kernel's sigma is about 0.16.
     assert output[:2] == ["True", "True"] and abs(float(output[2]) - 1.0) < 0.02, output
@@ -328,9 +351,10 @@ print(not all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
 
 
 @needs_jax
-def test_quantization_aware_fine_tuning_on_jax():
+@in_jax_process
+def test_quantization_aware_fine_tuning_on_jax(jax_outputs):
     """The view trains in JAX's stateless step: weights move, every range is observed."""
-    output = run_python(QUANTIZATION_AWARE, "jax").split()
+    output = jax_outputs["quantization_aware"].split()
     assert output == ["True", "True", "True"], output
 
 
@@ -351,6 +375,7 @@ print(all(np.array_equal(a, b) for a, b in zip(encoder.get_weights(), before)),
 
 
 @needs_jax
-def test_frozen_pretrained_style_encoder_trains_on_jax():
+@in_jax_process
+def test_frozen_pretrained_style_encoder_trains_on_jax(jax_outputs):
     """The seam's models (preprocessing, dilation, a frozen encoder) under JAX."""
-    assert run_python(FROZEN_ENCODER, "jax").split() == ["True", "True", "(1,", "32,", "32,", "3)"]
+    assert jax_outputs["frozen_encoder"].split() == ["True", "True", "(1,", "32,", "32,", "3)"]
