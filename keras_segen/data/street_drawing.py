@@ -6,9 +6,10 @@ point: sky above, building facades along both sides with windows, a road converg
 the vanishing point with lane markings, sidewalks beside it, trees and poles on the
 sidewalks, cars on the road and people on the sidewalks, each sized by its depth and
 drawn far to near, so nearer objects hide farther ones (in the mask too). Every class's
-colour and texture are drawn per scene, then lighting (brightness, colour cast, a cast
-shadow), sensor noise and blur are applied. Everything is NumPy from ``(seed, index)``:
-the same seed always gives the same scenes.
+colour and texture are drawn per scene (in one scene of four any colour, so colour is a
+weak cue), then the weather (clear, fog thickening with distance, dusk, night), lighting
+(brightness, colour cast, a cast shadow), sensor noise and blur are applied. Everything is
+NumPy from ``(seed, index)``: the same seed always gives the same scenes.
 """
 
 import numpy as np
@@ -30,7 +31,10 @@ _BASE = {
 }  # fmt: skip
 
 
-def _jittered(rng, label, spread=0.18):
+def _jittered(rng, label, spread=0.18, any_colour=False):
+    """The class's base colour jittered by ``spread``, or any colour (``any_colour``)."""
+    if any_colour:
+        return rng.uniform(0.05, 0.95, 3)
     return np.clip(np.array(_BASE[label]) + rng.uniform(-spread, spread, 3), 0.02, 0.98)
 
 
@@ -48,11 +52,16 @@ def _noise(rng, size, scale):
 class _Canvas:
     """An image and its mask, painted region by region (later regions hide earlier ones)."""
 
-    def __init__(self, size):
+    def __init__(self, size, any_colour=False):
         self.size = size
+        self.any_colour = any_colour  # this scene's classes take any colour
         self.image = np.zeros((size, size, 3))
         self.mask = np.zeros((size, size), np.int32)
         self.ys, self.xs = np.mgrid[0:size, 0:size] + 0.5
+
+    def colour(self, rng, label, spread=0.18):
+        """A colour for one region of ``label`` in this scene."""
+        return _jittered(rng, label, spread, self.any_colour)
 
     def paint(self, region, label, colour, texture=0.0):
         """Colours ``region`` with ``colour`` times ``1 + texture`` (a number or an HxW
@@ -69,12 +78,12 @@ def _sky_and_road(canvas, rng, horizon, vanish_x, road_half):
     ys, xs = canvas.ys, canvas.xs
     sky = ys < horizon
     gradient = (ys / horizon) * 0.25 + 0.15 * np.clip(_noise(rng, size, 6), 0, 1)  # clouds
-    canvas.paint(sky, SKY, _jittered(rng, SKY), gradient)
-    canvas.paint(~sky, SIDEWALK, _jittered(rng, SIDEWALK), 0.1 * _noise(rng, size, 3))
+    canvas.paint(sky, SKY, canvas.colour(rng, SKY), gradient)
+    canvas.paint(~sky, SIDEWALK, canvas.colour(rng, SIDEWALK), 0.1 * _noise(rng, size, 3))
     depth = np.clip((ys - horizon) / (size - horizon), 1e-3, 1)  # 0 at the horizon, 1 below
     road = ~sky & (np.abs(xs - vanish_x) <= depth * road_half)
     texture = 0.12 * _noise(rng, size, 2) + rng.normal(0, 0.04, (size, size))
-    canvas.paint(road, ROAD, _jittered(rng, ROAD, 0.1), texture)
+    canvas.paint(road, ROAD, canvas.colour(rng, ROAD, 0.1), texture)
     lane = road & (np.abs(xs - vanish_x) <= np.maximum(depth * road_half * 0.03, 0.4))
     lane &= (np.floor(np.log(depth + 0.05) * 6) % 2) == 0  # dashes, longer when near
     canvas.image[lane] = rng.uniform(0.75, 0.95)
@@ -98,7 +107,7 @@ def _buildings(canvas, rng, horizon, vanish_x, kerb_half):
             windows = (((ys - roof) / height * floors) % 1 < 0.5) & (
                 ((xs - low) / width * columns) % 1 < 0.45)  # fmt: skip
             texture = 0.08 * _noise(rng, size, 4) - rng.uniform(0.2, 0.45) * windows
-            canvas.paint(facade, BUILDING, _jittered(rng, BUILDING, 0.25), texture)
+            canvas.paint(facade, BUILDING, canvas.colour(rng, BUILDING, 0.25), texture)
             position += side * width
 
 
@@ -110,11 +119,11 @@ def _objects(canvas, rng, horizon, vanish_x, road_half):
     side = lambda: rng.choice([-1, 1])  # noqa: E731
     objects = [("car", rng.uniform(0.1, 1), rng.uniform(-0.7, 0.7))
                for _ in range(rng.integers(1, 5))]  # fmt: skip
-    objects += [("person", rng.uniform(0.1, 1), side() * rng.uniform(1.1, 1.4))
+    objects += [("person", rng.uniform(0.25, 1), side() * rng.uniform(1.1, 1.4))
                 for _ in range(rng.integers(0, 5))]  # fmt: skip
     objects += [("tree", rng.uniform(0.05, 1), side() * rng.uniform(1.1, 1.5))
                 for _ in range(rng.integers(1, 5))]  # fmt: skip
-    objects += [("pole", rng.uniform(0.1, 1), side() * 1.05) for _ in range(rng.integers(0, 3))]
+    objects += [("pole", rng.uniform(0.25, 1), side() * 1.05) for _ in range(rng.integers(0, 3))]
     for kind, depth, lateral in sorted(objects, key=lambda item: item[1]):
         ground_y = horizon + depth * (size - horizon)
         unit = depth * road_half  # one road half-width at that depth, in pixels
@@ -130,12 +139,12 @@ def _objects(canvas, rng, horizon, vanish_x, road_half):
             texture = np.where(glass, -0.6, 0.0) + np.where(wheels, -0.8, 0.0)
             canvas.paint(body | cabin, VEHICLE, rng.uniform(0.05, 0.95, 3), texture)
         elif kind == "person":
-            height = unit * rng.uniform(0.55, 0.75)
-            width = height * 0.3
+            height = unit * rng.uniform(0.6, 0.9)
+            width = height * 0.35
             torso = ((xs - x) / (width / 2)) ** 2 + (
                 (ys - (ground_y - height * 0.45)) / (height * 0.45)) ** 2 <= 1  # fmt: skip
             head = (xs - x) ** 2 + (ys - (ground_y - height * 0.95)) ** 2 <= (width * 0.35) ** 2
-            clothes = _jittered(rng, PERSON, 0.25)
+            clothes = canvas.colour(rng, PERSON, 0.25)
             canvas.paint(torso | head, PERSON, clothes, 0.15 * _noise(rng, size, 2))
         elif kind == "tree":
             height = unit * rng.uniform(0.9, 1.6)
@@ -146,13 +155,13 @@ def _objects(canvas, rng, horizon, vanish_x, road_half):
             crown = (xs - x) ** 2 + (ys - (ground_y - height * 0.7)) ** 2 <= (radius * wobble) ** 2
             canvas.paint(trunk, VEGETATION, (0.35, 0.25, 0.15), 0.1 * _noise(rng, size, 2))
             leaves = 0.3 * _noise(rng, size, 1) + rng.normal(0, 0.08, (size, size))
-            canvas.paint(crown, VEGETATION, _jittered(rng, VEGETATION), leaves)
+            canvas.paint(crown, VEGETATION, canvas.colour(rng, VEGETATION), leaves)
         else:
             height = unit * rng.uniform(1.2, 2.0)
-            pole = (np.abs(xs - x) < max(unit * 0.03, 1.0)) & (ys < ground_y) & (
+            pole = (np.abs(xs - x) < max(unit * 0.05, 1.5)) & (ys < ground_y) & (
                 ys > ground_y - height)  # fmt: skip
             sign = (np.abs(xs - x) < unit * 0.08) & (np.abs(ys - (ground_y - height)) < unit * 0.06)
-            canvas.paint(pole | sign, POLE, _jittered(rng, POLE, 0.2))
+            canvas.paint(pole | sign, POLE, canvas.colour(rng, POLE, 0.2))
 
 
 def _blur(image, passes):
@@ -160,6 +169,25 @@ def _blur(image, passes):
     for _ in range(passes):
         image = (np.roll(image, 1, 0) + image + np.roll(image, -1, 0)) / 3
         image = (np.roll(image, 1, 1) + image + np.roll(image, -1, 1)) / 3
+    return image
+
+
+def _weather(canvas, rng, weather, horizon):
+    """The canvas's image under ``weather``: clear; fog that whitens with distance (full
+    at the horizon and in the sky); dusk (dimmer, orange, sky shading to red); night
+    (dark and blue, lit windows and headlights stay bright)."""
+    image = canvas.image
+    ys, size = canvas.ys, canvas.size
+    if weather == "fog":
+        nearness = np.clip((ys - horizon) / (size - horizon), 0, 1)  # 0 at the horizon
+        haze = (rng.uniform(0.6, 0.95) * (1 - nearness) ** 0.7)[..., None]
+        return image * (1 - haze) + rng.uniform(0.6, 0.85) * haze
+    if weather == "dusk":
+        return image * rng.uniform(0.45, 0.7) * np.array([1.25, 0.9, 0.7])
+    if weather == "night":
+        bright = (image.mean(-1, keepdims=True) > 0.7) & (canvas.mask[..., None] != SKY)
+        dark = image * rng.uniform(0.12, 0.3) * np.array([0.8, 0.9, 1.3])
+        return np.where(bright, image * np.array([1.0, 0.95, 0.6]), dark)
     return image
 
 
@@ -176,14 +204,15 @@ def street_example(index, image_size=128, seed=0):
     """
     rng = np.random.default_rng([seed, index, 7])
     size = image_size
-    canvas = _Canvas(size)
+    weather = rng.choice(["clear", "fog", "dusk", "night"], p=[0.5, 0.2, 0.15, 0.15])
+    canvas = _Canvas(size, any_colour=rng.random() < 0.25)
     horizon = rng.uniform(0.3, 0.55) * size
     vanish_x = rng.uniform(0.3, 0.7) * size
     road_half = rng.uniform(0.35, 0.6) * size
     _sky_and_road(canvas, rng, horizon, vanish_x, road_half)
     _buildings(canvas, rng, horizon, vanish_x, road_half * rng.uniform(1.4, 1.9))
     _objects(canvas, rng, horizon, vanish_x, road_half)
-    image = canvas.image
+    image = _weather(canvas, rng, weather, horizon)
     # lighting: exposure, a colour cast, a soft cast shadow across the street
     image = image * rng.uniform(0.6, 1.3) * (1 + rng.uniform(-0.12, 0.12, 3))
     angle = rng.uniform(-1, 1)

@@ -87,3 +87,22 @@ def test_unlabelled_street_images_for_generation_keep_the_street_classes():
     batch = next(iter(images))
     assert tuple(batch.shape) == (4, 32, 32, 3) and float(batch.numpy().min()) >= -1
     assert info.class_names == STREET_CLASSES
+
+
+def test_fog_thickens_towards_the_horizon_and_night_keeps_the_lights_on():
+    from keras_segen.data.street_drawing import _Canvas, _weather
+
+    canvas = _Canvas(16)
+    canvas.mask[:] = ROAD
+    canvas.image[:] = 0.2
+    canvas.image[8, 8] = 0.9  # a lit window
+    rng = np.random.default_rng(0)
+    clear = _weather(canvas, rng, "clear", horizon=4)
+    np.testing.assert_array_equal(clear, canvas.image)
+    fog = _weather(canvas, rng, "fog", horizon=4)
+    assert fog[:4].min() > 0.4  # at and above the horizon: mostly haze (0.6-0.85)
+    # Near rows (the bottom row is 96% of the way to the camera) are almost unchanged.
+    assert abs(fog[-1].mean() - 0.2) < 0.08 and fog[-1].mean() < fog[6].mean() < fog[3].mean()
+    night = _weather(canvas, rng, "night", horizon=4)
+    np.testing.assert_allclose(night[8, 8], [0.9, 0.855, 0.54])  # lights stay bright, warm
+    assert night[0, 0].max() < 0.2 * 0.3 * 1.3 + 1e-6 and night[0, 0, 2] > night[0, 0, 0]
