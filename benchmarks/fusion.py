@@ -11,14 +11,20 @@ labelled images, Adam 1e-3 with a cosine decay, geometric augmentation, the same
 - ``hung-scaled``: the same, with the ground truth D sees "scaled" as Luc et al. do
   (tau 0.9), so that D cannot tell it from predictions by their values alone;
 - ``self-training``: the same pseudo-label term from the segmenter's own softmax (> 0.9),
-  no discriminator: the discriminator's share of ``hung``.
+  no discriminator: the discriminator's share of ``hung``;
+- ``spade-pairs``: SPADE (``GauGAN``, ngf 16, 32 hidden, 2-scale PatchGAN 16, TTUR)
+  trained for ``--spade-steps`` on the labelled scenes only paints ``--synthetic``
+  perturbed copies of their label maps (``STREET_PERTURBATION``: left-right flips,
+  vehicles, people and poles pasted from other maps); supervised training on real and
+  painted pairs mixed half and half (``mix_datasets``). Its s/run includes SPADE's training.
 
 For ``hung`` and ``self-training`` it also reports, on the 200 validation scenes, the share
 of pixels whose confidence passes the threshold and the accuracy of the pseudo-labels there
 (against the true masks), next to the segmenter's accuracy on all pixels.
 
     python benchmarks/fusion.py [--labels 50 200] [--unlabelled 2000] [--seeds 3]
-        [--steps 2000] [--methods supervised luc hung self-training]
+        [--steps 2000] [--methods supervised luc hung self-training spade-pairs]
+        [--spade-steps 1500] [--synthetic 1000]
 """
 
 import argparse
@@ -33,7 +39,7 @@ import keras_segen
 from keras_segen.data.street_drawing import STREET_CLASSES
 
 SIZE, BATCH = 64, 16
-METHODS = ("supervised", "luc", "hung", "hung-scaled", "self-training")
+METHODS = ("supervised", "luc", "hung", "hung-scaled", "self-training", "spade-pairs")
 NUM_CLASSES = len(STREET_CLASSES)
 
 
@@ -44,7 +50,7 @@ def _segmenter():
 
 def _trainer(method, steps):
     segmenter = _segmenter()
-    if method == "supervised":
+    if method in ("supervised", "spade-pairs"):
         segmenter.compile(_optimizer(steps), keras_segen.losses.CEDiceLoss())
         return segmenter
     if method == "luc":
@@ -70,16 +76,40 @@ def _optimizer(steps):
     return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps))
 
 
-def _data(method, labels, unlabelled, seed):
-    labelled = keras_segen.data.load_segmentation(
-        "streets", image_size=SIZE, batch_size=None, num_examples=labels, seed=seed,
-        augment="geometric",
-    ).repeat().batch(BATCH)  # fmt: skip
+def _labelled(labels, seed, **options):
+    return keras_segen.data.load_segmentation(
+        "streets", image_size=SIZE, batch_size=None, num_examples=labels, seed=seed, **options
+    )
+
+
+def spade_pairs(labels, seed, spade_steps, synthetic):
+    """``synthetic`` (images, masks) painted by a SPADE trained on the labelled scenes."""
+    shape = (SIZE, SIZE, NUM_CLASSES)
+    painter = keras_segen.GauGAN(
+        keras_segen.spade_generator(shape, filters=16, hidden=32),
+        keras_segen.spade_discriminator(shape, filters=16), num_classes=NUM_CLASSES,
+    )  # fmt: skip
+    painter.compile()  # the authors' TTUR
+    pairs = _labelled(labels, seed).map(lambda image, mask: (mask, image * 2 - 1))
+    painter.fit(pairs.repeat().batch(BATCH), steps_per_epoch=max(spade_steps // 10, 1),
+                epochs=10, verbose=0)  # fmt: skip
+    masks = np.stack([mask.numpy() for _, mask in _labelled(labels, seed)])
+    return keras_segen.pipelines.synthetic_pairs(
+        painter, masks, synthetic, seed=seed, perturb=keras_segen.data.STREET_PERTURBATION
+    )
+
+
+def _data(method, labels, unlabelled, seed, painted=None):
+    import tensorflow as tf
+
+    labelled = _labelled(labels, seed, augment="geometric")
+    if method == "spade-pairs":
+        painted = tf.data.Dataset.from_tensor_slices(painted)
+        labelled = keras_segen.data.mix_datasets(labelled, painted, 0.5, seed=seed)
+    labelled = labelled.repeat().batch(BATCH)
     if method not in ("hung", "hung-scaled", "self-training"):
         return labelled
     images = keras_segen.data.load_unlabelled("streets", SIZE, num_examples=unlabelled, seed=seed)
-    import tensorflow as tf
-
     return tf.data.Dataset.zip((labelled, images.repeat().batch(BATCH)))
 
 
@@ -117,12 +147,15 @@ def pseudo_label_quality(trainer, seed):
     return selected / pixels, correct_selected / max(selected, 1), correct / pixels
 
 
-def run(method, labels, unlabelled, steps, seed):
+def run(method, labels, unlabelled, steps, seed, spade_steps=1500, synthetic=1000):
     """One training run: a dict of its scores."""
     keras.utils.set_random_seed(seed)
-    trainer = _trainer(method, steps)
-    data = _data(method, labels, unlabelled, seed)
     start = time.perf_counter()
+    painted = None
+    if method == "spade-pairs":
+        painted = spade_pairs(labels, seed, spade_steps, synthetic)
+    trainer = _trainer(method, steps)
+    data = _data(method, labels, unlabelled, seed, painted)
     history = trainer.fit(data, steps_per_epoch=steps // 10, epochs=10, verbose=0).history
     seconds = time.perf_counter() - start
     segmenter = getattr(trainer, "segmenter", trainer)
@@ -139,7 +172,10 @@ def _report(results, args):
         "# Fusion: does generation help segmentation on the street scenes?\n",
         f"`python benchmarks/fusion.py --labels {' '.join(map(str, args.labels))} --unlabelled "
         f"{args.unlabelled} --seeds {args.seeds} --steps {args.steps} --methods "
-        f"{' '.join(args.methods)}`: U-Net `small`, {SIZE}x{SIZE}, batch {BATCH}, {args.steps} "
+        f"{' '.join(args.methods)}"
+        + (f" --spade-steps {args.spade_steps} --synthetic {args.synthetic}"
+           if "spade-pairs" in args.methods else "")
+        + f"`: U-Net `small`, {SIZE}x{SIZE}, batch {BATCH}, {args.steps} "
         "steps, held-out mIoU on the 200 test scenes (8 classes). Difference: the method's "
         "mIoU minus supervised-only's with the same seed.\n",
         "| labels | method | mIoU mean | sd | per-seed mIoU | per-seed difference | "
@@ -180,6 +216,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--spade-steps", type=int, default=1500)
+    parser.add_argument("--synthetic", type=int, default=1000)
     parser.add_argument("--out", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results", "fusion.md"))  # fmt: skip
     args = parser.parse_args()
@@ -189,7 +227,8 @@ def main():
     for labels in args.labels:
         for seed in range(args.seeds):
             for method in args.methods:  # interleaved, so drift hits every method alike
-                result = run(method, labels, args.unlabelled, args.steps, seed)
+                result = run(method, labels, args.unlabelled, args.steps, seed,
+                             args.spade_steps, args.synthetic)  # fmt: skip
                 results.setdefault((labels, method), []).append(result)
                 extra = result.get("pseudo")
                 print(f"{labels} labels, seed {seed}, {method}: mIoU {result['miou']:.3f} "

@@ -181,6 +181,27 @@ def test_synthetic_pairs_write_and_read_back(tmp_path):
         pipelines.synthetic_pairs(colour_generator(), labels, 0)
 
 
+def test_synthesize_keeps_street_layouts(tmp_path):
+    """On streets, synthesize perturbs with STREET_PERTURBATION: the sky stays on top."""
+    from keras_segen.data.street_drawing import BUILDING, POLE, SKY, VEGETATION
+
+    one_hot = keras.Input((32, 32, 8))
+    painter = keras.Model(one_hot, keras.layers.Conv2D(3, 1, activation="tanh")(one_hot))
+    generator = tmp_path / "paint.keras"
+    painter.save(generator)
+    out = pipelines.synthesize(str(generator), str(tmp_path / "pairs"), num=16,
+                               dataset="streets", num_examples=8)  # fmt: skip
+    saved = json.loads((tmp_path / "pairs" / "synthetic.json").read_text())
+    assert saved["perturb"] == {"flip": "horizontal", "max_shift": 0.0, "paste_classes": [5, 6, 7]}
+    masks = np.stack([m.numpy() for _, m in keras_segen.data.load_segmentation(
+        out, "train", 32, batch_size=None, shuffle=False, num_classes=8)])  # fmt: skip
+    assert len(masks) == 16 and np.isin(masks[:, 0], (SKY, BUILDING, VEGETATION, POLE)).all()
+    assert (masks[:, -1] != SKY).all()
+    # perturb=True on its own (the shapes setting) flips up-down too: skies at the bottom.
+    _, flipped = pipelines.synthetic_pairs(painter, masks[:8], 16)
+    assert (flipped[:, -1] == SKY).any()
+
+
 def test_cli_synthesize_train_with_pairs_and_edit_scene(tmp_path, capsys):
     generator_run = tmp_path / "pix2pix"
     keras_segen.train_generation(

@@ -15,6 +15,7 @@ _EXPORTS = {
     "LAYOUTS": "keras_segen.data.layouts",
     "LabelMapping": "keras_segen.data.classes",
     "Layout": "keras_segen.data.layouts",
+    "STREET_PERTURBATION": "keras_segen.data.street_drawing",
     "Scan": "keras_segen.data.checks",
     "arrays": "",
     "augment": "keras_segen.data.augmentation",

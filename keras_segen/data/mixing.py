@@ -109,7 +109,8 @@ def _shift(masks, offsets, background):
 
 
 def perturb_label_maps(
-    masks, seed=0, flip=True, max_shift=0.25, paste_probability=0.5, background=0
+    masks, seed=0, flip=True, max_shift=0.25, paste_probability=0.5, background=0,
+    paste_classes=None,
 ):
     """New plausible label maps from a batch of real ones, for label -> image synthesis.
 
@@ -117,15 +118,21 @@ def perturb_label_maps(
     ``max_shift`` of its size (uncovered pixels become ``background``) and, with
     ``paste_probability``, gets the non-background regions of another map of the batch
     (itself flipped and translated) pasted on top. Classes are never changed, so every
-    region keeps the shape statistics of its class.
+    region keeps the shape statistics of its class. For scenes with an up and a down
+    (streets), ``flip="horizontal"`` and ``paste_classes`` (the objects, e.g. vehicles and
+    people) keep the layout plausible.
 
     Args:
         masks: int ``(B, H, W)`` label maps.
         seed: int seed (stateless: the same seed gives the same maps).
-        flip: random flips.
+        flip: ``True`` (random left-right and up-down flips), ``"horizontal"`` (left-right
+            only) or ``False``.
         max_shift: largest translation as a fraction of H and W.
         paste_probability: chance of pasting another map's objects.
-        background: the class that is not pasted and fills uncovered pixels.
+        background: the class that fills uncovered pixels (and, without ``paste_classes``,
+            the one class that is not pasted).
+        paste_classes: the classes that are pasted (default: every class but
+            ``background``).
 
     Returns:
         int ``(B, H, W)`` label maps of the input dtype.
@@ -140,6 +147,9 @@ def perturb_label_maps(
     masks = tf.convert_to_tensor(masks)
     if masks.shape.rank != 3:
         raise ValueError(f"perturb_label_maps: masks must be (B, H, W); got {masks.shape}.")
+    if flip not in (True, False, "horizontal"):
+        raise ValueError(f"perturb_label_maps: flip must be True, False or 'horizontal'; "
+                         f"got {flip!r}.")  # fmt: skip
     if not 0 <= max_shift <= 1 or not 0 <= paste_probability <= 1:
         raise ValueError(
             "perturb_label_maps: max_shift and paste_probability must be in [0, 1]; got "
@@ -153,7 +163,8 @@ def perturb_label_maps(
             lr = tf.random.stateless_uniform([batch], seed_flip_lr) < 0.5
             ud = tf.random.stateless_uniform([batch], seed_flip_ud) < 0.5
             maps = tf.where(lr[:, None, None], tf.reverse(maps, [2]), maps)
-            maps = tf.where(ud[:, None, None], tf.reverse(maps, [1]), maps)
+            if flip is True:
+                maps = tf.where(ud[:, None, None], tf.reverse(maps, [1]), maps)
         limits = tf.cast(tf.stack([height, width]), tf.float32) * max_shift
         offsets = tf.random.stateless_uniform([batch, 2], seed_shift, -1.0, 1.0) * limits
         return _shift(maps, tf.cast(tf.round(offsets), tf.int32), background)
@@ -161,5 +172,10 @@ def perturb_label_maps(
     result = moved(masks, *seeds[:3])
     donors = moved(tf.roll(masks, shift=1, axis=0), *seeds[3:6])
     paste = tf.random.stateless_uniform([batch], seeds[6]) < paste_probability
-    pasted = tf.where(donors != background, donors, result)
+    if paste_classes is None:
+        objects = donors != background
+    else:
+        classes = tf.constant(list(paste_classes), masks.dtype)
+        objects = tf.reduce_any(donors[..., None] == classes, axis=-1)
+    pasted = tf.where(objects, donors, result)
     return tf.where(paste[:, None, None], pasted, result)

@@ -23,6 +23,10 @@ STREET_COLOURS = (
     (128, 64, 128), (244, 35, 232), (70, 70, 70), (70, 130, 180), (107, 142, 35),
     (0, 0, 142), (220, 20, 60), (153, 153, 153),
 )  # fmt: skip
+# perturb_label_maps options that keep a street's layout: no up-down flips or shifts (they
+# would put the sky below or a strip of road beside the scene); only objects are pasted.
+STREET_PERTURBATION = {"flip": "horizontal", "max_shift": 0.0,
+                       "paste_classes": (VEHICLE, PERSON, POLE)}  # fmt: skip
 # Base colours per class; each scene jitters them, so colour alone does not give the class.
 _BASE = {
     ROAD: (0.35, 0.35, 0.37), SIDEWALK: (0.6, 0.58, 0.55), BUILDING: (0.55, 0.45, 0.4),

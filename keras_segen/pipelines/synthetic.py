@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from keras_segen.data import load_segmentation
+from keras_segen.data.street_drawing import STREET_PERTURBATION
 from keras_segen.pipelines.generator import generate_from_label_maps, label_to_image_generator
 from keras_segen.runs.checkpoint import write_json
 from keras_segen.runs.files import load_run_or_model
@@ -26,7 +27,8 @@ def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size
         label_maps: int ``(N, H, W)`` real label maps to start from.
         num: number of pairs.
         seed: seed of the perturbations (maps are cycled through in order).
-        perturb: apply ``perturb_label_maps``; ``False`` repaints the maps unchanged.
+        perturb: apply ``perturb_label_maps`` (``True``, or a dict of its options, e.g.
+            ``keras_segen.data.STREET_PERTURBATION``); ``False`` repaints the maps unchanged.
         batch_size: maps per generator call.
 
     Returns:
@@ -50,12 +52,12 @@ def synthetic_pairs(generator, label_maps, num, seed=0, perturb=True, batch_size
     if perturb:
         from keras_segen.data.mixing import perturb_label_maps  # TensorFlow ops
 
-        masks = np.concatenate(
-            [
-                perturb_label_maps(masks[start : start + batch_size], seed=seed + start).numpy()
-                for start in range(0, num, batch_size)
-            ]
-        )
+        options = {} if perturb is True else dict(perturb)
+        masks = np.concatenate([
+            perturb_label_maps(masks[start : start + batch_size], seed=seed + start,
+                               **options).numpy()
+            for start in range(0, num, batch_size)
+        ])  # fmt: skip
     return generate_from_label_maps(generator, masks, batch_size), masks
 
 
@@ -102,7 +104,8 @@ def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0,
         num_examples: how many real label maps to start from (default with the run's
             dataset: the run's ``num_examples``).
         seed: seed of the perturbations.
-        perturb: perturb the label maps (``perturb_label_maps``).
+        perturb: perturb the label maps (``perturb_label_maps``; ``True`` takes
+            ``STREET_PERTURBATION`` for ``streets``: left-right flips, objects pasted).
 
     Returns:
         ``out``.
@@ -131,6 +134,8 @@ def synthesize(generator, out, num=500, dataset=None, num_examples=None, seed=0,
         num_examples=num_examples, seed=config.get("seed", 0),
     )  # fmt: skip
     label_maps = np.stack([mask.numpy() for _, mask in maps])
+    if perturb is True and dataset == "streets":
+        perturb = STREET_PERTURBATION
     images, masks = synthetic_pairs(trainer, label_maps, num, seed=seed, perturb=perturb)
     write_pairs(images, masks, out)
     write_json(

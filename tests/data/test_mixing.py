@@ -94,6 +94,28 @@ def test_perturbations_keep_classes_and_shapes():
         perturb_label_maps(masks[0])
 
 
+def test_street_perturbations_flip_left_right_only_and_paste_only_objects():
+    # Sky (3) on top, road (0) below, one car (5) per map at a different column.
+    masks = np.zeros((8, 12, 12), "int32")
+    masks[:, :5] = 3
+    for index in range(8):
+        masks[index, 7:9, index : index + 3] = 5
+    flipped = perturb_label_maps(masks, seed=0, flip="horizontal", max_shift=0.0,
+                                 paste_probability=0.0).numpy()  # fmt: skip
+    assert (flipped[:, :5] == 3).all() and (flipped[:, 5:] != 3).all()  # sky stays on top
+    mirrored = [i for i in range(8) if not np.array_equal(flipped[i], masks[i])]
+    assert mirrored  # some maps were flipped, left-right:
+    for i in mirrored:
+        np.testing.assert_array_equal(flipped[i], masks[i, :, ::-1])
+    pasted = perturb_label_maps(masks, seed=0, flip=False, max_shift=0.0, paste_probability=1.0,
+                                paste_classes=[5]).numpy()  # fmt: skip
+    # Each map keeps its own sky and car and gains the previous map's car, nothing else.
+    donors = np.roll(masks, 1, axis=0)
+    np.testing.assert_array_equal(pasted, np.where(donors == 5, 5, masks))
+    with pytest.raises(ValueError, match="flip must be True, False or 'horizontal'"):
+        perturb_label_maps(masks, flip="vertical")
+
+
 def test_perturbation_shift_moves_by_at_most_max_shift():
     masks = np.zeros((8, 20, 20), "int32")
     masks[:, 8:12, 8:12] = 1
