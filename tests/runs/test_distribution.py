@@ -1,4 +1,5 @@
-"""Every trainer under MirroredStrategy on two logical CPUs (one subprocess for all checks)."""
+"""Every trainer, and a run, under MirroredStrategy on two logical CPUs (one subprocess for
+all checks)."""
 
 import pytest
 
@@ -122,11 +123,20 @@ for name, (trainer, data) in runs.items():
     history = trainer.fit(data.batch(4), epochs=1, verbose=0).history
     print(name, "finite", all(np.isfinite(v[-1]) for v in history.values()))
 print("replicas", strategy.num_replicas_in_sync)
+
+# 3. A segmentation run (keras_segen.train) under the same strategy.
+import tempfile
+report = keras_segen.train(
+    "unet", "shapes", out=tempfile.mkdtemp() + "/run", epochs=2, strategy=strategy,
+    image_size=32, batch_size=8, num_examples=16, validation_examples=8,
+    model_kwargs={"filters": 4, "depth": 2}, verbose=0)
+print("run epochs", report["epochs"])
 """
 
 
-def test_trainers_under_mirrored_strategy():
+def test_trainers_and_a_run_under_mirrored_strategy():
     output = run_python(SCRIPT)
+    assert "run epochs 2" in output, output
     assert "same_step True" in output, output
     for name in ("plain", "adversarial", "semi_supervised", "self_training"):
         assert f"{name} same_steps True" in output and "same_loss True" in output, output

@@ -9,7 +9,7 @@ import pytest
 
 import keras_segen
 from keras_segen.runs import read_history
-from tests.helpers import run_config, run_python
+from tests.helpers import run_config
 
 TINY = dict(
     model="unet",
@@ -188,20 +188,6 @@ def test_mixed_precision_and_xla_resume_with_their_optimizer_state(tmp_path):
     assert model.get_layer("encoder1_conv1_conv").dtype_policy.name == "mixed_float16"
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
     assert int(model.optimizer.iterations) == 2 * (16 // 8)  # nothing lost at the resume
-
-
-def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
-    output = run_python(f"""
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-import keras_segen
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-report = keras_segen.train(out={str(tmp_path / "run")!r}, epochs=2, strategy=strategy,
-                           **{TINY!r})
-print("replicas", strategy.num_replicas_in_sync, "epochs", report["epochs"])
-""")
-    assert "replicas 2 epochs 2" in output
 
 
 class EncoderWeightsAtEpochEnds(keras.callbacks.Callback):
