@@ -177,9 +177,10 @@ def _blur(image, passes):
 
 
 def _weather(canvas, rng, weather, horizon):
-    """The canvas's image under ``weather``: clear; fog that whitens with distance (full
-    at the horizon and in the sky); dusk (dimmer, orange, sky shading to red); night
-    (dark and blue, lit windows and headlights stay bright)."""
+    """The canvas's image under ``weather``: clear; fog that thickens with distance
+    (strongest at the horizon and in the sky); dusk (dimmer and orange); night (dark and
+    blue, while the brightest ground pixels, such as lane markings, stay bright and warm,
+    like lights)."""
     image = canvas.image
     ys, size = canvas.ys, canvas.size
     if weather == "fog":
