@@ -35,13 +35,6 @@ _BASE = {
 }  # fmt: skip
 
 
-def _jittered(rng, label, spread=0.18, any_colour=False):
-    """The class's base colour jittered by ``spread``, or any colour (``any_colour``)."""
-    if any_colour:
-        return rng.uniform(0.05, 0.95, 3)
-    return np.clip(np.array(_BASE[label]) + rng.uniform(-spread, spread, 3), 0.02, 0.98)
-
-
 def _noise(rng, size, scale):
     """Smooth noise: a coarse random grid upsampled to ``size``, in about [-1, 1]."""
     cells = max(2, size // scale)
@@ -64,8 +57,11 @@ class _Canvas:
         self.ys, self.xs = np.mgrid[0:size, 0:size] + 0.5
 
     def colour(self, rng, label, spread=0.18):
-        """A colour for one region of ``label`` in this scene."""
-        return _jittered(rng, label, spread, self.any_colour)
+        """A colour for one region of ``label``: its base colour jittered by ``spread``, or
+        any colour in an any-colour scene."""
+        if self.any_colour:
+            return rng.uniform(0.05, 0.95, 3)
+        return np.clip(np.array(_BASE[label]) + rng.uniform(-spread, spread, 3), 0.02, 0.98)
 
     def paint(self, region, label, colour, texture=0.0):
         """Colours ``region`` with ``colour`` times ``1 + texture`` (a number or an HxW

@@ -1,4 +1,5 @@
-"""Run directories: train, interrupt and resume, evaluate, predict, distribution."""
+"""Run directories: train, interrupt and resume, evaluate, predict, strategy options (runs
+under a mirrored strategy: test_distribution.py)."""
 
 import json
 import os
