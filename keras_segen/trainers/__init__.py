@@ -34,6 +34,7 @@ _EXPORTS = {
     "kl_divergence": "keras_segen.trainers.vae",
     "list_recipes": "keras_segen.trainers.recipes",
     "masked_binary_crossentropy": "keras_segen.trainers.semi_supervised_steps",
+    "perturb_colours": "keras_segen.trainers.semi_supervised_steps",
     "pseudo_labels": "keras_segen.trainers.semi_supervised_steps",
 }
 __all__ = sorted(_EXPORTS)

@@ -63,6 +63,14 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
         scaling_tau: ``None`` (the paper: one-hot ground truth) or Luc et al.'s "scaling"
             of the ground truth the discriminator sees (``scale_ground_truth``), so that it
             cannot tell truth from predictions by their values alone.
+        perturbation: ``None`` (the paper: the pseudo-label loss on the same prediction
+            that made the labels) or ``"colour"``: the loss on the segmenter's prediction for
+            a colour-jittered, noisy copy of the unlabelled batch (``perturb_colours``), the
+            pseudo-labels still from the unperturbed one (FixMatch's weak and strong views).
+        pseudo_label_share: ``None`` (pixels above ``confidence_threshold``) or a share in
+            ``(0, 1]``: the pseudo-labels are that share of each unlabelled batch's pixels,
+            those of highest confidence (a threshold relative to the confidence's spread,
+            which still ranks pixels when a discriminator's confidence falls below T).
 
     Example:
         >>> labelled = keras_segen.data.load_segmentation(
@@ -82,7 +90,8 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
     def __init__(self, segmenter, discriminator, adversarial_weight=0.01,
                  unlabelled_adversarial_weight=0.001, self_training_weight=0.1,
                  confidence_threshold=0.2, warmup_steps=5000, loss="ce", ignore_index=255,
-                 scaling_tau=None, **kwargs):  # fmt: skip
+                 scaling_tau=None, perturbation=None, pseudo_label_share=None,
+                 **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         name = "SemiSupervisedSegmenter"
         if scaling_tau is not None and not 0.0 < scaling_tau <= 1.0:
@@ -92,7 +101,6 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
         check_semi_options(warmup_steps, confidence_threshold, {
             "adversarial_weight": adversarial_weight,
             "unlabelled_adversarial_weight": unlabelled_adversarial_weight,
-            "self_training_weight": self_training_weight,
         })  # fmt: skip
         if len(discriminator.inputs) != 1 or discriminator.inputs[0].shape[-1] != self.num_classes:
             raise ValueError(
@@ -102,8 +110,9 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
             )
         if len(discriminator.outputs[0].shape) != 4:
             raise ValueError(f"{name}: the discriminator must output a (B, H, W, 1) logit map.")
-        self.init_common(segmenter, loss, self_training_weight, confidence_threshold,
-                          warmup_steps, ignore_index)  # fmt: skip
+        self.init_common(segmenter, loss, ignore_index, self_training_weight,
+                          confidence_threshold, warmup_steps, perturbation,
+                          pseudo_label_share)  # fmt: skip
         self.discriminator = discriminator
         self.adversarial_weight = float(adversarial_weight)
         self.unlabelled_adversarial_weight = float(unlabelled_adversarial_weight)
@@ -150,7 +159,7 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
         unlabelled_adversarial = masked_binary_crossentropy(fake_unlabelled, 1.0, everywhere)
         confidence = ops.sigmoid(ops.stop_gradient(ops.cast(fake_unlabelled, "float32")))[..., 0]
         self_training, fraction = self.self_training(
-            unlabelled_logits, confidence, self.g_optimizer.iterations
+            unlabelled, unlabelled_logits, confidence, self.g_optimizer.iterations
         )
         total = (
             segmentation
@@ -217,6 +226,14 @@ class SelfTrainingSegmenter(SemiSupervisedSteps, Trainer):
         warmup_steps: steps before the pseudo-label term counts.
         loss: segmentation loss name on labelled images.
         ignore_index: mask value that is not a class.
+        perturbation: ``None`` (the paper: the pseudo-label loss on the same prediction
+            that made the labels) or ``"colour"``: the loss on the segmenter's prediction for
+            a colour-jittered, noisy copy of the unlabelled batch (``perturb_colours``), the
+            pseudo-labels still from the unperturbed one (FixMatch's weak and strong views).
+        pseudo_label_share: ``None`` (pixels above ``confidence_threshold``) or a share in
+            ``(0, 1]``: the pseudo-labels are that share of each unlabelled batch's pixels,
+            those of highest confidence (a threshold relative to the confidence's spread,
+            which still ranks pixels when a discriminator's confidence falls below T).
 
     Example:
         >>> labelled = keras_segen.data.load_segmentation(
@@ -231,14 +248,13 @@ class SelfTrainingSegmenter(SemiSupervisedSteps, Trainer):
     """
 
     def __init__(self, segmenter, self_training_weight=0.1, confidence_threshold=0.9,
-                 warmup_steps=5000, loss="ce", ignore_index=255, **kwargs):  # fmt: skip
+                 warmup_steps=5000, loss="ce", ignore_index=255, perturbation=None,
+                 pseudo_label_share=None, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         self.num_classes = check_segmenter("SelfTrainingSegmenter", segmenter)
-        check_semi_options(
-            warmup_steps, confidence_threshold, {"self_training_weight": self_training_weight}
-        )
-        self.init_common(segmenter, loss, self_training_weight, confidence_threshold,
-                          warmup_steps, ignore_index)  # fmt: skip
+        self.init_common(segmenter, loss, ignore_index, self_training_weight,
+                          confidence_threshold, warmup_steps, perturbation,
+                          pseudo_label_share)  # fmt: skip
 
     @property
     def metrics(self):
@@ -272,7 +288,7 @@ class SelfTrainingSegmenter(SemiSupervisedSteps, Trainer):
         confidence = ops.max(probabilities, axis=-1)
         segmentation = losses.batch_mean(self.segmentation_loss, masks, logits)
         self_training, fraction = self.self_training(
-            unlabelled_logits, confidence, self.optimizer.iterations
+            unlabelled, unlabelled_logits, confidence, self.optimizer.iterations
         )
         total = segmentation + self.self_training_weight * self_training
         return total, (segmentation, self_training, fraction), logits

@@ -41,7 +41,42 @@ def pseudo_labels(logits, confidence, threshold, ignore_index=255):
     return ops.where(ops.greater(confidence, threshold), classes, ignore_index)
 
 
-def check_semi_options(warmup_steps, threshold, weights):
+PERTURBATIONS = (None, "colour")
+
+
+def perturb_colours(images, seed):
+    """A colour-jittered, noisy copy of ``images (B, H, W, C)`` in ``[0, 1]``: per image, its
+    saturation scaled by U(0, 1.6), contrast by U(0.6, 1.4), brightness shifted by
+    U(-0.2, 0.2), then Gaussian noise of sd 0.03 per pixel; clipped to ``[0, 1]``.
+    Geometry is untouched, so pseudo-labels of ``images`` stay aligned with the copy.
+
+    Example:
+        >>> images = np.full((2, 4, 4, 3), 0.5, "float32")
+        >>> seed = keras.random.SeedGenerator(0)
+        >>> copy = keras.ops.convert_to_numpy(
+        ...     keras_segen.trainers.perturb_colours(images, seed))
+        >>> copy.shape, bool(copy.min() >= 0 and copy.max() <= 1), bool((copy != 0.5).any())
+        ((2, 4, 4, 3), True, True)
+    """
+    images = ops.cast(images, "float32")
+    per_image = ops.shape(images)[:1] + (1, 1, 1)
+
+    def uniform(low, high):
+        return keras.random.uniform(per_image, low, high, seed=seed)
+
+    grey = ops.mean(images, axis=-1, keepdims=True)
+    images = grey + (images - grey) * uniform(0.0, 1.6)
+    mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
+    images = (images - mean) * uniform(0.6, 1.4) + mean + uniform(-0.2, 0.2)
+    images = images + 0.03 * keras.random.normal(ops.shape(images), seed=seed)
+    return ops.clip(images, 0.0, 1.0)
+
+
+def check_semi_options(warmup_steps, threshold, weights, perturbation=None, share=None):
+    if perturbation not in PERTURBATIONS:
+        raise ValueError(f"perturbation must be one of {PERTURBATIONS}; got {perturbation!r}.")
+    if share is not None and not (isinstance(share, (int, float)) and 0.0 < share <= 1.0):
+        raise ValueError(f"pseudo_label_share must be None or in (0, 1]; got {share!r}.")
     if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise ValueError(f"warmup_steps must be an integer >= 0; got {warmup_steps!r}.")
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold < 1.0:
@@ -67,9 +102,15 @@ class SemiSupervisedSteps:
     """What the semi-supervised trainers share: their batches, the pseudo-label loss,
     validation and config. Mixed in before ``Trainer`` or ``SegmenterAdversarialTrainer``."""
 
-    def init_common(self, segmenter, loss, self_training_weight, confidence_threshold,
-                     warmup_steps, ignore_index):  # fmt: skip
+    def init_common(self, segmenter, loss, ignore_index, self_training_weight,
+                     confidence_threshold, warmup_steps, perturbation, pseudo_label_share):  # fmt: skip
+        check_semi_options(warmup_steps, confidence_threshold,
+                           {"self_training_weight": self_training_weight}, perturbation,
+                           pseudo_label_share)  # fmt: skip
         self.segmenter = segmenter
+        self.perturbation = perturbation
+        self.perturbation_seed = keras.random.SeedGenerator(0) if perturbation else None
+        self.pseudo_label_share = pseudo_label_share
         self.loss_name = loss
         self.segmentation_loss = losses.segmentation_loss(loss, ignore_index)
         self.self_training_weight = float(self_training_weight)
@@ -105,9 +146,23 @@ class SemiSupervisedSteps:
             )
         return images, masks, unlabelled
 
-    def self_training(self, logits, confidence, iterations):
-        """``(loss, selected fraction)``; the loss counts only after the warm-up."""
-        labels = pseudo_labels(logits, confidence, self.confidence_threshold, self.ignore_index)
+    def self_training(self, unlabelled, logits, confidence, iterations):
+        """``(loss, selected fraction)``; the loss counts only after the warm-up.
+
+        The pseudo-labels are the classes of ``logits``, the segmenter's prediction on
+        ``unlabelled``; with a ``perturbation`` the loss is on its prediction for a perturbed
+        copy of ``unlabelled`` (FixMatch's weak and strong views), else on ``logits``.
+        """
+        if self.pseudo_label_share is None:
+            labels = pseudo_labels(logits, confidence, self.confidence_threshold,
+                                   self.ignore_index)  # fmt: skip
+        else:
+            cut = ops.quantile(ops.reshape(confidence, (-1,)), 1.0 - self.pseudo_label_share)
+            classes = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            labels = ops.where(ops.greater_equal(confidence, cut), classes, self.ignore_index)
+        if self.perturbation == "colour":
+            perturbed = perturb_colours(unlabelled, self.perturbation_seed)
+            logits = self.segmenter(perturbed, training=True)
         loss = losses.sparse_categorical_crossentropy(
             labels, logits, ignore_index=self.ignore_index
         )
@@ -132,4 +187,6 @@ class SemiSupervisedSteps:
             "confidence_threshold": self.confidence_threshold,
             "warmup_steps": self.warmup_steps,
             "ignore_index": self.ignore_index,
+            "perturbation": self.perturbation,
+            "pseudo_label_share": self.pseudo_label_share,
         }

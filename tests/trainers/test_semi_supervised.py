@@ -149,6 +149,44 @@ def test_warmup_holds_the_self_training_term_back():
     )
 
 
+def test_colour_perturbation_learns_the_perturbed_view_from_clean_pseudo_labels():
+    """FixMatch's split: pseudo-labels from the unlabelled batch as it is, the loss on the
+    segmenter's prediction for its colour-perturbed copy (the same draws as
+    ``perturb_colours`` with a fresh generator seeded 0)."""
+    ((images, masks), unlabelled) = _batch()
+    segmenter = _conv_segmenter()
+    labels = np.argmax(keras.ops.convert_to_numpy(segmenter(unlabelled)), -1)
+    perturbed = keras_segen.trainers.perturb_colours(unlabelled, keras.random.SeedGenerator(0))
+    log_probabilities = np.log(_softmax(keras.ops.convert_to_numpy(segmenter(perturbed))))
+    expected = -np.take_along_axis(log_probabilities, labels[..., None], -1).mean()
+    same_view = -np.log(_softmax(keras.ops.convert_to_numpy(segmenter(unlabelled)))).max(-1)
+
+    trainer = keras_segen.SelfTrainingSegmenter(
+        segmenter, self_training_weight=1.0, confidence_threshold=0.0, warmup_steps=0,
+        perturbation="colour",
+    )  # fmt: skip
+    trainer.compile(keras.optimizers.SGD(0.0))
+    logs = trainer.train_on_batch(_batch(), return_dict=True)
+    assert logs["self_training_loss"] == pytest.approx(expected, rel=1e-4)
+    assert abs(logs["self_training_loss"] - same_view.mean()) > 1e-3
+    assert trainer.get_config()["perturbation"] == "colour"
+    with pytest.raises(ValueError, match=r"perturbation must be one of \(None, 'colour'\)"):
+        keras_segen.SemiSupervisedSegmenter(_conv_segmenter(), _discriminator(),
+                                            perturbation="cutmix")  # fmt: skip
+
+
+def test_perturb_colours_draws_per_image_and_keeps_grey_images_grey():
+    grey = np.repeat(np.linspace(0, 1, 2 * 8 * 8, dtype="float32").reshape(2, 8, 8, 1), 3, -1)
+    copies = keras.ops.convert_to_numpy(
+        keras_segen.trainers.perturb_colours(np.stack([grey[0], grey[0]]),
+                                             keras.random.SeedGenerator(3))  # fmt: skip
+    )
+    assert copies.shape == (2, 8, 8, 3) and 0.0 <= copies.min() and copies.max() <= 1.0
+    assert np.abs(copies[0] - copies[1]).mean() > 0.01  # each image draws its own jitter
+    # Saturation, contrast and brightness act on all channels alike; only the noise differs.
+    assert np.abs(copies - copies.mean(-1, keepdims=True)).max() < 0.2
+
+
 def test_without_unlabelled_terms_the_step_is_plain_cross_entropy():
     (images, masks), _ = _batch()
     plain = _conv_segmenter()
