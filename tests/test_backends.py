@@ -275,12 +275,17 @@ out = {}
 semi = keras_segen.SemiSupervisedSegmenter(
     segmenter(), fixed(keras_segen.confidence_discriminator((32, 32, 3), filters=4)),
     adversarial_weight=0.5, unlabelled_adversarial_weight=0.5, self_training_weight=1.0,
-    warmup_steps=1)
+    warmup_steps=1, pseudo_label_share=0.5)
 semi.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
 self_training = keras_segen.SelfTrainingSegmenter(
     segmenter(), self_training_weight=1.0, confidence_threshold=0.4, warmup_steps=1)
 self_training.compile(keras.optimizers.SGD(0.1))
-for name, trainer in (("semi", semi), ("self_training", self_training)):
+# Backends draw different colour perturbations: only its pseudo-labels can agree.
+colour = keras_segen.SelfTrainingSegmenter(
+    segmenter(), self_training_weight=1.0, confidence_threshold=0.4, warmup_steps=1,
+    perturbation="colour")
+colour.compile(keras.optimizers.SGD(0.0))
+for name, trainer in (("semi", semi), ("self_training", self_training), ("colour", colour)):
     history = trainer.fit(data, epochs=1, verbose=0).history
     out[name] = {key: values[-1] for key, values in history.items()}
     out[name + "_weights"] = [float(np.abs(w).sum()) for w in trainer.get_weights()]
@@ -294,6 +299,13 @@ def test_semi_supervised_steps_agree_on_tensorflow_and_jax(jax_outputs):
     expected = json.loads(run_python(SEMI_SUPERVISED, "tensorflow"))
     got = json.loads(jax_outputs["semi_supervised"])
     assert expected["semi"]["self_training_loss"] > 0 and expected["semi"]["d_loss"] > 0
+    assert expected["semi"]["pseudo_label_fraction"] == pytest.approx(0.5, abs=0.01)
+    colour, colour_expected = got.pop("colour"), expected.pop("colour")
+    expected.pop("colour_weights"), got.pop("colour_weights")
+    assert colour["pseudo_label_fraction"] == pytest.approx(
+        colour_expected["pseudo_label_fraction"], abs=1e-6
+    )
+    assert 0 < colour["self_training_loss"] < 10 and 0 < colour_expected["self_training_loss"] < 10
     for key, values in expected.items():
         if isinstance(values, dict):
             assert got[key].keys() == values.keys()

@@ -24,6 +24,7 @@ ON_BAD = ("raise", "skip")
 # keras_segen.losses.SEGMENTATION_LOSSES, named here so that --help imports no Keras.
 LOSSES = ("ce", "ce_dice", "dice", "focal", "jaccard", "tversky")
 SEMI_METHODS = ("adversarial", "self-training")
+SEMI_PERTURBATIONS = ("none", "colour")
 
 
 def check_choice(name, value, choices):
@@ -162,6 +163,16 @@ class SegmentationModel:
     semi_warmup: typing.Optional[int] = option(
         None, "steps before pseudo-labels count (default: a quarter of the run, the paper's "
         "5000 of 20000)", unit="steps",
+    )  # fmt: skip
+    semi_share: typing.Optional[float] = option(
+        None, "instead of --semi-threshold: pseudo-labels on this share (0-1] of each "
+        "unlabelled batch's pixels, those of highest confidence (0.7 with --semi-perturbation "
+        "colour paid on streets: benchmarks/results/fusion.md)",
+    )  # fmt: skip
+    semi_perturbation: str = option(
+        "none", "colour: the pseudo-label loss on a colour-jittered, noisy copy of the "
+        "unlabelled images (FixMatch's weak/strong views); none: on the same prediction, as "
+        "in the paper", choices=SEMI_PERTURBATIONS,
     )  # fmt: skip
 
 

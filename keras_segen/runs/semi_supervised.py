@@ -8,7 +8,7 @@ With ``data.unlabeled`` a segmentation run trains ``SemiSupervisedSegmenter`` (H
 from keras_segen.data.sources import SHAPES_SOURCES
 from keras_segen.data.unlabelled import load_unlabelled, unlabelled_files, with_unlabelled
 from keras_segen.models.generation import confidence_discriminator
-from keras_segen.runs.config import SEMI_METHODS, check_choice
+from keras_segen.runs.config import SEMI_METHODS, SEMI_PERTURBATIONS, check_choice
 from keras_segen.trainers.semi_supervised import SelfTrainingSegmenter, SemiSupervisedSegmenter
 
 WARMUP_SHARE = 4  # the paper: pseudo-labels from step 5000 of 20000
@@ -26,6 +26,10 @@ def check_semi_config(config):
         if not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
     check_choice("semi_method", model.semi_method, SEMI_METHODS)
+    check_choice("semi_perturbation", model.semi_perturbation, SEMI_PERTURBATIONS)
+    share = model.semi_share
+    if share is not None and not (isinstance(share, (int, float)) and 0 < share <= 1):
+        raise ValueError(f"semi_share must be in (0, 1]; got {share!r}.")
     threshold = model.semi_threshold
     if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
         raise ValueError(f"semi_threshold must be in [0, 1); got {threshold!r}.")
@@ -67,13 +71,16 @@ def pair_batches(config, labelled_batches, unlabelled, unlabelled_info, said):
     steps = int(batches.cardinality())
     if model.semi_warmup is None:
         model.semi_warmup = steps * config.training.epochs // WARMUP_SHARE
-    threshold = semi_threshold(config)
     confidence = "discriminator" if model.semi_method == "adversarial" else "top softmax"
+    if model.semi_share is None:
+        where = f"where the {confidence} confidence exceeds {semi_threshold(config):g}"
+    else:
+        where = f"on the {model.semi_share:g} of pixels of highest {confidence} confidence"
+    view = " on colour-perturbed copies" if model.semi_perturbation == "colour" else ""
     said.append(
         f"semi-supervised ({model.semi_method}): {unlabelled_info.num_examples} unlabelled "
-        f"images from {data.unlabeled}; {steps} steps per epoch; pseudo-labels where the "
-        f"{confidence} confidence exceeds {threshold:g}, from step {model.semi_warmup} "
-        "(--semi-warmup)"
+        f"images from {data.unlabeled}; {steps} steps per epoch; pseudo-labels {where}"
+        f"{view}, from step {model.semi_warmup} (--semi-warmup)"
     )
     return batches
 
@@ -94,6 +101,8 @@ def semi_supervised_trainer(network, config, num_classes):
         warmup_steps=model.semi_warmup,
         loss=config.training.loss,
         ignore_index=config.data.ignore_index,
+        perturbation=None if model.semi_perturbation == "none" else model.semi_perturbation,
+        pseudo_label_share=model.semi_share,
     )
     if model.semi_method == "self-training":
         return SelfTrainingSegmenter(network, **common)

@@ -81,14 +81,17 @@ def test_self_training_from_python(tmp_path):
     report = keras_segen.train(
         model="unet", dataset="shapes", num_examples=16, validation_examples=8, image_size=32,
         batch_size=8, preset="tiny", epochs=1, unlabeled="shapes", unlabeled_examples=24,
-        semi_method="self-training", semi_warmup=0, out=str(tmp_path / "run"), verbose=0,
+        semi_method="self-training", semi_warmup=0, semi_share=0.5, semi_perturbation="colour",
+        out=str(tmp_path / "run"), verbose=0,
     )  # fmt: skip
     assert 0 <= report["mean_iou"] <= 1
     history = read_history(tmp_path / "run")
-    assert 0 <= history["pseudo_label_fraction"][0] <= 1 and "d_loss" not in history
+    assert history["pseudo_label_fraction"][0] == pytest.approx(0.5, abs=0.01)
+    assert "d_loss" not in history
     trainer = keras.models.load_model(tmp_path / "run" / "last.keras")
     assert type(trainer).__name__ == "SelfTrainingSegmenter"
     assert trainer.confidence_threshold == 0.9 and int(trainer.optimizer.iterations) == 3
+    assert (trainer.pseudo_label_share, trainer.perturbation) == (0.5, "colour")
     stored = json.loads((tmp_path / "run" / "config.json").read_text())
     assert stored["model"]["semi_method"] == "self-training"
 
@@ -103,6 +106,8 @@ def test_self_training_from_python(tmp_path):
         ({"unlabeled": "shapes", "semi_threshold": 1.0}, r"semi_threshold must be in \[0, 1\)"),
         ({"unlabeled": "shapes", "semi_method": "mean-teacher"}, "semi_method must be one of"),
         ({"unlabeled": "shapes", "semi_weight": -1}, "semi_weight must be a number >= 0"),
+        ({"unlabeled": "shapes", "semi_share": 0}, r"semi_share must be in \(0, 1\]"),
+        ({"unlabeled": "shapes", "semi_perturbation": "cutmix"}, "semi_perturbation must be one"),
     ],
 )
 def test_bad_options_fail_before_any_data_is_read(tmp_path, options, message):

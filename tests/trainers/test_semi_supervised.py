@@ -175,6 +175,25 @@ def test_colour_perturbation_learns_the_perturbed_view_from_clean_pseudo_labels(
                                             perturbation="cutmix")  # fmt: skip
 
 
+def test_pseudo_label_share_takes_the_most_confident_pixels_of_the_batch():
+    ((images, masks), unlabelled) = _batch()
+    segmenter = _conv_segmenter()
+    probabilities = _softmax(keras.ops.convert_to_numpy(segmenter(unlabelled)))
+    confidence = probabilities.max(-1)
+    chosen = confidence >= np.quantile(confidence, 0.75)
+    expected = -np.log(confidence[chosen]).mean()
+    trainer = keras_segen.SelfTrainingSegmenter(
+        segmenter, self_training_weight=1.0, confidence_threshold=0.99, warmup_steps=0,
+        pseudo_label_share=0.25,
+    )  # fmt: skip
+    trainer.compile(keras.optimizers.SGD(0.0))
+    logs = trainer.train_on_batch(_batch(), return_dict=True)
+    assert logs["pseudo_label_fraction"] == pytest.approx(0.25, abs=1 / chosen.size)
+    assert logs["self_training_loss"] == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match=r"pseudo_label_share must be None or in \(0, 1\]"):
+        keras_segen.SelfTrainingSegmenter(segmenter, pseudo_label_share=0.0)
+
+
 def test_perturb_colours_draws_per_image_and_keeps_grey_images_grey():
     grey = np.repeat(np.linspace(0, 1, 2 * 8 * 8, dtype="float32").reshape(2, 8, 8, 1), 3, -1)
     copies = keras.ops.convert_to_numpy(
