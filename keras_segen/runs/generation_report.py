@@ -7,7 +7,7 @@ import numpy as np
 
 from keras_segen import metrics
 from keras_segen.inference import predict_batch
-from keras_segen.runs.config import FID_FEATURES, check_choice
+from keras_segen.runs.config_fields import FID_FEATURES, check_choice
 
 SHAPES_SOURCES = ("shapes", "shapes_coloured")
 FID_IMAGES = 1000

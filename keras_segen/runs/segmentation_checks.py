@@ -3,7 +3,7 @@
 from keras_segen import losses
 from keras_segen.data.arrays import resolve_pipeline
 from keras_segen.registry import model_entry
-from keras_segen.runs.config import AUGMENTATIONS, SCHEDULES, check_choice
+from keras_segen.runs.config_fields import AUGMENTATIONS, SCHEDULES, check_choice
 from keras_segen.runs.encoder_training import check_encoder_options
 from keras_segen.runs.lifecycle import check_new_run
 from keras_segen.runs.semi_supervised import check_semi_config

@@ -8,7 +8,7 @@ With ``data.unlabeled`` a segmentation run trains ``SemiSupervisedSegmenter`` (H
 from keras_segen.data.sources import SHAPES_SOURCES
 from keras_segen.data.unlabelled import load_unlabelled, unlabelled_files, with_unlabelled
 from keras_segen.models.generation import confidence_discriminator
-from keras_segen.runs.config import SEMI_METHODS, SEMI_PERTURBATIONS, check_choice
+from keras_segen.runs.config_fields import SEMI_METHODS, SEMI_PERTURBATIONS, check_choice
 from keras_segen.trainers.semi_supervised import SelfTrainingSegmenter, SemiSupervisedSegmenter
 
 WARMUP_SHARE = 4  # the paper: pseudo-labels from step 5000 of 20000

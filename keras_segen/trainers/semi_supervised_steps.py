@@ -103,7 +103,7 @@ class SemiSupervisedSteps:
     validation and config. Mixed in before ``Trainer`` or ``SegmenterAdversarialTrainer``."""
 
     def init_common(self, segmenter, loss, ignore_index, self_training_weight,
-                     confidence_threshold, warmup_steps, perturbation, pseudo_label_share):  # fmt: skip
+                    confidence_threshold, warmup_steps, perturbation, pseudo_label_share):
         check_semi_options(warmup_steps, confidence_threshold,
                            {"self_training_weight": self_training_weight}, perturbation,
                            pseudo_label_share)  # fmt: skip

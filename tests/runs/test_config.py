@@ -3,7 +3,8 @@
 import pytest
 
 from keras_segen import cli
-from keras_segen.runs.config import LOSSES, RunConfig, section_fields
+from keras_segen.runs.config import RunConfig, section_fields
+from keras_segen.runs.config_fields import LOSSES
 from keras_segen.runs.defaults import batchnorm_momentum, choose_defaults
 
 
