@@ -75,8 +75,8 @@ def pair_batches(config, labelled_batches, unlabelled, unlabelled_info, said):
     if model.semi_share is None:
         where = f"where the {confidence} confidence exceeds {semi_threshold(config):g}"
     else:
-        where = f"on the {model.semi_share:g} of pixels of highest {confidence} confidence"
-    view = " on colour-perturbed copies" if model.semi_perturbation == "colour" else ""
+        where = f"on the {model.semi_share:.0%} of pixels of highest {confidence} confidence"
+    view = ", learnt on colour-perturbed copies" if model.semi_perturbation == "colour" else ""
     said.append(
         f"semi-supervised ({model.semi_method}): {unlabelled_info.num_examples} unlabelled "
         f"images from {data.unlabeled}; {steps} steps per epoch; pseudo-labels {where}"
