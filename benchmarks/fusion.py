@@ -29,7 +29,8 @@ of pixels whose confidence passes the threshold and the accuracy of the pseudo-l
 (against the true masks), next to the segmenter's accuracy on all pixels.
 
     python benchmarks/fusion.py [--labels 50 200] [--unlabelled 2000] [--seeds 3]
-        [--steps 2000] [--methods supervised luc hung self-training spade-pairs]
+        [--steps 2000] [--methods supervised luc hung self-training hung-colour
+        self-training-colour spade-pairs]
         [--spade-steps 1500] [--synthetic 1000]
 """
 
