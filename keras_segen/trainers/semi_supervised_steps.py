@@ -9,6 +9,7 @@ from keras import ops
 
 from keras_segen import losses, metrics
 from keras_segen.trainers.adversarial_segmentation import labelled_batch
+from keras_segen.trainers.backend import random_normal, random_uniform
 from keras_segen.trainers.base import batch_images, track
 
 
@@ -48,7 +49,8 @@ def perturb_colours(images, seed):
     """A colour-jittered, noisy copy of ``images (B, H, W, C)`` in ``[0, 1]``: per image, its
     saturation scaled by U(0, 1.6), contrast by U(0.6, 1.4), brightness shifted by
     U(-0.2, 0.2), then Gaussian noise of sd 0.03 per pixel; clipped to ``[0, 1]``.
-    Geometry is untouched, so pseudo-labels of ``images`` stay aligned with the copy.
+    Geometry is untouched, so pseudo-labels of ``images`` stay aligned with the copy. Draws
+    come from the ``SeedGenerator`` ``seed``, independent across replicas.
 
     Example:
         >>> images = np.full((2, 4, 4, 3), 0.5, "float32")
@@ -62,13 +64,13 @@ def perturb_colours(images, seed):
     per_image = ops.shape(images)[:1] + (1, 1, 1)
 
     def uniform(low, high):
-        return keras.random.uniform(per_image, low, high, seed=seed)
+        return low + (high - low) * random_uniform(per_image, seed)
 
     grey = ops.mean(images, axis=-1, keepdims=True)
     images = grey + (images - grey) * uniform(0.0, 1.6)
     mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
     images = (images - mean) * uniform(0.6, 1.4) + mean + uniform(-0.2, 0.2)
-    images = images + 0.03 * keras.random.normal(ops.shape(images), seed=seed)
+    images = images + 0.03 * random_normal(ops.shape(images), seed)
     return ops.clip(images, 0.0, 1.0)
 
 

@@ -113,11 +113,17 @@ with strategy.scope():
                                   keras_segen.patchgan_discriminator((32, 32, 3), 1, filters=4),
                                   num_classes=3)
     pix2pix.compile()
+    colour = keras_segen.SelfTrainingSegmenter(
+        keras_segen.unet((32, 32, 1), 3, filters=4, depth=2), warmup_steps=0,
+        perturbation="colour", pseudo_label_share=0.5)
+    colour.compile()
 runs = {
     "gan": (gan, tf.data.Dataset.from_tensor_slices(images)),
     "cgan": (cgan, tf.data.Dataset.from_tensor_slices((images, labels))),
     "vae": (vae, tf.data.Dataset.from_tensor_slices(images)),
     "pix2pix": (pix2pix, tf.data.Dataset.from_tensor_slices((masks, images))),
+    "colour": (colour, tf.data.Dataset.zip((tf.data.Dataset.from_tensor_slices((images, masks)),
+                                            tf.data.Dataset.from_tensor_slices(images)))),
 }
 for name, (trainer, data) in runs.items():
     history = trainer.fit(data.batch(4), epochs=1, verbose=0).history
@@ -141,8 +147,8 @@ def test_trainers_and_a_run_under_mirrored_strategy():
     for name in ("plain", "adversarial", "semi_supervised", "self_training"):
         assert f"{name} same_steps True" in output and "same_loss True" in output, output
     assert "replica_draws_differ True" in output
-    for name in ("gan", "cgan", "vae", "pix2pix"):
-        assert f"{name} finite True" in output
+    for name in ("gan", "cgan", "vae", "pix2pix", "colour"):
+        assert f"{name} finite True" in output, output
     assert "replicas 2" in output
 
 
