@@ -22,7 +22,6 @@ from keras_segen.trainers.base import Trainer, deserialize_submodels, track
 from keras_segen.trainers.semi_supervised_steps import (
     SemiSupervisedSteps,
     check_segmenter,
-    check_semi_options,
     masked_binary_crossentropy,
 )
 
@@ -101,10 +100,6 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
             raise ValueError(f"scaling_tau must be None or in (0, 1]; got {scaling_tau!r}.")
         self.scaling_tau = scaling_tau
         self.num_classes = check_segmenter(name, segmenter)
-        check_semi_options(warmup_steps, confidence_threshold, {
-            "adversarial_weight": adversarial_weight,
-            "unlabelled_adversarial_weight": unlabelled_adversarial_weight,
-        })  # fmt: skip
         if len(discriminator.inputs) != 1 or discriminator.inputs[0].shape[-1] != self.num_classes:
             raise ValueError(
                 f"{name}: the discriminator must take one label map of {self.num_classes} "
@@ -115,7 +110,10 @@ class SemiSupervisedSegmenter(SemiSupervisedSteps, SegmenterAdversarialTrainer):
             raise ValueError(f"{name}: the discriminator must output a (B, H, W, 1) logit map.")
         self.init_common(segmenter, loss, ignore_index, self_training_weight,
                           confidence_threshold, warmup_steps, perturbation,
-                          pseudo_label_share)  # fmt: skip
+                          pseudo_label_share, {
+                              "adversarial_weight": adversarial_weight,
+                              "unlabelled_adversarial_weight": unlabelled_adversarial_weight,
+                          })  # fmt: skip
         self.discriminator = discriminator
         self.adversarial_weight = float(adversarial_weight)
         self.unlabelled_adversarial_weight = float(unlabelled_adversarial_weight)

@@ -105,9 +105,12 @@ class SemiSupervisedSteps:
     validation and config. Mixed in before ``Trainer`` or ``SegmenterAdversarialTrainer``."""
 
     def init_common(self, segmenter, loss, ignore_index, self_training_weight,
-                    confidence_threshold, warmup_steps, perturbation, pseudo_label_share):
-        check_semi_options(warmup_steps, confidence_threshold,
-                           {"self_training_weight": self_training_weight}, perturbation,
+                    confidence_threshold, warmup_steps, perturbation, pseudo_label_share,
+                    other_weights=None):  # fmt: skip
+        """Checks the options (``other_weights``: a trainer's own loss weights by name) and
+        sets what both trainers share."""
+        weights = {"self_training_weight": self_training_weight, **(other_weights or {})}
+        check_semi_options(warmup_steps, confidence_threshold, weights, perturbation,
                            pseudo_label_share)  # fmt: skip
         self.segmenter = segmenter
         self.perturbation = perturbation

@@ -262,6 +262,9 @@ def test_save_resume_and_errors(tmp_path):
         keras_segen.SelfTrainingSegmenter(_conv_segmenter(), confidence_threshold=1.5)
     with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0"):
         keras_segen.SelfTrainingSegmenter(_conv_segmenter(), warmup_steps=-1)
+    with pytest.raises(ValueError, match="unlabelled_adversarial_weight must be a number >= 0"):
+        keras_segen.SemiSupervisedSegmenter(_conv_segmenter(), _discriminator(),
+                                            unlabelled_adversarial_weight=-0.1)  # fmt: skip
 
 
 def test_unlabelled_folder_is_checked_before_training(tmp_path):
