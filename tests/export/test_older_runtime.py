@@ -9,10 +9,6 @@ python3.11 ... python3.8 on PATH. Where that cannot be made the tests skip with 
 and fail under CI (``CI=true``), so that a green CI run means the check ran.
 """
 
-import json
-import os
-import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -21,74 +17,10 @@ import pytest
 
 import keras_segen
 from keras_segen import export
+from tests.export.conftest import RUNNER, run_on_device, unavailable
 from tests.helpers import per_model, sample_inputs
 
-RUNNER = pathlib.Path(__file__).resolve().parents[2] / "export" / "runner.py"
-DEVICE_PACKAGES = ("tflite-runtime==2.14.0", "numpy<2")
-DEVICE_PYTHONS = ("python3.11", "python3.10", "python3.9", "python3.8")  # with 2.14 wheels
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
-
-# Runs in the device environment: every case through export/runner.py's Model.
-DEVICE_SCRIPT = r"""
-import importlib.util, json, sys
-import numpy as np
-spec = importlib.util.spec_from_file_location("runner", sys.argv[1])
-runner = importlib.util.module_from_spec(spec); spec.loader.exec_module(runner)
-runtimes = set()
-for case in json.loads(sys.argv[2]):
-    model = runner.Model(case["artifact"])
-    runtimes.add(model.runtime)
-    inputs = np.load(case["inputs"])
-    count = len(inputs[inputs.files[0]])
-    outputs = [model(**{name: inputs[name][i : i + 1] for name in inputs.files})
-               for i in range(count)]
-    np.save(case["outputs"], np.concatenate(outputs))
-print(json.dumps(sorted(runtimes)))
-"""
-
-
-def unavailable(reason):
-    """Skips with ``reason``; fails under CI (``CI=true``), where the check must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def base_python():
-    """This Python if tflite-runtime 2.14 has wheels for it, else the first of
-    ``DEVICE_PYTHONS`` on PATH, else ``None``."""
-    if sys.version_info < (3, 12):
-        return sys.executable
-    return next(filter(None, map(shutil.which, DEVICE_PYTHONS)), None)
-
-
-@pytest.fixture(scope="session")
-def device_python(tmp_path_factory):
-    """The Python of a virtual environment holding only tflite-runtime 2.14 and NumPy 1."""
-    base = base_python()
-    if base is None:
-        unavailable(f"tflite-runtime 2.14 needs Python 3.8-3.11; none of {DEVICE_PYTHONS} found")
-    folder = tmp_path_factory.mktemp("tflite_runtime_2_14")
-    python = folder / "bin" / "python"
-    commands = (
-        [base, "-m", "venv", str(folder)],
-        [str(python), "-m", "pip", "install", "--quiet", *DEVICE_PACKAGES],
-    )
-    for command in commands:
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode:
-            unavailable(f"could not install {DEVICE_PACKAGES}: {done.stderr[-500:]}")
-    return python
-
-
-def _run_on_device(python, cases):
-    result = subprocess.run(
-        [str(python), "-c", DEVICE_SCRIPT, str(RUNNER), json.dumps(cases)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
 
 # What a device runs: segmenters and generators. Discriminators only train (their float
 # exports are checked against Keras in test_export_suite.py); on 2.14 the dynamic-range
@@ -111,7 +43,7 @@ def test_every_artifact_runs_on_tflite_runtime_2_14(name, device_python, exports
         cases.append({"artifact": str(path), "inputs": str(tmp_path / "inputs.npz"),
                       "outputs": str(tmp_path / f"{quantization}.npy"),
                       "quantization": quantization})  # fmt: skip
-    assert _run_on_device(device_python, cases) == ["tflite-runtime 2.14.0"]
+    assert run_on_device(device_python, cases) == ["tflite-runtime 2.14.0"]
     segmenter = keras_segen.model_entry(name).task == "segmentation"
     keras_outputs = model(feed)
     if isinstance(keras_outputs, list):
