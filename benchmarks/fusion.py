@@ -5,7 +5,9 @@ Writes benchmarks/results/fusion.md.
 Methods (all: U-Net ``small``, 64x64, batch 16 labelled (+ 16 unlabelled), CE + Dice on the
 labelled images, Adam 1e-3 with a cosine decay, geometric augmentation, the same steps):
 - ``supervised``: labelled images only;
-- ``luc``: + adversarial loss on labelled images (Luc et al. 2016, lambda 0.1);
+- ``luc``: + adversarial loss on labelled images (Luc et al. 2016, lambda 0.1; its
+  discriminator at width 16 as in ``adversarial_segmentation.py``: at the paper's 64 and
+  full resolution one run took over 45 minutes here);
 - ``hung``: semi-supervised adversarial (Hung et al. 2018, the authors' weights, warm-up a
   quarter of the steps) with the unlabelled scenes;
 - ``hung-scaled``: the same, with the ground truth D sees "scaled" as Luc et al. do
@@ -64,7 +66,9 @@ def _trainer(method, steps):
         segmenter.compile(_optimizer(steps), keras_segen.losses.CEDiceLoss())
         return segmenter
     if method == "luc":
-        discriminator = keras_segen.label_map_discriminator((SIZE, SIZE, 3), NUM_CLASSES)
+        discriminator = keras_segen.label_map_discriminator(
+            (SIZE, SIZE, 3), NUM_CLASSES, filters=16
+        )
         trainer = keras_segen.AdversarialSegmenter(segmenter, discriminator, 0.1, loss="ce_dice")
         trainer.compile(_optimizer(steps))
         return trainer
