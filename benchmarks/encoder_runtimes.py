@@ -97,7 +97,8 @@ def chosen_encoders(option):
 def device_python(venv):
     """The Python of ``venv``, holding tflite-runtime 2.14 and NumPy 1 (made if missing)."""
     python = pathlib.Path(venv) / "bin" / "python"
-    if not python.exists():
+    probe = [str(python), "-c", "import tflite_runtime"]
+    if not python.exists() or subprocess.run(probe, capture_output=True).returncode:
         if sys.version_info >= (3, 12):
             sys.exit("tflite-runtime 2.14 has wheels for Python 3.8-3.11; run this with one.")
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
@@ -128,8 +129,8 @@ def export_encoder(encoder, args, calibration, test, folder):
     keras.utils.set_random_seed(0)
     model = keras_segen.get_model(args.decoder, input_shape=(args.size, args.size, 3),
                                   num_classes=CLASSES, backbone=encoder, weights=None)  # fmt: skip
-    probabilities = np.asarray(model.predict(test, verbose=0))
-    np.save(os.path.join(folder, f"{encoder}.keras.npy"), probabilities)
+    logits = np.asarray(model.predict(test, verbose=0))
+    np.save(os.path.join(folder, f"{encoder}.keras.npy"), logits)
     inputs = os.path.join(folder, "test.npy")
     cases, info = [], {"params_m": model.count_params() / 1e6}
     for quantization in (None, "int8"):
@@ -177,26 +178,33 @@ def scenes(size, count, seed):
     return np.stack([image.numpy() for image, _ in data]).astype("float32")
 
 
-def table(rows, args, python, started):
-    """The results page."""
-    versions = subprocess.run([str(python), "-c", "import tflite_runtime, numpy; "
-                               "print(tflite_runtime.__version__, numpy.__version__)"],
-                              capture_output=True, text=True).stdout.split()  # fmt: skip
+def runtime_versions(python):
+    """``(tflite-runtime, its NumPy, ai-edge-litert, TensorFlow, Keras)`` versions."""
     import ai_edge_litert
     import keras
     import tensorflow as tf
 
-    lines = [
+    probe = "import tflite_runtime, numpy; print(tflite_runtime.__version__, numpy.__version__)"
+    device = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    old, numpy = device.stdout.split()
+    litert = getattr(ai_edge_litert, "__version__", "?")
+    return old, numpy, litert, tf.__version__, keras.__version__
+
+
+def header(args, python, started):
+    """The page's title, command, set-up and column header."""
+    old, numpy, litert, tensorflow, keras = runtime_versions(python)
+    return [
         "# Encoders on the runtimes devices have: tflite-runtime 2.14 against ai-edge-litert",
         "",
         f"Command: `python benchmarks/encoder_runtimes.py --encoders {args.encoders} "
         f"--decoder {args.decoder} --size {args.size}` ({time.strftime('%Y-%m-%d')}, "
         f"{(time.time() - started) / 60:.0f} min).",
         "",
-        f"Converted with TensorFlow {tf.__version__}, Keras {keras.__version__} "
+        f"Converted with TensorFlow {tensorflow}, Keras {keras} "
         f"(`keras_segen.export.to_tflite`, built-in ops only); run by export/runner.py on "
-        f"tflite-runtime {versions[0]} (NumPy {versions[1]}, its own virtual environment) "
-        f"and on ai-edge-litert {getattr(ai_edge_litert, '__version__', '?')}, Python "
+        f"tflite-runtime {old} (NumPy {numpy}, its own virtual environment) "
+        f"and on ai-edge-litert {litert}, Python "
         f"{platform.python_version()}, {platform.machine()}. {args.decoder} decoder, "
         f"{args.size}x{args.size}x3 input, {CLASSES} classes, random weights; int8 "
         f"calibrated on {CALIBRATION} `streets` scenes; {TEST} other scenes compared.",
@@ -211,7 +219,11 @@ def table(rows, args, python, started):
         "| max diff | mean diff | runtimes agree | 2.14 vs Keras | LiteRT vs Keras |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    failures = []
+
+
+def table(rows, args, python, started):
+    """The results page."""
+    lines, failures = header(args, python, started), []
     for row in rows:
         info = row["info"]
         for label in ("float32", "int8"):

@@ -6,8 +6,9 @@ Methods (all: U-Net ``small``, 64x64, batch 16 labelled (+ 16 unlabelled), CE + 
 labelled images, Adam 1e-3 with a cosine decay, geometric augmentation, the same steps):
 - ``supervised``: labelled images only;
 - ``luc``: + adversarial loss on labelled images (Luc et al. 2016, lambda 0.1; its
-  discriminator at width 16 as in ``adversarial_segmentation.py``: at the paper's 64 and
-  full resolution one run took over 45 minutes here);
+  discriminator at width 16 as in ``adversarial_segmentation.py``: at the paper's width 64,
+  on 64x64 label maps where the paper's were a quarter of the image size, one run took
+  over 45 minutes here);
 - ``hung``: semi-supervised adversarial (Hung et al. 2018, the authors' weights, warm-up a
   quarter of the steps) with the unlabelled scenes;
 - ``hung-scaled``: the same, with the ground truth D sees "scaled" as Luc et al. do

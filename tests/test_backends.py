@@ -172,7 +172,7 @@ def vae():
 def wgan():
     trainer = keras_segen.GAN(keras_segen.get_model("dcgan_generator", "tiny"),
                               keras_segen.get_model("dcgan_discriminator", "tiny"),
-                              loss="wgan-gp", seed=1)
+                              loss="wgan-gp", d_steps=2, seed=1)  # critic batches cut
     trainer.compile(keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.01))
     return trainer
 

@@ -21,7 +21,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_encoder_models_export_to_float_and_int8_tflite(case, device_python, tmp_path):
+def test_encoder_models_export_to_float_and_int8_tflite(case, request, tmp_path):
     model = realistic(CASES[case]())
     images = np.random.default_rng(0).random((8, 64, 64, 3)).astype("float32")
     float_path = export.to_tflite(model, tmp_path / "float.tflite")
@@ -33,6 +33,7 @@ def test_encoder_models_export_to_float_and_int8_tflite(case, device_python, tmp
         ops = export.inspect(path)["ops"]
         assert "FlexDelegate" not in " ".join(ops) and all(op.isupper() for op in ops), ops
     # The same files on tflite-runtime 2.14: float as LiteRT, int8 as close to Keras.
+    device_python = request.getfixturevalue("device_python")  # skips here only if missing
     np.savez(tmp_path / "inputs.npz", image=images[:2])
     cases = [{"artifact": str(path), "inputs": str(tmp_path / "inputs.npz"),
               "outputs": f"{path}.npy"} for path in (float_path, int8_path)]

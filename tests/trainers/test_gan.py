@@ -91,7 +91,7 @@ def test_each_critic_update_sees_its_own_images():
 
     class Recording(keras_segen.GAN):
         def _discriminator_losses(self, real, condition):
-            seen.append(sorted(np.asarray(real)[:, 0, 0, 0].tolist()))
+            seen.append(np.asarray(real)[:, 0, 0, 0].tolist())
             return super()._discriminator_losses(real, condition)
 
         def _generator_losses(self, batch_size, condition):
@@ -104,7 +104,8 @@ def test_each_critic_update_sees_its_own_images():
     gan.compile(run_eagerly=True)
     images = np.arange(8, dtype="float32").reshape(8, 1, 1, 1) * np.ones((1, 32, 32, 1)) / 8
     gan.fit(images, batch_size=8, shuffle=False, verbose=0)
-    assert seen == [[i / 8 for i in range(4)], [i / 8 for i in range(4, 8)], 4]
+    as_seen = [[i / 8 for i in range(4)], [i / 8 for i in range(4, 8)], 4]
+    assert seen == as_seen
     assert int(gan.d_optimizer.iterations) == 2 and int(gan.g_optimizer.iterations) == 1
 
 
@@ -150,6 +151,12 @@ def test_save_and_load(tmp_path):
         keras.ops.convert_to_numpy(restored.d_optimizer.variables[-1]),
         keras.ops.convert_to_numpy(gan.d_optimizer.variables[-1]),
     )
+
+
+def test_a_gan_saved_before_real_batches_keeps_reusing_its_batch():
+    config = _tiny_gan(loss="wgan-gp", d_steps=2).get_config()
+    assert config.pop("real_batches") == "split"
+    assert keras_segen.GAN.from_config(config).real_batches == "reuse"
 
 
 def test_mixed_precision_uses_loss_scaling():
