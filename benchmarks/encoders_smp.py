@@ -1,7 +1,13 @@
 """The PyTorch side of benchmarks/encoders.py: segmentation_models.pytorch (SMP) encoders x
 decoders, PyTorch eager and ONNX Runtime latency, parameters and multiply-adds.
 
-Usage (in the separate SMP virtual environment, never in a process that imports TensorFlow):
+The SMP virtual environment (``SMP_PYTHON``, by default /work/smp-venv; never a process
+that imports TensorFlow): ``python -m venv /work/smp-venv``, then ``/work/smp-venv/bin/pip
+install --isolated torch==2.14.1 torchvision==0.29.1 segmentation-models-pytorch==0.6.0
+onnx onnxruntime`` (``--isolated`` skips local CPU-only torch wheels, whose torchvision
+from the registry fails to load: "operator torchvision::nms does not exist").
+
+Usage:
     /work/smp-venv/bin/python benchmarks/encoders_smp.py --serve [--threads 2]
     /work/smp-venv/bin/python benchmarks/encoders_smp.py --pairs resnet50:unet,... \
         [--size 256] [--classes 4] [--threads 2] [--repeats 5]
