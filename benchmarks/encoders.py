@@ -338,7 +338,8 @@ def tables(rows, args, started, load, loads):
     lines = [
         "# Encoders x decoders: size, work and CPU latency against segmentation_models.pytorch",
         "",
-        f"Command: `nice -n 10 python benchmarks/encoders.py {' '.join(sys.argv[1:])}` "
+        f"Command: `{'nice -n 10 ' if os.nice(0) > 0 else ''}python benchmarks/encoders.py "
+        f"{' '.join(sys.argv[1:])}` "
         f"({time.strftime('%Y-%m-%d', time.localtime(started))}, "
         f"{(time.time() - started) / 60:.0f} min wall time).",
         "",
