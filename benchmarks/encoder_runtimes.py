@@ -234,7 +234,7 @@ def table(rows, args, python, started):
                 continue
             result = row["results"][label]
             old, new = result["old"], result["new"]
-            for runtime, (name, status) in (("2.14", old), ("LiteRT", new)):
+            for runtime, (_, status) in (("2.14", old), ("LiteRT", new)):
                 if status != "ok":
                     failures.append(f"- {row['encoder']} {label} on {runtime}: {status}")
             numbers = result.get("compare")
