@@ -32,6 +32,10 @@ median of ``--repeats`` calls after a warm-up; the table gives the median over r
 Every runtime gets ``--threads`` intra-op threads and one inter-op thread. ``--smoke`` runs
 one small encoder x U-Net at 64x64 in seconds and writes nowhere. Writes
 benchmarks/results/encoders.md.
+
+``--rounds 0`` times nothing and starts no SMP process: sizes, exports and the int8 quality
+only, the form in which the trained int8 figures are taken
+(``--rounds 0 --train-steps 200 --out benchmarks/results/encoders_int8.md``).
 """
 
 import argparse
@@ -287,12 +291,13 @@ def prepare(encoder, decoder, data, directory, smp, args):
         named = {runner.input_names[0]: data["test"][0][:1]}
         row["run"][contender] = (lambda r, n: lambda: r.run_one(n))(runner, named)
         row["tflite_runtime"] = runner.runtime
-    answer = smp.ask(cmd="build", key=key, encoder=encoder, decoder=decoder, size=args.size,
-                     classes=CLASSES)  # fmt: skip
-    if answer.pop("ok"):
-        row["smp"] = answer
-    else:
-        row["smp_error"] = answer["error"]
+    if smp is not None:
+        answer = smp.ask(cmd="build", key=key, encoder=encoder, decoder=decoder,
+                         size=args.size, classes=CLASSES)  # fmt: skip
+        if answer.pop("ok"):
+            row["smp"] = answer
+        else:
+            row["smp_error"] = answer["error"]
     row["times"], row["fastest"] = {name: [] for name in CONTENDERS}, {}
     print(f"{key}: prepared {json.dumps({k: v for k, v in row.items() if k != 'run'})}",
           flush=True)  # fmt: skip
@@ -332,6 +337,56 @@ def median(row, contender):
 
 def fmt(value, pattern="{:.1f}"):
     return "-" if value is None else pattern.format(value)
+
+
+def trained_int8_table(rows, args):
+    """Lines of the int8-after-training table (or why there is none)."""
+    trained = [r for r in rows if r.get("miou_keras") is not None]
+    if not trained:
+        return [
+            "Not run (`--train-steps 0`): the models have random He-scaled weights, so the "
+            "agreement column above is not a trained-model figure."
+        ]
+    lines = [
+        f"Each model trained {args.train_steps} steps at {args.train_size}x"
+        f"{args.train_size} (shapes training split, batch 8, Adam 1e-3, cross-entropy, "
+        f"BatchNorm momentum 0.9), weights copied into the {args.size}x{args.size} model "
+        f"that is exported; int8 calibrated on {CALIBRATION} training images; "
+        f"agreement and mIoU on {TEST} test images at {args.size}x{args.size}.",
+        "",
+        "| encoder | decoder | training (s) | mIoU Keras | mIoU int8 | argmax agreement "
+        "| XNNPACK share fp32 / int8 | TFLite fp32 / int8 MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in trained:
+        lines.append(
+            f"| {row['encoder']} | {row['decoder']} | {row['train_s']:.0f} | "
+            f"{row['miou_keras']:.4f} | {row['miou_int8']:.4f} | {row['agreement']:.4f} | "
+            f"{row['xnnpack_fp32']:.0%} / {row['xnnpack_int8']:.0%} | "
+            f"{row['mb_fp32']:.1f} / {row['mb_int8']:.1f} |"
+        )
+    return lines
+
+
+def int8_page(rows, args, started):
+    """The page of a ``--rounds 0`` run: no latency, the int8 quality of every pair."""
+    runtime = next((r["tflite_runtime"] for r in rows if "tflite_runtime" in r), "-")
+    lines = [
+        "# Encoders x decoders: int8 TFLite against Keras after a short training",
+        "",
+        f"Command: `{'nice -n 10 ' if os.nice(0) > 0 else ''}python benchmarks/encoders.py "
+        f"{' '.join(sys.argv[1:])}` ({time.strftime('%Y-%m-%d', time.localtime(started))}, "
+        f"{(time.time() - started) / 60:.0f} min wall time; nothing timed but training).",
+        "",
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, TFLite in {runtime}; "
+        f"{os.cpu_count()} CPU cores shared with other work. {CLASSES} classes.",
+        "",
+        *trained_int8_table(rows, args),
+    ]
+    failed = [f"- {r['encoder']} x {r['decoder']}: {r['missing']}" for r in rows if "missing" in r]
+    if failed:
+        lines += ["", "## Pairs that did not run", "", *failed]
+    return lines
 
 
 def tables(rows, args, started, load, loads):
@@ -440,31 +495,7 @@ def tables(rows, args, started, load, loads):
     ]
     if left:
         lines += ["", "## Operators XNNPACK leaves on TFLite kernels", "", *left]
-    trained = [r for r in rows if r.get("miou_keras") is not None]
-    lines += ["", "## int8 after training", ""]
-    if trained:
-        lines += [
-            f"Each model trained {args.train_steps} steps at {args.train_size}x"
-            f"{args.train_size} (shapes training split, batch 8, Adam 1e-3, cross-entropy, "
-            f"BatchNorm momentum 0.9), weights copied into the {args.size}x{args.size} model "
-            f"that is exported and timed; int8 calibrated on {CALIBRATION} training images; "
-            f"agreement and mIoU on {TEST} test images at {args.size}x{args.size}.",
-            "",
-            "| encoder | decoder | training (s) | mIoU Keras | mIoU int8 | argmax agreement "
-            "| TFLite fp32 / int8 MB |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for row in trained:
-            lines.append(
-                f"| {row['encoder']} | {row['decoder']} | {row['train_s']:.0f} | "
-                f"{row['miou_keras']:.4f} | {row['miou_int8']:.4f} | {row['agreement']:.4f} | "
-                f"{row['mb_fp32']:.1f} / {row['mb_int8']:.1f} |"
-            )
-    else:
-        lines.append(
-            "Not run (`--train-steps 0`): the models have random He-scaled weights, so the "
-            "agreement column above is not a trained-model figure."
-        )
+    lines += ["", "## int8 after training", "", *trained_int8_table(rows, args)]
     if notes:
         lines += ["", "## Pairs SMP could not build", "", *notes]
     return lines
@@ -477,7 +508,7 @@ def main():
     decoders = [d for d in args.decoders.split(",") if d]
     train = shapes_arrays("train", args.size, CALIBRATION)
     data = {"calibration": train[0], "test": shapes_arrays("test", args.size, TEST, seed=1)}
-    smp = SmpProcess(args.threads)
+    smp = SmpProcess(args.threads) if args.rounds > 0 else None
     rows, loads, interrupted = [], [], None
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -485,6 +516,8 @@ def main():
                 for decoder in decoders:
                     try:
                         rows.append(prepare(encoder, decoder, data, directory, smp, args))
+                        if args.rounds == 0:  # nothing to time: let the model and runners go
+                            rows[-1].pop("run", None)
                     except Exception as error:  # one failing pair is a row, not the end
                         message = f"failed: {type(error).__name__}: {error}"[:200]
                         print(f"{encoder}_{decoder}: {message}", flush=True)
@@ -499,8 +532,12 @@ def main():
     except KeyboardInterrupt:  # SIGINT: write what was measured so far
         interrupted = f"interrupted after {len(loads)} timing round(s)"
     finally:
-        smp.close()
-    lines = tables(rows, args, started, load, loads)
+        if smp is not None:
+            smp.close()
+    if args.rounds > 0:
+        lines = tables(rows, args, started, load, loads)
+    else:
+        lines = int8_page(rows, args, started)
     if interrupted:
         lines += ["", f"Run {interrupted}: later rounds and pairs are missing."]
     if args.out:
