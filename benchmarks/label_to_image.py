@@ -1,7 +1,7 @@
 """Label -> image quality the SPADE way: pix2pix and SPADE side by side on the street scenes.
 
 Usage:
-    python benchmarks/label_to_image.py [--steps 1500] [--seeds 1] [--hidden 32]
+    python benchmarks/label_to_image.py [--steps 1500] [--seeds 1] [--first-seed 0] [--hidden 32]
 
 Park et al. 2019 score a label -> image generator by running a segmenter trained on real
 images on the generated ones (mIoU against the label maps they were painted from) and by
@@ -113,6 +113,7 @@ def main():
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--judge-steps", type=int, default=4000)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=["pix2pix", "spade"])
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--d-filters", type=int, default=16)
@@ -127,7 +128,7 @@ def main():
     extractor = judge_features(judge)
     print(f"judge: mIoU {real_miou:.3f} on the real test scenes", flush=True)
     results = {method: [] for method in args.methods}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for method in args.methods:
             trainer, seconds = train_synthesiser(method, args, seed)
             generated = keras_segen.pipelines.generate_from_label_maps(trainer, masks)
@@ -148,7 +149,8 @@ def main():
         "# Label -> image: pix2pix and SPADE on the street scenes",
         "",
         f"`python benchmarks/label_to_image.py --steps {args.steps} --judge-steps "
-        f"{args.judge_steps} --seeds {args.seeds} --filters {args.filters} --d-filters "
+        f"{args.judge_steps} --seeds {args.seeds} --first-seed {args.first_seed} --filters "
+        f"{args.filters} --d-filters "
         f"{args.d_filters} --hidden {args.hidden}`: {SIZE}x{SIZE} scenes, {TRAIN} training "
         f"pairs, batch {BATCH}, {args.steps} steps each; the judge (U-Net `small`, "
         f"{args.judge_steps} steps on the real pairs) scores {real_miou:.3f} mIoU on the "

@@ -11,7 +11,12 @@ repeated), so that only the labels differ. The target of issue #26: below 0.6 mI
         [--size 64] [--preset small] [--out FILE]
 
 ``--size`` and ``--preset`` try other budgets than the benchmark's (64, ``small``). The page
-gives the mean over seeds of the mIoU and of each class's IoU.
+gives the mean over seeds of the mIoU and of each class's IoU. ``--visibility N`` adds how
+visible the objects of N test scenes are at ``--size`` (``--labels`` with no value: that
+table alone): per class, the objects (connected regions of the mask), their median width
+in pixels, and the colour distance between an object's mean colour and that of the pixels
+within 2 px around it (RGB in [0, 1]; the share below 0.05 is about what blur and noise
+make indistinguishable).
 """
 
 import argparse
@@ -22,6 +27,7 @@ import time
 
 import keras
 import numpy as np
+from scipy import ndimage
 
 import keras_segen
 from keras_segen.data.street_drawing import STREET_CLASSES
@@ -67,14 +73,47 @@ def train(labels, steps, seed, size=64, preset="small"):
     return miou, seconds, per_class_iou(metric)
 
 
+def visibility(size, scenes, seed=0):
+    """Table lines: per object class of ``scenes`` test scenes at ``size``, the number of
+    objects, their median width and their colour contrast with their surroundings."""
+    test = keras_segen.data.load_segmentation("streets", split="test", image_size=size,
+                                              batch_size=scenes, num_examples=scenes,
+                                              shuffle=False, seed=seed)  # fmt: skip
+    images, masks = (np.asarray(array) for array in next(iter(test)))
+    objects = {name: {"contrast": [], "width": []} for name in STREET_CLASSES[4:]}
+    for image, mask in zip(images, masks):
+        for label, name in enumerate(STREET_CLASSES[4:], start=4):
+            regions, count = ndimage.label(mask == label)
+            for region in range(1, count + 1):
+                inside = regions == region
+                ring = ndimage.binary_dilation(inside, iterations=2) & (mask != label)
+                if inside.sum() < 2 or not ring.any():
+                    continue
+                gap = np.linalg.norm(image[inside].mean(0) - image[ring].mean(0))
+                objects[name]["contrast"].append(gap)
+                objects[name]["width"].append(inside.sum(1)[inside.any(1)].mean())
+    lines = [
+        f"Objects of {scenes} test scenes at {size}x{size}:",
+        "",
+        "| class | objects | median width (px) | median contrast | contrast < 0.05 |",
+        "|---|---|---|---|---|",
+    ]
+    for name, found in objects.items():
+        contrast = np.array(found["contrast"])
+        lines.append(f"| {name} | {len(contrast)} | {np.median(found['width']):.1f} | "
+                     f"{np.median(contrast):.3f} | {np.mean(contrast < 0.05):.0%} |")  # fmt: skip
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=int, nargs="+", default=[50, 200, 2000])
+    parser.add_argument("--labels", type=int, nargs="*", default=[50, 200, 2000])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--preset", default="small")
     parser.add_argument("--out", default=RESULTS)
+    parser.add_argument("--visibility", type=int, default=0)
     args = parser.parse_args()
     rows = []
     for labels in args.labels:
@@ -95,21 +134,28 @@ def main():
             + " | ".join(f"{m:.2f}" for m in means)
             + f" | {statistics.mean(seconds):.0f} |"
         )
-    with open(args.out, "w") as file:
-        file.write(
-            "# Street scenes: held-out mIoU against labelled scenes\n\n"
-            f"`python benchmarks/streets_calibration.py {' '.join(sys.argv[1:])}`: U-Net, "
-            f"batch {BATCH}, CE + Dice, Adam 1e-3 with cosine decay, geometric augmentation, "
-            "scored on the 200 test scenes (8 classes); per-class IoU and mIoU are means "
-            "over seeds, s/run the training time.\n\n"
+    lines = [
+        "# Street scenes: held-out mIoU against labelled scenes",
+        "",
+        f"`python benchmarks/streets_calibration.py {' '.join(sys.argv[1:])}`",
+    ]
+    if rows:
+        lines += [
+            "",
+            f"U-Net, batch {BATCH}, CE + Dice, Adam 1e-3 with cosine decay, geometric "
+            "augmentation, scored on the 200 test scenes (8 classes); per-class IoU and mIoU "
+            "are means over seeds, s/run the training time.",
+            "",
             "| size | preset | steps | labelled scenes | mIoU | sd | seeds | "
             + " | ".join(STREET_CLASSES)
-            + " | s/run |\n|"
-            + "---|" * (8 + len(STREET_CLASSES))
-            + "\n"
-            + "\n".join(rows)
-            + "\n"
-        )
+            + " | s/run |",
+            "|" + "---|" * (8 + len(STREET_CLASSES)),
+            *rows,
+        ]
+    if args.visibility:
+        lines += ["", *visibility(args.size, args.visibility)]
+    with open(args.out, "w") as file:
+        file.write("\n".join(lines) + "\n")
     print("wrote", args.out)
 
 
