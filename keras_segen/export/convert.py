@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_segen.export.quiet import tensorflow_quiet
-from keras_segen.quantization import sublayers, without_fake_quantization
+from keras_segen.quantization import group_norm_equalised, sublayers, without_fake_quantization
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 MAX_CALIBRATION_SAMPLES = 200
@@ -103,7 +103,7 @@ def to_saved_model(model, path, input_shape=None):
     """
     given, model = model, without_fake_quantization(model)
     with tensorflow_quiet():
-        folder = _saved_model_of(given, model, input_specs(model, input_shape), unrolled=False)
+        folder = _saved_model_of(given, model, input_specs(model, input_shape), rebuilt=False)
     shutil.copytree(folder, path, dirs_exist_ok=True)  # to_tflite may convert the same one
     return os.fspath(path)
 
@@ -122,21 +122,22 @@ def _write_saved_model(model, specs, path):
 _last_saved_model = {}
 
 
-def _saved_model_of(given, model, specs, unrolled):
-    """A SavedModel folder of ``model`` (``given`` without fake quantization, ``unrolled``
-    for int8 or not) at ``specs``, for ``to_saved_model`` to copy and ``to_tflite`` to
-    convert; the last one is reused while ``given``'s weights are unchanged.
+def _saved_model_of(given, model, specs, rebuilt):
+    """A SavedModel folder of ``model`` (``given`` without fake quantization; ``rebuilt``
+    for int8: unrolled, GroupNorm inputs equalised) at ``specs``, for ``to_saved_model`` to
+    copy and ``to_tflite`` to convert; the last one is reused while ``model``'s weights are
+    unchanged.
 
     Through a SavedModel because Keras 3 variables captured by a bare tf.function are left
     as uninitialised resource reads by the converter (NaN outputs); a SavedModel's are
     frozen into constants.
     """
     digest = hashlib.blake2b(digest_size=16)
-    for weight in given.weights:
+    for weight in model.weights:
         digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
     key = (
         [(tuple(spec.shape), spec.dtype.name, spec.name) for spec in specs],
-        unrolled,
+        rebuilt,
         digest.hexdigest(),
     )
     last = _last_saved_model
@@ -301,18 +302,22 @@ def to_tflite(
     given = model
     model = float_model = without_fake_quantization(model)
     specs = input_specs(model, input_shape)
+    samples = None
     if quantization == "int8":
+        samples = _calibration_samples(representative_data, specs)
         model = unrolled(model, specs)
+        batch = [np.concatenate([sample[spec.name] for sample in samples]) for spec in specs]
+        model = group_norm_equalised(model, batch if len(batch) > 1 else batch[0])
     with tensorflow_quiet():
-        saved_model = _saved_model_of(given, model, specs, unrolled=model is not float_model)
+        saved_model = _saved_model_of(given, model, specs, rebuilt=model is not float_model)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, ["serve"])
-        content = _convert(converter, model, specs, quantization, representative_data, int8_io)
+        content = _convert(converter, model, specs, quantization, samples, int8_io)
     with open(path, "wb") as file:
         file.write(content)
     return os.fspath(path)
 
 
-def _convert(converter, model, specs, quantization, representative_data, int8_io):
+def _convert(converter, model, specs, quantization, samples, int8_io):
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -324,7 +329,6 @@ def _convert(converter, model, specs, quantization, representative_data, int8_io
         # the previous quantizer keeps both within what that runtime runs.
         converter.experimental_new_dynamic_range_quantizer = False
     elif quantization == "int8":
-        samples = _calibration_samples(representative_data, specs)
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if int8_io:
