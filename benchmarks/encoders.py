@@ -194,6 +194,7 @@ def trained_into(model, build, backbone, args):
     """Trains the same architecture at ``--train-size`` and copies its weights into
     ``model``; returns the seconds it took."""
     start = time.perf_counter()
+    keras.utils.set_random_seed(0)  # the same initial weights and batches in every run
     small = build((args.train_size, args.train_size, 3), backbone)
     for layer in small._flatten_layers():
         if isinstance(layer, keras.layers.BatchNormalization):
