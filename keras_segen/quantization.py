@@ -195,7 +195,11 @@ def group_norm_equalised(model, inputs):
         >>> [round(float(d), 2) for d in groups.std(axis=(0, 2))]  # 100 * sqrt(1e-3) at most
         [3.16, ...]
     """
-    if not (isinstance(model, keras.Model) and isinstance(model, keras.Function)):
+    if not (
+        isinstance(model, keras.Model)
+        and isinstance(model, keras.Function)
+        and any(isinstance(layer, keras.layers.GroupNormalization) for layer in model.layers)
+    ):
         return model
     consumers = _consumers(model)
     pairs = []
