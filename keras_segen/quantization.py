@@ -7,6 +7,9 @@ is rounded over its observed range (``keras_segen.layers.FakeQuant``). Fine-tuni
 view fine-tunes ``model`` itself; ``without_fake_quantization`` gives the float model back
 from a view (also from one loaded from a ``.keras`` file), and every export does that
 first. Keras only: the fine-tuning runs on any backend.
+
+``group_norm_equalised`` is the one rewrite every int8 export applies: it rescales the
+convolutions that feed a GroupNorm so that one int8 scale covers all their groups.
 """
 
 import keras
@@ -173,7 +176,7 @@ def group_norm_equalised(model, inputs):
     ``model`` does (to about 5e-5 of each normalised value; groups already below the bound
     are left as they are, so epsilon keeps its share). What changes is the tensor between
     the two layers, which int8 TFLite quantizes with one scale: after training, its groups'
-    scales can differ by a hundred times, leaving most groups below one int8 step (SMP's
+    scales can differ hundreds of times, leaving most groups below one int8 step (SMP's
     FPN decoder on EfficientNet-B0: three groups in four). ``to_tflite(..., "int8")`` calls
     this before calibrating; the float exports never do.
 
@@ -222,7 +225,7 @@ def group_norm_equalised(model, inputs):
         grouped = output.reshape(-1, norm.groups, output.shape[-1] // norm.groups)
         deviation = grouped.std(axis=(0, 2))
         bound = 100 * norm.epsilon**0.5
-        per_group = np.where(deviation > bound, bound / np.maximum(deviation, bound), 1.0)
+        per_group = np.minimum(1.0, bound / np.maximum(deviation, bound))
         if (per_group < 1).any():
             scales[conv.name] = np.repeat(per_group, output.shape[-1] // norm.groups)
     if not scales:
