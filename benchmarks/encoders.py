@@ -34,8 +34,8 @@ one small encoder x U-Net at 64x64 in seconds and writes nowhere. Writes
 benchmarks/results/encoders.md.
 
 ``--rounds 0`` times nothing and starts no SMP process: sizes, exports and the int8 quality
-only, the form in which the trained int8 figures are taken
-(``--rounds 0 --train-steps 200 --out benchmarks/results/encoders_int8.md``).
+only, the form in which the trained int8 figures are taken (``--rounds 0 --train-steps 200``;
+benchmarks/results/encoders_int8.md gathers three such runs).
 """
 
 import argparse
@@ -227,6 +227,7 @@ def export_pair(model, key, calibration, test, directory, trained):
         info[f"mb_{label}"] = os.path.getsize(path) / 1e6
     report = export.verify(model, paths["int8"], images, labels=masks if trained else None)
     info["agreement"] = report["argmax_agreement"]
+    info["tflite_runtime"] = report["runtime"]
     info["miou_keras"] = report.get("miou_keras")
     info["miou_int8"] = report.get("miou_artifact")
     return paths, info
@@ -284,14 +285,14 @@ def prepare(encoder, decoder, data, directory, smp, args):
         he_weights(model)
     paths, info = export_pair(model, key, data["calibration"], data["test"], directory, trained)
     row.update(info)
-    call = tf.function(lambda x: model(x, training=False))
-    first = tf.constant(data["test"][0][:1])
-    row["run"] = {"keras": lambda: call(first).numpy()}
-    for label, contender in (("fp32", "tflite_fp32"), ("int8", "tflite_int8")):
-        runner = export.ArtifactRunner(paths[label], num_threads=args.threads)
-        named = {runner.input_names[0]: data["test"][0][:1]}
-        row["run"][contender] = (lambda r, n: lambda: r.run_one(n))(runner, named)
-        row["tflite_runtime"] = runner.runtime
+    if args.rounds > 0:  # what the timing rounds call
+        call = tf.function(lambda x: model(x, training=False))
+        first = tf.constant(data["test"][0][:1])
+        row["run"] = {"keras": lambda: call(first).numpy()}
+        for label, contender in (("fp32", "tflite_fp32"), ("int8", "tflite_int8")):
+            runner = export.ArtifactRunner(paths[label], num_threads=args.threads)
+            named = {runner.input_names[0]: data["test"][0][:1]}
+            row["run"][contender] = (lambda r, n: lambda: r.run_one(n))(runner, named)
     if smp is not None:
         answer = smp.ask(cmd="build", key=key, encoder=encoder, decoder=decoder,
                          size=args.size, classes=CLASSES)  # fmt: skip
@@ -517,8 +518,6 @@ def main():
                 for decoder in decoders:
                     try:
                         rows.append(prepare(encoder, decoder, data, directory, smp, args))
-                        if args.rounds == 0:  # nothing to time: let the model and runners go
-                            rows[-1].pop("run", None)
                     except Exception as error:  # one failing pair is a row, not the end
                         message = f"failed: {type(error).__name__}: {error}"[:200]
                         print(f"{encoder}_{decoder}: {message}", flush=True)

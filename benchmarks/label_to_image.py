@@ -149,9 +149,9 @@ def main():
         "# Label -> image: pix2pix and SPADE on the street scenes",
         "",
         f"`python benchmarks/label_to_image.py --steps {args.steps} --judge-steps "
-        f"{args.judge_steps} --seeds {args.seeds} --first-seed {args.first_seed} --filters "
-        f"{args.filters} --d-filters "
-        f"{args.d_filters} --hidden {args.hidden}`: {SIZE}x{SIZE} scenes, {TRAIN} training "
+        f"{args.judge_steps} --seeds {args.seeds} --first-seed {args.first_seed} "
+        f"--filters {args.filters} --d-filters {args.d_filters} --hidden {args.hidden}`: "
+        f"{SIZE}x{SIZE} scenes, {TRAIN} training "
         f"pairs, batch {BATCH}, {args.steps} steps each; the judge (U-Net `small`, "
         f"{args.judge_steps} steps on the real pairs) scores {real_miou:.3f} mIoU on the "
         f"{TEST} real test scenes. FID / KID: generated vs real test scenes on the judge's "

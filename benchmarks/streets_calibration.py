@@ -8,7 +8,7 @@ repeated), so that only the labels differ. The target of issue #26: below 0.6 mI
 50 labelled scenes, above 0.8 with 2,000.
 
     python benchmarks/streets_calibration.py [--labels 50 200 2000] [--steps 1500] [--seeds 1]
-        [--size 64] [--preset small] [--out FILE]
+        [--size 64] [--preset small] [--out FILE] [--visibility N]
 
 ``--size`` and ``--preset`` try other budgets than the benchmark's (64, ``small``). The page
 gives the mean over seeds of the mIoU and of each class's IoU. ``--visibility N`` adds how
@@ -33,6 +33,7 @@ import keras_segen
 from keras_segen.data.street_drawing import STREET_CLASSES
 
 BATCH = 16
+OBJECTS = STREET_CLASSES[STREET_CLASSES.index("vegetation"):]  # trees, vehicles, people, poles
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "streets_calibration.md")  # fmt: skip
 
@@ -73,6 +74,19 @@ def train(labels, steps, seed, size=64, preset="small"):
     return miou, seconds, per_class_iou(metric)
 
 
+def object_measures(image, mask, label):
+    """``(contrast, width)`` of each object of class ``label`` (a connected region of the mask
+    of at least 2 pixels): the colour distance between its mean colour and that of the
+    pixels within 2 px around it, and its mean width in pixels over its rows."""
+    regions, count = ndimage.label(mask == label)
+    for region in range(1, count + 1):
+        inside = regions == region
+        ring = ndimage.binary_dilation(inside, iterations=2) & (mask != label)
+        if inside.sum() >= 2 and ring.any():
+            contrast = np.linalg.norm(image[inside].mean(0) - image[ring].mean(0))
+            yield contrast, inside.sum(1)[inside.any(1)].mean()
+
+
 def visibility(size, scenes, seed=0):
     """Table lines: per object class of ``scenes`` test scenes at ``size``, the number of
     objects, their median width and their colour contrast with their surroundings."""
@@ -80,18 +94,12 @@ def visibility(size, scenes, seed=0):
                                               batch_size=scenes, num_examples=scenes,
                                               shuffle=False, seed=seed)  # fmt: skip
     images, masks = (np.asarray(array) for array in next(iter(test)))
-    objects = {name: {"contrast": [], "width": []} for name in STREET_CLASSES[4:]}
+    objects = {name: {"contrast": [], "width": []} for name in OBJECTS}
     for image, mask in zip(images, masks):
-        for label, name in enumerate(STREET_CLASSES[4:], start=4):
-            regions, count = ndimage.label(mask == label)
-            for region in range(1, count + 1):
-                inside = regions == region
-                ring = ndimage.binary_dilation(inside, iterations=2) & (mask != label)
-                if inside.sum() < 2 or not ring.any():
-                    continue
-                gap = np.linalg.norm(image[inside].mean(0) - image[ring].mean(0))
-                objects[name]["contrast"].append(gap)
-                objects[name]["width"].append(inside.sum(1)[inside.any(1)].mean())
+        for name in OBJECTS:
+            for contrast, width in object_measures(image, mask, STREET_CLASSES.index(name)):
+                objects[name]["contrast"].append(contrast)
+                objects[name]["width"].append(width)
     lines = [
         f"Objects of {scenes} test scenes at {size}x{size}:",
         "",
