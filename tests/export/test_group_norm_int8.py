@@ -59,9 +59,12 @@ def test_groups_below_the_bound_and_models_without_the_pair_are_left_alone():
 
 def test_a_conv_with_another_consumer_is_not_rescaled():
     inputs = keras.Input((16, 16, 3))
-    features = keras.layers.Conv2D(8, 3, padding="same", name="conv")(inputs)
-    normalised = keras.layers.GroupNormalization(4)(features)
+    conv = keras.layers.Conv2D(8, 3, padding="same", name="conv")
+    features = conv(inputs)
+    normalised = keras.layers.GroupNormalization(4, epsilon=1e-5)(features)
     model = keras.Model(inputs, keras.layers.Add()([features, normalised]))
+    conv.set_weights([w * 1000 for w in conv.get_weights()])
+    assert (group_deviations(model) > 100 * 1e-5**0.5).all()  # would be rescaled if GN's alone
     assert group_norm_equalised(model, IMAGES) is model
 
 
