@@ -1,6 +1,7 @@
 """Input normalisation for ImageNet-pretrained backbones, from the library's [0, 1] images."""
 
 import keras
+import numpy as np
 from keras import ops
 
 # Per-channel statistics of the ImageNet training set, as the Keras Applications use them.
@@ -8,6 +9,8 @@ _CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
 MODES = ("tf", "torch", "caffe", "raw")
+# A 1x1 convolution kernel (1, 1, in, out) that reverses the channel order and scales by 255.
+_BGR_FROM_RGB_255 = 255.0 * np.eye(3, dtype="float32")[::-1].reshape(1, 1, 3, 3)
 
 
 def _mean(statistics):
@@ -52,9 +55,13 @@ class ImagenetPreprocessing(keras.layers.Layer):
             std = _TORCH_STD if rgb else _mean(_TORCH_STD)
             mean = ops.convert_to_tensor(mean, dtype=x.dtype)
             return (x - mean) / ops.convert_to_tensor(std, dtype=x.dtype)
-        mean = _CAFFE_BGR_MEAN if rgb else _mean(_CAFFE_BGR_MEAN)
-        scaled = (ops.flip(x, axis=-1) if rgb else x) * 255.0
-        return scaled - ops.convert_to_tensor(mean, dtype=x.dtype)
+        if not rgb:
+            return x * 255.0 - ops.convert_to_tensor(_mean(_CAFFE_BGR_MEAN), dtype=x.dtype)
+        # RGB -> BGR and the scaling as one 1x1 convolution with a fixed kernel (exact in
+        # float): TFLite's int8 converter gives a channel flip (REVERSE_V2) or a concatenation
+        # of channel slices a scale of 1, which turns an image in [0, 1] into 0s and 1s.
+        swap = ops.convert_to_tensor(_BGR_FROM_RGB_255, dtype=x.dtype)
+        return ops.conv(x, swap) - ops.convert_to_tensor(_CAFFE_BGR_MEAN, dtype=x.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
