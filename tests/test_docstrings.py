@@ -24,6 +24,7 @@ MODULES = (
     "losses",
     "metrics",
     "pipelines",
+    "quantization",
     "runs",
     "trainers",
     "viz",
