@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_segen.export.quiet import tensorflow_quiet
+from keras_segen.export.runners import open_interpreter
 from keras_segen.quantization import group_norm_equalised, sublayers, without_fake_quantization
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
@@ -283,8 +284,10 @@ def to_tflite(
         The path written.
 
     Raises:
-        ValueError: an unknown option, missing calibration data, or a model that would
-            need TensorFlow (Flex/Select-TF) ops; the message lists those ops.
+        ValueError: an unknown option, missing calibration data, a model that would
+            need TensorFlow (Flex/Select-TF) ops (the message lists those ops), or an int8
+            file that the XNNPACK CPU delegate refuses to prepare (activations that blew up
+            in training; the message names the largest).
 
     Example:
         >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
@@ -314,6 +317,8 @@ def to_tflite(
         content = _convert(converter, model, specs, quantization, samples, int8_io)
     with open(path, "wb") as file:
         file.write(content)
+    if quantization == "int8":
+        open_interpreter(path)  # a file XNNPACK refuses is an error now, not on the device
     return os.fspath(path)
 
 
