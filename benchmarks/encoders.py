@@ -4,7 +4,8 @@ in Keras, TFLite float32 / int8 and segmentation_models.pytorch (PyTorch eager, 
 Usage:
     python benchmarks/encoders.py [--encoders mobilenetv2,resnet50,...]
         [--decoders unet,fpn,deeplabv3_plus] [--rounds 3] [--repeats 5] [--size 256]
-        [--threads 2] [--train-steps 200] [--train-size 128] [--smoke] [--out FILE]
+        [--threads 2] [--train-steps 200] [--train-size 128] [--learning-rate 1e-3]
+        [--smoke] [--out FILE]
 
 For every encoder (Keras Applications names, ``keras_segen.list_backbones()``) x decoder at
 ``--size`` x ``--size``, 4 classes, batch 1:
@@ -14,9 +15,9 @@ For every encoder (Keras Applications names, ``keras_segen.list_backbones()``) x
   ``Dense``; nested encoder models walked node by node; no element-wise, normalisation,
   pooling or resize work): GMACs, GFLOPs = 2 x GMACs;
 - with ``--train-steps`` > 0 the same model at ``--train-size`` is trained that many steps
-  on the ``shapes`` training split (cross-entropy, Adam 1e-3, batch 8, BatchNorm momentum
-  0.9) and its weights are copied into the ``--size`` model (all layers are size-free);
-  otherwise random He-scaled weights (``export_bench.he_weights``);
+  on the ``shapes`` training split (cross-entropy, Adam at ``--learning-rate`` 1e-3, batch
+  8, BatchNorm momentum 0.9) and its weights are copied into the ``--size`` model (all
+  layers are size-free); otherwise random He-scaled weights (``export_bench.he_weights``);
 - TFLite float32 and int8 (calibrated on 16 training images) with ``keras_segen.export``,
   the share of operators XNNPACK takes (``export.inspect``), and the int8 argmax agreement
   with Keras (plus mIoU of both against the masks when trained) on 16 test images;
@@ -74,6 +75,7 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--train-steps", type=int, default=200)
     parser.add_argument("--train-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args()
@@ -200,7 +202,7 @@ def trained_into(model, build, backbone, args):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = 0.9
     small.compile(
-        keras.optimizers.Adam(1e-3),
+        keras.optimizers.Adam(args.learning_rate),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     data = load_segmentation(
