@@ -36,7 +36,7 @@ benchmarks/results/encoders.md.
 
 ``--rounds 0`` times nothing and starts no SMP process: sizes, exports and the int8 quality
 only, the form in which the trained int8 figures are taken (``--rounds 0 --train-steps 200``;
-benchmarks/results/encoders_int8.md gathers three such runs).
+benchmarks/results/encoders_int8.md gathers such runs).
 """
 
 import argparse
