@@ -61,7 +61,11 @@ class ReNetSweep(keras.layers.Layer):
             x = ops.transpose(x, (0, 2, 1, 3))
         shape = ops.shape(x)
         sequences = ops.reshape(x, (-1, shape[2], shape[3]))
-        backward = ops.flip(self.backward_rnn(sequences), axis=1)  # back in reading order
+        # Back in reading order; a gather, not ops.flip: TFLite's int8 converter may give a
+        # REVERSE_V2 output other quantisation parameters than its input, which the kernel
+        # does not requantise (a byte copy read at another scale).
+        backward = self.backward_rnn(sequences)
+        backward = ops.take(backward, ops.arange(shape[2] - 1, -1, -1), axis=1)
         swept = ops.concatenate([self.forward_rnn(sequences), backward], axis=-1)
         swept = ops.reshape(swept, (-1, shape[1], shape[2], 2 * self.units))
         if self.direction == "vertical":
