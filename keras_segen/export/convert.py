@@ -16,6 +16,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
+from keras_segen.export.int8_checks import check_byte_copies
 from keras_segen.export.quiet import tensorflow_quiet
 from keras_segen.export.runners import open_interpreter
 from keras_segen.quantization import group_norm_equalised, sublayers, without_fake_quantization
@@ -285,9 +286,10 @@ def to_tflite(
 
     Raises:
         ValueError: an unknown option, missing calibration data, a model that would
-            need TensorFlow (Flex/Select-TF) ops (the message lists those ops), or an int8
+            need TensorFlow (Flex/Select-TF) ops (the message lists those ops), an int8
             file that the XNNPACK CPU delegate refuses to prepare (activations that blew up
-            in training; the message names the largest).
+            in training; the message names the largest), or one whose byte-copying
+            operators got other quantisation than their input (the message names them).
 
     Example:
         >>> model = keras_segen.unet((64, 64, 3), num_classes=4, filters=8, depth=2)
@@ -317,8 +319,9 @@ def to_tflite(
         content = _convert(converter, model, specs, quantization, samples, int8_io)
     with open(path, "wb") as file:
         file.write(content)
-    if quantization == "int8":
-        open_interpreter(path)  # a file XNNPACK refuses is an error now, not on the device
+    if quantization == "int8":  # errors now, not on the device
+        interpreter, _ = open_interpreter(path)  # raises for a file XNNPACK refuses
+        check_byte_copies(interpreter, path)
     return os.fspath(path)
 
 

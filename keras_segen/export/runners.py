@@ -12,6 +12,7 @@ from importlib import import_module, metadata
 
 import numpy as np
 
+from keras_segen.export.int8_checks import xnnpack_refusal
 from keras_segen.export.quiet import tensorflow_quiet
 
 
@@ -158,33 +159,8 @@ def open_interpreter(path, num_threads=None):
         except RuntimeError as error:
             if "XNNPACK" not in str(error):
                 raise
-            raise ValueError(_xnnpack_refusal(path, interpreter, runtime)) from None
+            raise ValueError(xnnpack_refusal(path, interpreter, runtime)) from None
     return interpreter, runtime
-
-
-def _xnnpack_refusal(path, interpreter, runtime):
-    """What to tell a user whose ``.tflite`` file the XNNPACK delegate refuses to prepare."""
-    details = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
-    activations = [  # the outputs of operators, not their weights
-        details[int(index)] for op in interpreter._get_ops_details() for index in op["outputs"]
-    ]
-    quantized = [d for d in activations if np.issubdtype(d["dtype"], np.integer)]
-    largest = max(quantized, key=lambda d: d["quantization"][0], default=None)
-    message = (
-        f"{os.fspath(path)} does not run with XNNPACK, the CPU delegate of {runtime} and of "
-        "most TFLite runtimes on devices: it refused to prepare the graph. XNNPACK's int8 "
-        "kernels need every operator's input scale times its weight scale to be under 256 "
-        "times its output scale."
-    )
-    if largest is not None:
-        scale = largest["quantization"][0]
-        message += (
-            f" The largest int8 activation scale here is {scale:.3g} ({largest['name']!r}: "
-            f"values up to about {128 * scale:.3g}); scales in the thousands come from a "
-            "float model whose activations blew up in training (it may still look right "
-            "in float)."
-        )
-    return message + " Export it as float16 or float32, or retrain it (lower learning rate)."
 
 
 class TFLiteRunner(ArtifactRunner):

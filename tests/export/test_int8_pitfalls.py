@@ -5,7 +5,8 @@ images of every ``caffe`` encoder (ResNet50, VGG16) into 0s and 1s: a trained Re
 DeepLabV3+ agreed with Keras on 0.60 of the pixels in int8 (0.99 with the fix). A VGG16
 DeepLabV3+ whose training blew its activations up to 1e8 gave an int8 file that XNNPACK
 refused to load, with only "Node number 42 (TfLiteXNNPackDelegate) failed to prepare".
-ReNet's flip back to reading order had the first problem in another form.
+ReNet's flip back to reading order had the first problem in another form; int8 exports
+now refuse any byte-copying operator whose output scale differs from its input's.
 """
 
 import keras
@@ -66,3 +67,17 @@ def test_renet_sweeps_keep_their_scale_in_int8(tmp_path):
     expected = np.asarray(model(images[:4]))
     error = np.sqrt(np.mean((export.ArtifactRunner(path)(images[:4]) - expected) ** 2))
     assert error / expected.std() < 0.05, error / expected.std()  # 0.66 with the flip
+
+
+def test_a_byte_copy_read_at_another_scale_is_an_error_at_export(tmp_path):
+    inputs = keras.Input((16, 16, 3))
+    # The caffe preprocessing as it was: flip, scale, subtract, then a zero-padded
+    # convolution (into which the converter cannot fold the two; when it can, or when a
+    # convolution reads the flip directly, the flip keeps its input's scale).
+    flipped = keras.layers.Lambda(lambda x: keras.ops.flip(x, axis=-1) * 255.0, name="flip")
+    convolution = keras.layers.Conv2D(4, 3, padding="same")
+    model = keras.Model(inputs, convolution(flipped(inputs) - 120.0))
+    images = np.random.default_rng(0).random((8, 16, 16, 3)).astype("float32")
+    with pytest.raises(ValueError, match=r"1 operator.*REVERSE_V2 '[^']*flip[^']*': input scale "
+                       r"0\.00392 \(zero point -128\), output 1 \(-128\)"):  # fmt: skip
+        export.to_tflite(model, tmp_path / "int8.tflite", "int8", images)
