@@ -58,8 +58,9 @@ class ImagenetPreprocessing(keras.layers.Layer):
         if not rgb:
             return x * 255.0 - ops.convert_to_tensor(_mean(_CAFFE_BGR_MEAN), dtype=x.dtype)
         # RGB -> BGR and the scaling as one 1x1 convolution with a fixed kernel (exact in
-        # float): TFLite's int8 converter gives a channel flip (REVERSE_V2) or a concatenation
-        # of channel slices a scale of 1, which turns an image in [0, 1] into 0s and 1s.
+        # float): TFLite's int8 converter gave the channel flip (REVERSE_V2) here a scale of 1,
+        # turning an image in [0, 1] into 0s and 1s; channel slices concatenated back lost
+        # the image too.
         swap = ops.convert_to_tensor(_BGR_FROM_RGB_255, dtype=x.dtype)
         return ops.conv(x, swap) - ops.convert_to_tensor(_CAFFE_BGR_MEAN, dtype=x.dtype)
 
