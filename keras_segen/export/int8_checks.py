@@ -70,9 +70,9 @@ def xnnpack_refusal(path, interpreter, runtime):
         "times its output scale."
     )
     if largest is not None:
-        scale = largest["quantization"][0]
+        scale, name = largest["quantization"][0], largest["name"].split(";")[0]
         message += (
-            f" The largest int8 activation scale here is {scale:.3g} ({largest['name']!r}: "
+            f" The largest int8 activation scale here is {scale:.3g} ({name!r}: "
             f"values up to about {128 * scale:.3g}); scales in the thousands come from a "
             "float model whose activations blew up in training (it may still look right "
             "in float)."
