@@ -21,19 +21,16 @@ def requantisation_gaps(interpreter):
     details = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
     gaps = []
     for op in interpreter._get_ops_details():
-        if op["op_name"] not in BYTE_COPIES or not len(op["inputs"]):
+        if op["op_name"] not in BYTE_COPIES:
             continue
-        source = details[int(op["inputs"][0])]
+        given = details[int(op["inputs"][0])]["quantization"]
         for index in op["outputs"]:
             target = details[int(index)]
-            if not np.issubdtype(target["dtype"], np.integer) or target["dtype"] == np.int32:
+            if target["dtype"] not in (np.int8, np.uint8, np.int16):
                 continue
-            (scale_in, zero_in), (scale_out, zero_out) = (
-                source["quantization"], target["quantization"]
-            )  # fmt: skip
-            if zero_in != zero_out or not np.isclose(scale_in, scale_out, rtol=1e-5):
-                gaps.append((op["op_name"], target["name"].split(";")[0],
-                             source["quantization"], target["quantization"]))  # fmt: skip
+            got = target["quantization"]
+            if given[1] != got[1] or not np.isclose(given[0], got[0], rtol=1e-5):
+                gaps.append((op["op_name"], target["name"].split(";")[0], given, got))
     return gaps
 
 
